@@ -243,15 +243,19 @@ impl App {
                 Vec::new()
             }
             Message::Paste(text) => self.on_paste(&text),
-            Message::RecentFound { run_id, found } => self.on_recent(run_id, found),
-            Message::CheckAnswered { run_id, answer } => self.on_answer(run_id, answer),
+            Message::RecentFound { run_id, found } => {
+                self.on_recent(run_id, found.map(|f| f.map(|a| *a)))
+            }
+            Message::CheckAnswered { run_id, answer } => self.on_answer(run_id, *answer),
             Message::TasksLoaded(tasks) => self.on_tasks_loaded(tasks),
-            Message::TaskPolled { task_id, update } => self.on_task_polled(&task_id, update),
+            Message::TaskPolled { task_id, update } => {
+                self.on_task_polled(&task_id, update.map(|u| *u))
+            }
             Message::SearchResults { seq, rows } => {
                 self.history.on_results(seq, rows);
                 Vec::new()
             }
-            Message::LookupOpened(result) => self.on_lookup_opened(result),
+            Message::LookupOpened(result) => self.on_lookup_opened(result.map(|l| *l)),
             Message::Exported(result) => {
                 match result {
                     Ok(path) => self.notify(Level::Info, format!("exported to {}", path.display())),
@@ -512,10 +516,10 @@ impl App {
                 } else {
                     -3
                 };
-                if self.screen == Screen::Review {
-                    if let Some(pane) = find(&hits.panes, at) {
-                        self.focus = pane;
-                    }
+                if self.screen == Screen::Review
+                    && let Some(pane) = find(&hits.panes, at)
+                {
+                    self.focus = pane;
                 }
                 self.move_by(delta);
             }

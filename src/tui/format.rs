@@ -16,7 +16,7 @@ pub fn thousands(value: f64) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 4);
     let first = digits.len() % 3;
     for (i, ch) in digits.drain(..).enumerate() {
-        if i != 0 && (i + 3 - first) % 3 == 0 {
+        if i != 0 && (i + 3 - first).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);

@@ -17,25 +17,25 @@ pub enum Message {
     /// The stored-result lookup that precedes a paid call came back.
     RecentFound {
         run_id: u64,
-        found: Result<Option<Answer>, String>,
+        found: Result<Option<Box<Answer>>, String>,
     },
     /// A vendor answered a check (or the call failed).
     CheckAnswered {
         run_id: u64,
-        answer: Answer,
+        answer: Box<Answer>,
     },
     /// Pending phone tasks as stored, at start.
     TasksLoaded(Result<Vec<TaskView>, String>),
     /// One poll of one phone task finished.
     TaskPolled {
         task_id: String,
-        update: Result<TaskUpdate, String>,
+        update: Result<Box<TaskUpdate>, String>,
     },
     SearchResults {
         seq: u64,
         rows: Result<Vec<HistoryRow>, String>,
     },
-    LookupOpened(Result<StoredLookup, String>),
+    LookupOpened(Result<Box<StoredLookup>, String>),
     Exported(Result<PathBuf, String>),
     /// Time passed; sent only while something animates or waits.
     Tick,

@@ -57,11 +57,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .position(|r| matches!(r, Row::Field(f) if *f == app.form.focused()))
         .unwrap_or(0);
     let height = inner.height as usize;
-    let offset = if focus_row + 2 > height {
-        focus_row + 2 - height
-    } else {
-        0
-    };
+    let offset = (focus_row + 2).saturating_sub(height);
 
     let mut hits = app.hits.borrow_mut();
     for (i, row) in rows.iter().skip(offset).take(height).enumerate() {
