@@ -66,12 +66,15 @@ pub fn parse_phone(country: &str, raw: &str) -> Result<Phone, String> {
         .ok_or_else(|| format!("no numbering plan is known for country '{country}'"))?;
     let code = meta.country_code();
     let code_str = code.to_string();
-    let general = meta.descriptors().general();
-    let lengths: Vec<usize> = general
-        .possible_length()
-        .iter()
-        .map(|&n| n as usize)
+    // The data keeps possible lengths per number type; a person may give a landline too.
+    let d = meta.descriptors();
+    let mut lengths: Vec<usize> = [Some(d.general()), d.mobile(), d.fixed_line()]
+        .into_iter()
+        .flatten()
+        .flat_map(|x| x.possible_length().iter().map(|&n| n as usize))
         .collect();
+    lengths.sort_unstable();
+    lengths.dedup();
     let possible = |n: &str| lengths.contains(&n.len());
     let expected = describe_lengths(&lengths);
 
