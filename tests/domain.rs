@@ -646,3 +646,15 @@ fn world_readable_secret_warns() {
             .is_empty()
     );
 }
+
+#[test]
+fn digits_without_plus_prefer_the_reading_the_plan_knows() {
+    // 12 digits starting with 62: a possible Indonesian national length, but as a national
+    // number unknown; +62 812 3456 789 is a known mobile.
+    let p = parse_phone("ID", "628123456789").unwrap();
+    assert_eq!(p.e164(), "+628123456789");
+    let p = parse_phone("IN", "919876543210").unwrap();
+    assert_eq!(p.e164(), "+919876543210");
+    let p = parse_phone("IN", "9198765432").unwrap();
+    assert_eq!(p.national, "9198765432");
+}
