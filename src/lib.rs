@@ -9,3 +9,5 @@ pub mod applicant;
 pub mod check;
 pub mod config;
 pub mod phone;
+pub mod report;
+pub mod vendor;
