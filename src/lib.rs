@@ -9,4 +9,6 @@ pub mod applicant;
 pub mod check;
 pub mod config;
 pub mod phone;
+pub mod report;
 pub mod tui;
+pub mod vendor;
