@@ -8,4 +8,5 @@
 pub mod applicant;
 pub mod check;
 pub mod config;
+pub mod history;
 pub mod phone;
