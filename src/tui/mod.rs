@@ -5,15 +5,20 @@
 
 pub mod app;
 mod app_run;
+pub mod convert;
 pub mod form;
 pub mod format;
 pub mod history;
 pub mod keymap;
+pub mod live;
 pub mod message;
 pub mod model;
+mod runtime;
 pub mod theme;
 pub mod view;
 
 pub use app::{App, AppSettings, Pane, Screen, Slot};
 pub use app_run::poll_delay;
+pub use live::record_from_result;
 pub use message::{Command, Message};
+pub use runtime::{ConsoleContext, run, settings_from};
