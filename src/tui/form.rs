@@ -63,7 +63,7 @@ impl FieldId {
             FieldId::Source => "Source",
             FieldId::Date => "Date",
             FieldId::PolicyId => "Policy id",
-            FieldId::HashPhone => "Hash phone",
+            FieldId::HashPhone => "Phone md5",
         }
     }
 

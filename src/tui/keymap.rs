@@ -447,12 +447,12 @@ impl Keymap {
         })
     }
 
-    /// The first key of an action as a label for hints, preferring one that works while
-    /// typing when `typing`.
+    /// An action's key as a hint: while typing one that works in a text input, otherwise
+    /// the plain (shortest) key when there is one.
     pub fn label(&self, action: Action, typing: bool) -> String {
         let keys = self.keys(action);
         keys.iter()
-            .find(|k| !typing || !k.is_plain())
+            .find(|k| k.is_plain() != typing)
             .or(keys.first())
             .map(KeySpec::label)
             .unwrap_or_else(|| "unbound".into())
@@ -522,7 +522,8 @@ mod tests {
             map.action_for(&key(KeyCode::F(5), KeyModifiers::NONE), true),
             Some(Action::RunAll)
         );
-        assert_eq!(map.label(Action::RunAll, false), "F5");
+        assert_eq!(map.label(Action::RunAll, false), "A");
+        assert_eq!(map.label(Action::RunAll, true), "F5");
         assert!(
             map.help_rows()
                 .iter()

@@ -28,12 +28,16 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;
-
     let mut rows = Vec::new();
     for field in FieldId::ALL {
         rows.push(Row::Field(field));
         for e in app.form.errors_for(field) {
-            rows.push(Row::Error(e.clone()));
+            // Errors wrap under the value column rather than being cut off.
+            let room = width.saturating_sub(LABEL + 2).max(10);
+            let chars: Vec<char> = e.chars().collect();
+            for chunk in chars.chunks(room) {
+                rows.push(Row::Error(chunk.iter().collect()));
+            }
         }
     }
     rows.push(Row::Other(Line::raw("")));
@@ -69,7 +73,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             }
             Row::Error(e) => frame.render_widget(
                 Paragraph::new(Line::styled(
-                    truncate(&format!("{:LABEL$}↳ {e}", ""), width),
+                    truncate(&format!("{:LABEL$}  {e}", ""), width),
                     t.fg(t.risk_high),
                 )),
                 line_area,
@@ -106,7 +110,7 @@ fn draw_field(frame: &mut Frame, app: &App, field: FieldId, pane_focused: bool, 
         FieldId::HashPhone => {
             let mark = if app.form.hash_phone { "[x]" } else { "[ ]" };
             Line::styled(
-                format!("{mark} send md5 only (debts)"),
+                format!("{mark} md5 only (debts)"),
                 if is_focus {
                     t.selection()
                 } else {

@@ -44,9 +44,13 @@ pub fn draw(frame: &mut Frame, app: &App) {
             let [left, right] =
                 Layout::horizontal([Constraint::Length(form_width), Constraint::Min(20)])
                     .areas(main);
-            let tasks_height = (app.tasks.len() as u16 + 3)
-                .clamp(4, 10)
-                .min(right.height / 3);
+            let tasks_height = if app.tasks.is_empty() {
+                3
+            } else {
+                (app.tasks.len() as u16 + 3)
+                    .clamp(4, 10)
+                    .min(right.height / 3)
+            };
             let [results_area, tasks_area] =
                 Layout::vertical([Constraint::Min(5), Constraint::Length(tasks_height)])
                     .areas(right);
@@ -214,10 +218,17 @@ fn draw_strip(frame: &mut Frame, app: &App, area: Rect) {
         }
         let (words, style) = slot_state(app, check);
         spans.push(Span::styled(
-            format!("{}: ", short_title(check)),
+            format!("{} ", short_title(check)),
             app.theme.muted(),
         ));
-        let max = (area.width as usize / 5).saturating_sub(12).max(6);
+        // Narrow screens get the state alone ("ok" in its risk colour); wide ones the gist.
+        let (words, max) = if area.width < 160 {
+            let short = words.split(": ").next().unwrap_or("");
+            let short = short.split(" (").next().unwrap_or("").to_string();
+            (short, 12)
+        } else {
+            (words, (area.width as usize / 5).saturating_sub(12))
+        };
         spans.push(Span::styled(truncate(&words, max), style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -356,7 +367,7 @@ fn draw_confirm(frame: &mut Frame, app: &App, check: CheckKind, area: Rect) {
             Span::raw(" keep the stored result"),
         ]),
     ];
-    let popup = centered(area, 70, 8);
+    let popup = centered(area, 70, 10);
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines)
