@@ -116,11 +116,12 @@ fn accuauth(endpoint: Endpoint, http_status: u16, envelope: &Map<String, Value>)
     answer.vendor_request_id = lenient::text(envelope, "request_id");
     let has_result = lenient::present(envelope, "result").is_some();
     let task_id = lenient::text(envelope, "task_id");
-    let is_error_status = status
+    // A result counts unless the status says otherwise (an error, or NOT_HIT: no record).
+    let result_counts = status
         .as_deref()
-        .is_some_and(|s| !matches!(s, "OK" | "PENDING" | "NOT_HIT"));
+        .is_none_or(|s| matches!(s, "OK" | "PENDING"));
 
-    if has_result && !is_error_status {
+    if has_result && result_counts {
         return match report::report_from_envelope(endpoint.check(), envelope) {
             Ok(report) => Answer {
                 report: Some(report),
