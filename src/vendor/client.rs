@@ -51,6 +51,9 @@ impl VendorClient {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
+            // A redirect would carry the TrustDecision query auth (and AccuAuth's headers) to
+            // another host; the configured URL must be the final one.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("riskdesk/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {}", e.without_url()))?;

@@ -96,6 +96,9 @@ impl Answer {
 /// Reads an answer of `endpoint` that came with `http_status`.
 pub fn interpret(endpoint: Endpoint, http_status: u16, body: &[u8]) -> Answer {
     let vendor = endpoint.vendor().label();
+    if (300..400).contains(&http_status) {
+        return Answer::failed(http_error(vendor, http_status, None));
+    }
     let Some(envelope) = lenient::parse_json(body)
         .as_ref()
         .and_then(lenient::trimmed_object)

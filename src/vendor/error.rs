@@ -278,6 +278,11 @@ pub fn http_error(vendor: &str, http_status: u16, excerpt: Option<&str>) -> Vend
     let (kind, hint) = match http_status {
         401 => (Unauthorized, HINT_CREDENTIALS),
         403 => (NoPermission, HINT_CONTRACT),
+        300..=399 => (
+            NotFound,
+            "The URL redirects elsewhere; riskdesk does not follow redirects (they would \
+             carry credentials). Put the final URL in config.toml.",
+        ),
         404 | 405 => (NotFound, HINT_URL),
         408 | 504 => (Timeout, HINT_LATER),
         429 => (RateLimited, "Wait a minute and run the check again."),
@@ -287,7 +292,11 @@ pub fn http_error(vendor: &str, http_status: u16, excerpt: Option<&str>) -> Vend
             "Keep the raw answer and report it to the vendor.",
         ),
     };
-    let what = format!("{vendor} answered HTTP {http_status} without its usual envelope");
+    let what = if (300..400).contains(&http_status) {
+        format!("{vendor} answered HTTP {http_status}, a redirect")
+    } else {
+        format!("{vendor} answered HTTP {http_status} without its usual envelope")
+    };
     VendorError::new(kind, with_reason(&what, excerpt), hint).with_code(http_status.to_string())
 }
 

@@ -240,3 +240,28 @@ async fn canary_secrets_never_leave_the_wire() {
     assert_eq!(r.error.as_ref().unwrap().kind, ErrorKind::Transport);
     assert_no_secret(&r);
 }
+
+#[tokio::test]
+async fn redirects_are_not_followed_with_credentials() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/td/multiplatform"))
+        .respond_with(ResponseTemplate::new(307).insert_header("location", "/elsewhere"))
+        .mount(&server)
+        .await;
+    answer_with(&server, "/elsewhere", 200, MULTIPLATFORM_OK).await;
+    let client = VendorClient::new(&config(&server, BodyEncoding::Form)).unwrap();
+    let r = client
+        .run(&request(
+            CheckKind::Multiplatform,
+            fields_for(CheckKind::Multiplatform),
+        ))
+        .await;
+    assert_eq!(
+        (r.outcome, r.http_status, r.attempts),
+        (Outcome::Error, Some(307), 1)
+    );
+    assert_eq!(r.error.unwrap().kind, ErrorKind::NotFound);
+    let received = server.received_requests().await.unwrap();
+    assert!(received.iter().all(|q| q.url.path() != "/elsewhere"));
+}
