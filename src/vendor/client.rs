@@ -6,7 +6,7 @@ use super::envelope::{Answer, Endpoint, interpret};
 use super::error::{ErrorKind, VendorError};
 use super::request::{self, Outgoing};
 use super::result::CheckResult;
-use super::retry::{backoff_delay, should_retry};
+use super::retry::{retry_delay, should_retry};
 use crate::applicant::VendorRequest;
 use crate::check::{CheckKind, Outcome, Vendor};
 use crate::config::{AccuAuthConfig, BodyEncoding, Config, TrustDecisionConfig};
@@ -159,6 +159,7 @@ impl VendorClient {
                 let (http_status, raw_body, answer) = self.send_once(&outgoing).await;
                 let retry =
                     result.attempts <= self.inner.max_retries && should_retry(http_status, &answer);
+                let delay = retry_delay(result.attempts, &answer, rand::random::<f64>());
                 result.http_status = http_status;
                 result.raw_body = raw_body;
                 let Answer {
@@ -178,7 +179,6 @@ impl VendorClient {
                 if !retry {
                     break;
                 }
-                let delay = backoff_delay(result.attempts, rand::random::<f64>());
                 tracing::warn!(
                     check = %check,
                     attempt = result.attempts,
@@ -198,6 +198,7 @@ impl VendorClient {
             vendor_status = result.vendor_status.as_deref().unwrap_or(""),
             attempts = result.attempts,
             latency_ms = result.latency_ms,
+            error_kind = result.error.as_ref().map(|e| e.kind.as_str()).unwrap_or(""),
             "vendor call finished"
         );
         result
