@@ -40,6 +40,9 @@ impl std::fmt::Debug for VendorClient {
 
 static CRYPTO_PROVIDER: Once = Once::new();
 
+/// The most of an answer the client reads.
+const MAX_BODY_BYTES: usize = 8 << 20;
+
 impl VendorClient {
     pub fn new(config: &Config) -> anyhow::Result<VendorClient> {
         // reqwest is built with rustls-no-provider: one provider must be installed per
@@ -233,17 +236,33 @@ impl VendorClient {
             }
         };
         let status = response.status().as_u16();
-        match response.bytes().await {
-            Ok(body) => {
-                let answer = interpret(out.endpoint, status, &body);
-                (Some(status), body.to_vec(), answer)
+        let mut response = response;
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) if body.len() + chunk.len() > MAX_BODY_BYTES => {
+                    // Vendor answers are a few KiB; a huge body is a fault, not data to hoard.
+                    body.extend_from_slice(&chunk[..MAX_BODY_BYTES - body.len()]);
+                    let error = VendorError::new(
+                        ErrorKind::Malformed,
+                        format!(
+                            "{vendor} sent an answer larger than {} MiB",
+                            MAX_BODY_BYTES >> 20
+                        ),
+                        "Keep the stored start of the answer and report it to the vendor.",
+                    );
+                    return (Some(status), body, Answer::failed(error));
+                }
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                Ok(None) => break,
+                Err(e) => {
+                    let error = self.transport_error(vendor, e, true);
+                    return (Some(status), body, Answer::failed(error));
+                }
             }
-            Err(e) => (
-                Some(status),
-                Vec::new(),
-                Answer::failed(self.transport_error(vendor, e, true)),
-            ),
         }
+        let answer = interpret(out.endpoint, status, &body);
+        (Some(status), body, answer)
     }
 
     fn transport_error(&self, vendor: &str, error: reqwest::Error, responded: bool) -> VendorError {

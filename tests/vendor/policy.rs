@@ -265,3 +265,12 @@ async fn redirects_are_not_followed_with_credentials() {
     let received = server.received_requests().await.unwrap();
     assert!(received.iter().all(|q| q.url.path() != "/elsewhere"));
 }
+
+#[tokio::test]
+async fn a_huge_answer_is_cut_off_and_malformed() {
+    let huge = format!("{{\"status\":\"OK\",\"pad\":\"{}\"}}", "x".repeat(9 << 20));
+    let (r, _) = run_once(CheckKind::DebtsReport, 200, &huge).await;
+    assert_eq!((r.outcome, r.attempts), (Outcome::Error, 1));
+    assert_eq!(r.error.unwrap().kind, ErrorKind::Malformed);
+    assert_eq!(r.raw_body.len(), 8 << 20);
+}
