@@ -112,10 +112,12 @@ pub fn interpret(endpoint: Endpoint, http_status: u16, body: &[u8]) -> Answer {
 }
 
 fn accuauth(endpoint: Endpoint, http_status: u16, envelope: &Map<String, Value>) -> Answer {
-    let status = lenient::text(envelope, "status").map(|s| s.to_ascii_uppercase());
+    let sent_status = lenient::text(envelope, "status");
+    // Matched case-insensitively, reported as sent.
+    let status = sent_status.as_ref().map(|s| s.to_ascii_uppercase());
     let reason = lenient::text(envelope, "reason");
     let mut answer = Answer::new(Outcome::Ok);
-    answer.vendor_status = status.clone();
+    answer.vendor_status = sent_status;
     answer.vendor_request_id = lenient::text(envelope, "request_id");
     let has_result = lenient::present(envelope, "result").is_some();
     let task_id = lenient::text(envelope, "task_id");
