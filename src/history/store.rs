@@ -109,6 +109,19 @@ impl Store {
         Ok(id)
     }
 
+    /// Stores many lookups in one transaction (bulk loads, benchmarks); all or nothing.
+    pub fn record_batch(&mut self, recs: &[LookupRecord]) -> Result<Vec<i64>, HistoryError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let ids = recs
+            .iter()
+            .map(|r| insert(&tx, r, &new_uuid(), None))
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.commit()?;
+        Ok(ids)
+    }
+
     /// The whole record, raw body included.
     pub fn get(&self, id: i64) -> Result<Option<LookupRecord>, HistoryError> {
         Ok(self.get_with_uuid(id)?.map(|(r, _)| r))
