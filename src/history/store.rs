@@ -181,6 +181,18 @@ impl Store {
         Ok(n)
     }
 
+    /// Applies `history.retain_days` (at start): deletes what is older; `None` keeps all.
+    pub fn apply_retention(
+        &mut self,
+        cfg: &crate::config::HistoryConfig,
+        now: OffsetDateTime,
+    ) -> Result<usize, HistoryError> {
+        match cfg.retain_days {
+            Some(days) => self.purge_older_than(now - time::Duration::days(i64::from(days))),
+            None => Ok(0),
+        }
+    }
+
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
     pub fn integrity_check(&self) -> Result<String, HistoryError> {
         Ok(self
@@ -202,6 +214,12 @@ impl Store {
         Ok(())
     }
 }
+
+// Others hold a Store across threads and tasks.
+const _: fn() = || {
+    fn send<T: Send>() {}
+    send::<Store>();
+};
 
 /// A random version-4 UUID: the stable key that makes imports idempotent.
 pub(crate) fn new_uuid() -> String {
