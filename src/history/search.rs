@@ -155,11 +155,12 @@ impl Store {
         if matches >= NAME_SORT_LIMIT {
             return self.scan_names(folded, filters, fetch);
         }
-        // `+created_at` keeps the planner on the few matched rowids instead of the time index.
+        // NOT INDEXED keeps the planner on the few matched rowids: with a check or outcome
+        // filter it would otherwise walk that filter's index and test every row.
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM lookups WHERE id IN \
+            "SELECT {SUMMARY_COLUMNS} FROM lookups NOT INDEXED WHERE id IN \
              (SELECT rowid FROM lookup_names WHERE lookup_names MATCH ?){} \
-             ORDER BY +created_at DESC, id DESC LIMIT ?",
+             ORDER BY created_at DESC, id DESC LIMIT ?",
             filters.sql
         );
         let mut params = vec![Value::Text(phrase)];
