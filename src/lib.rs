@@ -8,6 +8,7 @@
 pub mod applicant;
 pub mod check;
 pub mod config;
+pub mod history;
 pub mod phone;
 pub mod report;
 pub mod vendor;
