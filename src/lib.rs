@@ -11,4 +11,5 @@ pub mod config;
 pub mod history;
 pub mod phone;
 pub mod report;
+pub mod tui;
 pub mod vendor;
