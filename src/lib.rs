@@ -9,3 +9,4 @@ pub mod applicant;
 pub mod check;
 pub mod config;
 pub mod phone;
+pub mod sandbox;
