@@ -3,9 +3,7 @@
 
 use super::data::{debts_result, orders_result};
 use super::scenarios::{self, AccuError, Behaviour, Debts, PHONE_STATUSES, PhoneFlow, Scenario};
-use super::wire::{
-    Fault, Planned, deliver, digits, md5_hex, parse_fields, request_id, stable_hash,
-};
+use super::wire::{Fault, Planned, deliver, md5_hex, parse_fields, request_id, stable_hash};
 use super::{AppState, SANDBOX_API_ID, SANDBOX_API_SECRET};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -147,7 +145,7 @@ pub(crate) async fn debts_report(
         }
         let seed = stable_hash(
             &mobile
-                .map(digits)
+                .map(scenarios::id_national)
                 .or(hashed.map(str::to_ascii_lowercase))
                 .unwrap_or_default(),
         );

@@ -6,6 +6,7 @@
 mod accuauth;
 mod clock;
 mod data;
+mod errors;
 mod scenarios;
 mod table;
 mod trustdecision;

@@ -1,6 +1,9 @@
 //! The scenario table: which identifier gets which answer. The single source of both the
 //! sandbox's behaviour and the README table.
 
+pub use super::errors::{
+    ACCUAUTH_ERRORS, AccuError, MULTIPLATFORM_ERRORS, TdError, WILLINGNESS_ERRORS,
+};
 use super::wire::{Fault, digits, md5_hex};
 use crate::check::CheckKind;
 use std::sync::OnceLock;
@@ -94,172 +97,6 @@ pub enum Willingness {
     ScoreAsString(u16),
 }
 
-/// An AccuAuth error envelope: HTTP status, `status` field and `reason`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AccuError {
-    pub http: u16,
-    pub status: &'static str,
-    pub reason: &'static str,
-}
-
-/// A TrustDecision error: `code` and `message`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TdError {
-    pub code: u32,
-    pub message: &'static str,
-}
-
-/// The AccuAuth errors an identifier can select (UNAUTHORIZED comes from wrong credentials,
-/// NOT_HIT from the debts rows). The index (1-based) is the key's last two digits.
-pub const ACCUAUTH_ERRORS: &[AccuError] = &[
-    AccuError {
-        http: 400,
-        status: "INVALID_ARGUMENT",
-        reason: "Request parameter is invalid",
-    },
-    AccuError {
-        http: 400,
-        status: "QUERY_FAILED",
-        reason: "query failed, please retry later",
-    },
-    AccuError {
-        http: 400,
-        status: "ABNORMAL_BEHAVIOURS_DETECTED",
-        reason: "abnormal behaviours detected",
-    },
-    AccuError {
-        http: 401,
-        status: "KEY_EXPIRED",
-        reason: "Your API ID has expired",
-    },
-    AccuError {
-        http: 403,
-        status: "NO_PERMISSION",
-        reason: "You are not authorized to use this API",
-    },
-    AccuError {
-        http: 403,
-        status: "OUT_OF_QUOTA",
-        reason: "API calls quota exceeded",
-    },
-    AccuError {
-        http: 403,
-        status: "RATE_LIMIT_EXCEEDED",
-        reason: "API request frequency exceeds the limit",
-    },
-    AccuError {
-        http: 404,
-        status: "NOT_FOUND",
-        reason: "Requested API cannot be found",
-    },
-    AccuError {
-        http: 500,
-        status: "INTERNAL_ERROR",
-        reason: "Internal server error",
-    },
-    AccuError {
-        http: 512,
-        status: "SOURCE_SERVICE_UNAVAILABLE",
-        reason: "source service unavailable",
-    },
-];
-
-/// The multiplatform page's error codes (its own wording).
-pub const MULTIPLATFORM_ERRORS: &[TdError] = &[
-    TdError {
-        code: 300,
-        message: "Service not purchased or not effective",
-    },
-    TdError {
-        code: 301,
-        message: "Service not purchased",
-    },
-    TdError {
-        code: 302,
-        message: "Service has been suspend",
-    },
-    TdError {
-        code: 303,
-        message: "Not enough balance",
-    },
-    TdError {
-        code: 304,
-        message: "Service expired",
-    },
-    TdError {
-        code: 9055,
-        message: "The country partner located has no service",
-    },
-    TdError {
-        code: 9060,
-        message: "name empty",
-    },
-    TdError {
-        code: 9061,
-        message: "id_number error",
-    },
-    TdError {
-        code: 9081,
-        message: "The format of the phone number does not match with the country",
-    },
-    TdError {
-        code: 9500,
-        message: "Internal error",
-    },
-];
-
-/// The credit willingness page's error codes (its own wording).
-pub const WILLINGNESS_ERRORS: &[TdError] = &[
-    TdError {
-        code: 301,
-        message: "Service not purchased",
-    },
-    TdError {
-        code: 302,
-        message: "Traffic blocked",
-    },
-    TdError {
-        code: 303,
-        message: "Traffic insufficient",
-    },
-    TdError {
-        code: 304,
-        message: "Service expired",
-    },
-    TdError {
-        code: 305,
-        message: "Daily maximum volume reached",
-    },
-    TdError {
-        code: 11000,
-        message: "order_id input parameter empty",
-    },
-    TdError {
-        code: 11001,
-        message: "event_time input parameter error",
-    },
-    TdError {
-        code: 11002,
-        message: "Input parameter parsing failed",
-    },
-    TdError {
-        code: 11302,
-        message: "scenario input parameter error",
-    },
-    TdError {
-        code: 11400,
-        message: "The corresponding workflow cannot be found",
-    },
-    TdError {
-        code: 11401,
-        message: "Workflow execution error",
-    },
-    TdError {
-        code: 11500,
-        message: "System error",
-    },
-];
-
 /// The eight documented phone_status values.
 pub const PHONE_STATUSES: [&str; 8] = [
     "ring",
@@ -279,7 +116,7 @@ pub const IDENTIFIER_FAULTS: [Fault; 6] = [
     Fault::DropConnection,
     Fault::BadGateway,
     Fault::TruncatedJson,
-    Fault::Trickle(Duration::from_millis(150)),
+    Fault::Trickle(Duration::from_millis(100)),
 ];
 
 /// Every scenario row, in table order.
@@ -499,7 +336,7 @@ fn build() -> Vec<Scenario> {
 }
 
 /// The national number of an Indonesian phone as sent (`62…`, `+62…`, `0…`).
-fn id_national(raw: &str) -> String {
+pub(crate) fn id_national(raw: &str) -> String {
     let d = digits(raw);
     if let Some(rest) = d.strip_prefix("62") {
         rest.to_string()

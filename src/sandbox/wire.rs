@@ -35,12 +35,15 @@ impl Fault {
             Fault::BadGateway => "HTTP 502 with a proxy's HTML page".into(),
             Fault::TruncatedJson => "HTTP 200 with the JSON body cut in half".into(),
             Fault::Trickle(d) => format!(
-                "normal answer trickled in 8-byte pieces every {} ms",
+                "normal answer trickled in {TRICKLE_PIECE}-byte pieces every {} ms",
                 d.as_millis()
             ),
         }
     }
 }
+
+/// How many bytes a trickled answer sends at a time.
+const TRICKLE_PIECE: usize = 32;
 
 /// An answer before any fault is applied.
 pub(crate) struct Planned {
@@ -92,7 +95,11 @@ pub(crate) async fn deliver(
             json_response(StatusCode::OK, Body::from(text.as_bytes()[..cut].to_vec()))
         }
         Some(Fault::Trickle(pause)) => {
-            let pieces: Vec<Vec<u8>> = text.as_bytes().chunks(8).map(<[u8]>::to_vec).collect();
+            let pieces: Vec<Vec<u8>> = text
+                .as_bytes()
+                .chunks(TRICKLE_PIECE)
+                .map(<[u8]>::to_vec)
+                .collect();
             let stream = futures::stream::unfold(pieces.into_iter(), move |mut rest| async move {
                 let piece = rest.next()?;
                 tokio::time::sleep(pause).await;
