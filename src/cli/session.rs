@@ -33,7 +33,9 @@ impl Session {
             eprintln!("riskdesk: warning: {w}");
             tracing::warn!("{w}");
         }
-        let use_sandbox = cli.sandbox || !loaded.config.has_credentials();
+        // `history` never calls a vendor: no simulator for it.
+        let calls_vendors = !matches!(cli.command, Some(super::Command::History(_)));
+        let use_sandbox = calls_vendors && (cli.sandbox || !loaded.config.has_credentials());
         let mut effective = loaded.config.clone();
         let sandbox = if use_sandbox {
             let sb = Sandbox::start(sandbox::SandboxOptions::default())
