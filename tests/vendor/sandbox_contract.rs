@@ -153,3 +153,54 @@ async fn every_sandbox_scenario_reads_as_the_row_says() {
     assert_eq!(r.error.map(|e| e.kind), Some(ErrorKind::TaskExpired));
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn sandbox_faults_map_to_their_kinds() {
+    let sb = Sandbox::start(SandboxOptions::default())
+        .await
+        .expect("sandbox");
+    let mut cfg = config_for(&sb);
+    cfg.http.timeout_secs = 3;
+    cfg.http.max_retries = 1;
+    let client = VendorClient::new(&cfg).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    for row in sandbox::scenarios() {
+        let Behaviour::Fault(fault) = &row.behaviour else {
+            continue;
+        };
+        let req = prepare(row.check, &applicant(row), &CheckOptions::default(), now).unwrap();
+        let r = client.run(&req).await;
+        let kind = r.error.as_ref().map(|e| e.kind);
+        let what = format!("{fault:?}: {:?}", r.error);
+        match fault {
+            sandbox::Fault::Latency(_) | sandbox::Fault::Trickle(_) => {
+                assert_eq!(r.outcome, Outcome::Ok, "{what}")
+            }
+            sandbox::Fault::Hang => {
+                assert_eq!((kind, r.attempts), (Some(ErrorKind::Timeout), 1), "{what}")
+            }
+            sandbox::Fault::DropConnection => {
+                assert_eq!(
+                    (kind, r.attempts),
+                    (Some(ErrorKind::Transport), 2),
+                    "{what}"
+                )
+            }
+            sandbox::Fault::BadGateway => {
+                assert_eq!(
+                    (kind, r.attempts),
+                    (Some(ErrorKind::VendorDown), 1),
+                    "{what}"
+                )
+            }
+            sandbox::Fault::TruncatedJson => {
+                assert_eq!(
+                    (kind, r.attempts),
+                    (Some(ErrorKind::Malformed), 1),
+                    "{what}"
+                )
+            }
+        }
+    }
+    sb.shutdown().await;
+}
