@@ -6,6 +6,7 @@
 //! console can re-render a stored raw body with it months later.
 
 pub mod lenient;
+mod summary;
 mod values;
 
 pub use values::{

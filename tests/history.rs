@@ -628,3 +628,20 @@ fn two_writers_lose_nothing() {
     }
     assert_eq!(s.integrity_check().unwrap(), "ok");
 }
+
+#[test]
+fn retention_from_config() {
+    let (_d, mut s) = temp_store();
+    s.record(&rec(0, "+6281234567890", "Old", "")).unwrap();
+    let recent = s
+        .record(&rec(60 * 24 * 100, "+6281234567890", "New", ""))
+        .unwrap();
+    let now = base_time() + time::Duration::days(120);
+    let keep_all = riskdesk::config::HistoryConfig { retain_days: None };
+    assert_eq!(s.apply_retention(&keep_all, now).unwrap(), 0);
+    let ninety = riskdesk::config::HistoryConfig {
+        retain_days: Some(90),
+    };
+    assert_eq!(s.apply_retention(&ninety, now).unwrap(), 1);
+    assert_eq!(ids(&s.search(&SearchQuery::all()).unwrap()), vec![recent]);
+}

@@ -31,11 +31,8 @@ impl Filters {
         if let Some(d) = q.since {
             f.push("created_at >= ?", Value::Text(day_start(d)));
         }
-        if let Some(d) = q.until {
-            match d.next_day() {
-                Some(next) => f.push("created_at < ?", Value::Text(day_start(next))),
-                None => {}
-            }
+        if let Some(next) = q.until.and_then(|d| d.next_day()) {
+            f.push("created_at < ?", Value::Text(day_start(next)));
         }
         if let Some(c) = q.before {
             f.sql.push_str(" AND (created_at, id) < (?, ?)");
@@ -107,7 +104,7 @@ impl Store {
                 found.extend(self.by_name(text, &filters, fetch)?);
             }
         }
-        found.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+        found.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.id)));
         found.dedup_by_key(|s| s.id);
         let next = if found.len() > limit {
             found.truncate(limit);
@@ -158,11 +155,12 @@ impl Store {
         if matches >= NAME_SORT_LIMIT {
             return self.scan_names(folded, filters, fetch);
         }
-        // `+created_at` keeps the planner on the few matched rowids instead of the time index.
+        // NOT INDEXED keeps the planner on the few matched rowids: with a check or outcome
+        // filter it would otherwise walk that filter's index and test every row.
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM lookups WHERE id IN \
+            "SELECT {SUMMARY_COLUMNS} FROM lookups NOT INDEXED WHERE id IN \
              (SELECT rowid FROM lookup_names WHERE lookup_names MATCH ?){} \
-             ORDER BY +created_at DESC, id DESC LIMIT ?",
+             ORDER BY created_at DESC, id DESC LIMIT ?",
             filters.sql
         );
         let mut params = vec![Value::Text(phrase)];

@@ -109,6 +109,19 @@ impl Store {
         Ok(id)
     }
 
+    /// Stores many lookups in one transaction (bulk loads, benchmarks); all or nothing.
+    pub fn record_batch(&mut self, recs: &[LookupRecord]) -> Result<Vec<i64>, HistoryError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let ids = recs
+            .iter()
+            .map(|r| insert(&tx, r, &new_uuid(), None))
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.commit()?;
+        Ok(ids)
+    }
+
     /// The whole record, raw body included.
     pub fn get(&self, id: i64) -> Result<Option<LookupRecord>, HistoryError> {
         Ok(self.get_with_uuid(id)?.map(|(r, _)| r))
@@ -168,6 +181,18 @@ impl Store {
         Ok(n)
     }
 
+    /// Applies `history.retain_days` (at start): deletes what is older; `None` keeps all.
+    pub fn apply_retention(
+        &mut self,
+        cfg: &crate::config::HistoryConfig,
+        now: OffsetDateTime,
+    ) -> Result<usize, HistoryError> {
+        match cfg.retain_days {
+            Some(days) => self.purge_older_than(now - time::Duration::days(i64::from(days))),
+            None => Ok(0),
+        }
+    }
+
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
     pub fn integrity_check(&self) -> Result<String, HistoryError> {
         Ok(self
@@ -189,6 +214,12 @@ impl Store {
         Ok(())
     }
 }
+
+// Others hold a Store across threads and tasks.
+const _: fn() = || {
+    fn send<T: Send>() {}
+    send::<Store>();
+};
 
 /// A random version-4 UUID: the stable key that makes imports idempotent.
 pub(crate) fn new_uuid() -> String {

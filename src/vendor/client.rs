@@ -6,7 +6,7 @@ use super::envelope::{Answer, Endpoint, interpret};
 use super::error::{ErrorKind, VendorError};
 use super::request::{self, Outgoing};
 use super::result::CheckResult;
-use super::retry::{backoff_delay, should_retry};
+use super::retry::{retry_delay, should_retry};
 use crate::applicant::VendorRequest;
 use crate::check::{CheckKind, Outcome, Vendor};
 use crate::config::{AccuAuthConfig, BodyEncoding, Config, TrustDecisionConfig};
@@ -40,6 +40,9 @@ impl std::fmt::Debug for VendorClient {
 
 static CRYPTO_PROVIDER: Once = Once::new();
 
+/// The most of an answer the client reads.
+const MAX_BODY_BYTES: usize = 8 << 20;
+
 impl VendorClient {
     pub fn new(config: &Config) -> anyhow::Result<VendorClient> {
         // reqwest is built with rustls-no-provider: one provider must be installed per
@@ -51,6 +54,9 @@ impl VendorClient {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
+            // A redirect would carry the TrustDecision query auth (and AccuAuth's headers) to
+            // another host; the configured URL must be the final one.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("riskdesk/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {}", e.without_url()))?;
@@ -156,6 +162,7 @@ impl VendorClient {
                 let (http_status, raw_body, answer) = self.send_once(&outgoing).await;
                 let retry =
                     result.attempts <= self.inner.max_retries && should_retry(http_status, &answer);
+                let delay = retry_delay(result.attempts, &answer, rand::random::<f64>());
                 result.http_status = http_status;
                 result.raw_body = raw_body;
                 let Answer {
@@ -175,7 +182,6 @@ impl VendorClient {
                 if !retry {
                     break;
                 }
-                let delay = backoff_delay(result.attempts, rand::random::<f64>());
                 tracing::warn!(
                     check = %check,
                     attempt = result.attempts,
@@ -195,6 +201,7 @@ impl VendorClient {
             vendor_status = result.vendor_status.as_deref().unwrap_or(""),
             attempts = result.attempts,
             latency_ms = result.latency_ms,
+            error_kind = result.error.as_ref().map(|e| e.kind.as_str()).unwrap_or(""),
             "vendor call finished"
         );
         result
@@ -229,17 +236,33 @@ impl VendorClient {
             }
         };
         let status = response.status().as_u16();
-        match response.bytes().await {
-            Ok(body) => {
-                let answer = interpret(out.endpoint, status, &body);
-                (Some(status), body.to_vec(), answer)
+        let mut response = response;
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) if body.len() + chunk.len() > MAX_BODY_BYTES => {
+                    // Vendor answers are a few KiB; a huge body is a fault, not data to hoard.
+                    body.extend_from_slice(&chunk[..MAX_BODY_BYTES - body.len()]);
+                    let error = VendorError::new(
+                        ErrorKind::Malformed,
+                        format!(
+                            "{vendor} sent an answer larger than {} MiB",
+                            MAX_BODY_BYTES >> 20
+                        ),
+                        "Keep the stored start of the answer and report it to the vendor.",
+                    );
+                    return (Some(status), body, Answer::failed(error));
+                }
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                Ok(None) => break,
+                Err(e) => {
+                    let error = self.transport_error(vendor, e, true);
+                    return (Some(status), body, Answer::failed(error));
+                }
             }
-            Err(e) => (
-                Some(status),
-                Vec::new(),
-                Answer::failed(self.transport_error(vendor, e, true)),
-            ),
         }
+        let answer = interpret(out.endpoint, status, &body);
+        (Some(status), body, answer)
     }
 
     fn transport_error(&self, vendor: &str, error: reqwest::Error, responded: bool) -> VendorError {

@@ -96,6 +96,9 @@ impl Answer {
 /// Reads an answer of `endpoint` that came with `http_status`.
 pub fn interpret(endpoint: Endpoint, http_status: u16, body: &[u8]) -> Answer {
     let vendor = endpoint.vendor().label();
+    if (300..400).contains(&http_status) {
+        return Answer::failed(http_error(vendor, http_status, None));
+    }
     let Some(envelope) = lenient::parse_json(body)
         .as_ref()
         .and_then(lenient::trimmed_object)
@@ -109,18 +112,21 @@ pub fn interpret(endpoint: Endpoint, http_status: u16, body: &[u8]) -> Answer {
 }
 
 fn accuauth(endpoint: Endpoint, http_status: u16, envelope: &Map<String, Value>) -> Answer {
-    let status = lenient::text(envelope, "status").map(|s| s.to_ascii_uppercase());
+    let sent_status = lenient::text(envelope, "status");
+    // Matched case-insensitively, reported as sent.
+    let status = sent_status.as_ref().map(|s| s.to_ascii_uppercase());
     let reason = lenient::text(envelope, "reason");
     let mut answer = Answer::new(Outcome::Ok);
-    answer.vendor_status = status.clone();
+    answer.vendor_status = sent_status;
     answer.vendor_request_id = lenient::text(envelope, "request_id");
     let has_result = lenient::present(envelope, "result").is_some();
     let task_id = lenient::text(envelope, "task_id");
-    let is_error_status = status
+    // A result counts unless the status says otherwise (an error, or NOT_HIT: no record).
+    let result_counts = status
         .as_deref()
-        .is_some_and(|s| !matches!(s, "OK" | "PENDING" | "NOT_HIT"));
+        .is_none_or(|s| matches!(s, "OK" | "PENDING"));
 
-    if has_result && !is_error_status {
+    if has_result && result_counts {
         return match report::report_from_envelope(endpoint.check(), envelope) {
             Ok(report) => Answer {
                 report: Some(report),

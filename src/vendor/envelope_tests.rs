@@ -37,6 +37,14 @@ fn not_hit_is_an_answer() {
     );
     assert_eq!(a.outcome, Outcome::NotHit);
     assert!(a.error.is_none() && a.report.is_none());
+    let a = interpret(Endpoint::DebtsReport, 400, br#"{"status":" not_hit "}"#);
+    assert_eq!(
+        (a.outcome, a.vendor_status.as_deref()),
+        (Outcome::NotHit, Some("not_hit"))
+    );
+    let with_empty_result = br#"{"status":"NOT_HIT","result":{}}"#;
+    let a = interpret(Endpoint::MultipleOrder, 200, with_empty_result);
+    assert_eq!((a.outcome, a.report), (Outcome::NotHit, None));
 }
 
 #[test]

@@ -24,6 +24,16 @@ pub fn should_retry(http_status: Option<u16>, answer: &Answer) -> bool {
     }
 }
 
+/// The wait before the next attempt. A rate limit starts two steps further up the curve:
+/// hammering a vendor that just said "too fast" only earns another refusal.
+pub fn retry_delay(attempt: u32, answer: &Answer, jitter: f64) -> Duration {
+    let rate_limited = answer
+        .error
+        .as_ref()
+        .is_some_and(|e| e.kind == ErrorKind::RateLimited);
+    backoff_delay(attempt + if rate_limited { 2 } else { 0 }, jitter)
+}
+
 /// Capped exponential backoff with jitter: attempt 1 waits 125-250 ms, attempt 2
 /// 250-500 ms, ... up to 2-4 s. `jitter` is a uniform draw in [0, 1); half the delay is
 /// fixed so retries never bunch at zero.
@@ -99,5 +109,8 @@ mod tests {
         assert!(should_retry(None, &transport));
         let timeout = Answer::failed(VendorError::new(ErrorKind::Timeout, "x", "y"));
         assert!(!should_retry(None, &timeout));
+        let limited = answer(403, &env("RATE_LIMIT_EXCEEDED"));
+        assert_eq!(retry_delay(1, &limited, 0.0), Duration::from_millis(500));
+        assert_eq!(retry_delay(1, &transport, 0.0), Duration::from_millis(125));
     }
 }
