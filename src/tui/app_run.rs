@@ -11,10 +11,8 @@ use crossterm::event::{KeyCode, KeyEvent};
 use std::time::Duration;
 
 /// How long to wait before the next poll of a phone task after `attempts` polls.
-/// Starts quick (vendors often finish within seconds) and backs off to 5 minutes.
 pub fn poll_delay(attempts: u32) -> Duration {
-    let secs = 5u64.saturating_mul(1u64 << attempts.min(6));
-    Duration::from_secs(secs.min(300))
+    crate::phone_tasks::next_poll_delay(attempts)
 }
 
 impl App {

@@ -19,6 +19,5 @@ pub mod view;
 
 pub use app::{App, AppSettings, Pane, Screen, Slot};
 pub use app_run::poll_delay;
-pub use live::record_from_result;
 pub use message::{Command, Message};
 pub use runtime::{ConsoleContext, run, settings_from};

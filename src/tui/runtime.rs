@@ -121,7 +121,16 @@ pub async fn run(ctx: ConsoleContext) -> anyhow::Result<()> {
         tracing::warn!("{p}");
         app.notify(super::app::Level::Warn, p);
     }
-    let live = Live::new(ctx.client, ctx.data_dir, ctx.sandbox, ctx.operator);
+    let origin = crate::lookup::Origin {
+        operator: ctx.operator,
+        sandbox: ctx.sandbox,
+    };
+    let live = Live::new(
+        ctx.client,
+        ctx.data_dir,
+        origin,
+        ctx.config.history.retain_days,
+    );
 
     install_panic_hook();
     let _guard = TerminalGuard::enter()?;
