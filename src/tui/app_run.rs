@@ -39,6 +39,10 @@ impl App {
             self.notify(Level::Warn, "no check is offered for this country");
             return Vec::new();
         }
+        if !offered.contains(&self.current_check()) {
+            self.tab = index(offered[0]);
+            self.scroll = 0;
+        }
         self.run_checks(&offered, false)
     }
 
@@ -311,7 +315,7 @@ impl App {
             return Vec::new();
         }
         let phone = show_phone(&task.phone, self.reveal);
-        let on_screen = self.form.applicant().identity().phone_e164 == task.phone;
+        let on_screen = self.form.identity().phone_e164 == task.phone;
         match update.answer {
             Some(answer) => {
                 self.task_results

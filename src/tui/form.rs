@@ -1,7 +1,9 @@
 //! The applicant form: text inputs, the country selector, check options, and validation
 //! as you type (every offered check's `prepare` runs on each change).
 
-use crate::applicant::{Applicant, CheckOptions, FieldError, SOURCES, packages_for, prepare};
+use crate::applicant::{
+    Applicant, CheckOptions, FieldError, Identity, SOURCES, packages_for, prepare,
+};
 use crate::check::CheckKind;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -135,6 +137,9 @@ pub struct Form {
     pub show_all_errors: bool,
     errors: BTreeMap<String, Vec<String>>,
     readiness: Vec<(CheckKind, Readiness)>,
+    /// The normalized identifiers as of the last validation (parsing a phone is not free,
+    /// and screens compare identities on every frame).
+    identity: Identity,
 }
 
 fn input() -> TextArea<'static> {
@@ -167,6 +172,7 @@ impl Form {
             show_all_errors: false,
             errors: BTreeMap::new(),
             readiness: Vec::new(),
+            identity: Identity::default(),
         };
         form.validate(OffsetDateTime::UNIX_EPOCH);
         form
@@ -299,6 +305,7 @@ impl Form {
         let applicant = self.applicant();
         let options = self.options();
         let country = self.country_code();
+        self.identity = applicant.identity();
         self.errors.clear();
         self.readiness.clear();
         for check in CheckKind::ALL {
@@ -324,6 +331,11 @@ impl Form {
             };
             self.readiness.push((check, readiness));
         }
+    }
+
+    /// The applicant's normalized identifiers, as of the last `validate`.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
     }
 
     pub fn readiness(&self, check: CheckKind) -> Readiness {

@@ -317,6 +317,10 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         spans.push(Span::styled(" keep the stored result ", t.muted()));
     }
     for action in hint_actions(app) {
+        // While typing, a binding that only has plain keys would type instead: no hint.
+        if typing && app.keymap.keys(action).iter().all(|k| k.is_plain()) {
+            continue;
+        }
         let info = super::keymap::action_info(action);
         spans.push(Span::styled(
             format!(" {} ", app.keymap.label(action, typing)),

@@ -181,7 +181,7 @@ fn body_lines(app: &App, check: CheckKind, width: usize) -> Vec<Line<'static>> {
         Slot::Done {
             answer, identity, ..
         } => {
-            let on_screen = app.form.applicant().identity();
+            let on_screen = app.form.identity();
             if identity.phone_e164 != on_screen.phone_e164
                 || identity.id_number != on_screen.id_number
             {
