@@ -1,6 +1,9 @@
 //! Console speed: a full frame at 200×50 through `TestBackend` (target: under 1 ms), and
 //! one keystroke through `App::update` plus the redraw it causes.
 //! Run with `cargo bench --bench console`; numbers go to BENCHMARKS.md.
+//!
+//! `cargo bench --bench console -- --seed DIR --rows N` instead fills `DIR/history.db`
+//! with N lookups, for timing the real binary's start and keystrokes against a big history.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -79,7 +82,81 @@ fn measure(name: &str, iterations: u32, mut f: impl FnMut()) -> Duration {
     median
 }
 
+/// Fills a data dir's history with `rows` lookups spread over the last 300 days (inside the
+/// default retention, so nothing is purged at start).
+fn seed(dir: &std::path::Path, rows: u64) {
+    use riskdesk::applicant::Identity;
+    use riskdesk::history::{LookupRecord, Store};
+    std::fs::create_dir_all(dir).expect("data dir");
+    let mut store = Store::open_in_data_dir(dir).expect("open history");
+    let now = time::OffsetDateTime::now_utc();
+    let names = [
+        "Siti Rahma",
+        "Budi Santoso",
+        "Juan Perez",
+        "Priya Sharma",
+        "Ana Cruz",
+    ];
+    let started = Instant::now();
+    let mut batch = Vec::with_capacity(10_000);
+    for i in 0..rows {
+        batch.push(LookupRecord {
+            id: 0,
+            created_at: now - Duration::from_secs(rows - i) * 25,
+            operator: "bench".into(),
+            sandbox: true,
+            check: CheckKind::ALL[(i % 5) as usize],
+            identity: Identity {
+                phone_e164: format!("+62812{i:08}"),
+                id_number: format!("3171{i:012}"),
+                name: names[(i % 5) as usize].into(),
+                country: "ID".into(),
+                ..Identity::default()
+            },
+            request: serde_json::json!({"body": {"mobile": format!("62812{i:08}")}}),
+            http_status: Some(200),
+            vendor_status: Some("OK".into()),
+            vendor_request_id: Some(format!("TID{i:016x}")),
+            outcome: if i % 7 == 0 {
+                Outcome::NotHit
+            } else {
+                Outcome::Ok
+            },
+            error_kind: None,
+            error_message: None,
+            latency_ms: 120,
+            raw_response: DEBTS.as_bytes().to_vec(),
+            report: None,
+            task_id: None,
+        });
+        if batch.len() == 10_000 {
+            store.record_batch(&batch).expect("record batch");
+            batch.clear();
+        }
+    }
+    if !batch.is_empty() {
+        store.record_batch(&batch).expect("record batch");
+    }
+    println!(
+        "seeded {rows} lookups into {} in {:?}",
+        dir.display(),
+        started.elapsed()
+    );
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--seed") {
+        let dir = args.get(i + 1).expect("--seed DIR");
+        let rows = args
+            .iter()
+            .position(|a| a == "--rows")
+            .and_then(|j| args.get(j + 1))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1_000_000);
+        seed(std::path::Path::new(dir), rows);
+        return;
+    }
     let mut review = busy_app();
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("test backend");
     let frame = measure("full frame 200x50, review + debts report", 2000, || {
@@ -88,7 +165,10 @@ fn main() {
             .expect("draw");
     });
 
-    review.update(Message::Key(KeyEvent::new(KeyCode::Char('h'), KeyModifiers::NONE)));
+    review.update(Message::Key(KeyEvent::new(
+        KeyCode::Char('h'),
+        KeyModifiers::NONE,
+    )));
     measure("full frame 200x50, history (200 rows)", 2000, || {
         terminal
             .draw(|f| view::draw(f, black_box(&review)))
@@ -100,8 +180,14 @@ fn main() {
     typing.form.focus_field(FieldId::Name);
     let mut small = Terminal::new(TestBackend::new(200, 50)).expect("test backend");
     measure("keystroke: update + validate + redraw", 2000, || {
-        typing.update(Message::Key(KeyEvent::new(KeyCode::Char('a'), KeyModifiers::NONE)));
-        typing.update(Message::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)));
+        typing.update(Message::Key(KeyEvent::new(
+            KeyCode::Char('a'),
+            KeyModifiers::NONE,
+        )));
+        typing.update(Message::Key(KeyEvent::new(
+            KeyCode::Backspace,
+            KeyModifiers::NONE,
+        )));
         small.draw(|f| view::draw(f, &typing)).expect("draw");
     });
     if frame > Duration::from_millis(1) {
