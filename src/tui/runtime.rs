@@ -51,6 +51,7 @@ impl TerminalGuard {
         crossterm::execute!(
             stdout(),
             EnterAlternateScreen,
+            crossterm::terminal::Clear(crossterm::terminal::ClearType::All),
             EnableMouseCapture,
             EnableBracketedPaste
         )?;
@@ -134,8 +135,9 @@ pub async fn run(ctx: ConsoleContext) -> anyhow::Result<()> {
 
     install_panic_hook();
     let _guard = TerminalGuard::enter()?;
+    // No `terminal.clear()`: it asks the terminal for the cursor position, a round trip
+    // before the first frame. The alternate screen was cleared on entry instead.
     let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
-    terminal.clear()?;
     let size = terminal.size()?;
     app.size = (size.width, size.height);
     let result = event_loop(&mut terminal, &mut app, live).await;
