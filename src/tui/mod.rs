@@ -4,12 +4,16 @@
 //! back as messages; the screen is drawn only when state changed.
 
 pub mod app;
+mod app_input;
 mod app_run;
+mod app_tasks;
 pub mod convert;
+pub mod fields;
 pub mod form;
 pub mod format;
 pub mod history;
 pub mod keymap;
+pub mod keyspec;
 pub mod live;
 pub mod message;
 pub mod model;
