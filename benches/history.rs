@@ -154,9 +154,9 @@ fn main() {
 
     let t = Instant::now();
     let mut g = Lcg(42);
-    let batch: Vec<LookupRecord> = (0..rows).map(|i| row(i, rows, start, &mut g)).collect();
-    store.record_batch(&batch).expect("load");
-    drop(batch);
+    store
+        .record_all((0..rows).map(|i| row(i, rows, start, &mut g)))
+        .expect("load");
     store.optimize().expect("optimize");
     println!(
         "## {rows} rows (generated and stored in one transaction in {:.1} s)\n",

@@ -13,6 +13,12 @@ use time::OffsetDateTime;
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Page cache (negative = KiB): indexes of a million rows stay in memory while searching.
+const CACHE_KIB: i64 = -65_536;
+/// During one big write (import, bulk load): a transaction larger than the cache spills
+/// pages to the WAL again and again, which made imports I/O-bound.
+const BULK_CACHE_KIB: i64 = -524_288;
+
 /// The history database. `Send`; one connection inside; cheap to open.
 pub struct Store {
     pub(crate) conn: Connection,
@@ -88,8 +94,11 @@ impl Store {
             tracing::warn!(mode, "history database is not in WAL mode");
         }
         // FULL: a committed lookup survives power loss too, not only a crash.
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
-            .map_err(open_err)?;
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;
+             PRAGMA cache_size = {CACHE_KIB};"
+        ))
+        .map_err(open_err)?;
         schema::migrate(&mut conn)?;
         Ok(Store { conn })
     }
@@ -110,16 +119,35 @@ impl Store {
     }
 
     /// Stores many lookups in one transaction (bulk loads, benchmarks); all or nothing.
-    pub fn record_batch(&mut self, recs: &[LookupRecord]) -> Result<Vec<i64>, HistoryError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let ids = recs
-            .iter()
-            .map(|r| insert(&tx, r, &new_uuid(), None))
-            .collect::<Result<Vec<_>, _>>()?;
-        tx.commit()?;
-        Ok(ids)
+    /// Returns how many were stored.
+    pub fn record_all(
+        &mut self,
+        recs: impl IntoIterator<Item = LookupRecord>,
+    ) -> Result<usize, HistoryError> {
+        self.bulk(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut n = 0;
+            for r in recs {
+                insert(&tx, &r, &new_uuid(), None)?;
+                n += 1;
+            }
+            tx.commit()?;
+            Ok(n)
+        })
+    }
+
+    /// Runs one large write with a large page cache, restoring the normal one after.
+    pub(crate) fn bulk<T>(
+        &mut self,
+        f: impl FnOnce(&mut Connection) -> Result<T, HistoryError>,
+    ) -> Result<T, HistoryError> {
+        self.conn
+            .pragma_update(None, "cache_size", BULK_CACHE_KIB)?;
+        let out = f(&mut self.conn);
+        let restored = self.conn.pragma_update(None, "cache_size", CACHE_KIB);
+        let out = out?;
+        restored?;
+        Ok(out)
     }
 
     /// The whole record, raw body included.
