@@ -52,7 +52,6 @@ CREATE INDEX lookups_by_request_id ON lookups (vendor_request_id, created_at, id
 CREATE INDEX lookups_by_task_id    ON lookups (task_id) WHERE task_id IS NOT NULL;
 CREATE INDEX lookups_by_check      ON lookups (check_kind, created_at, id);
 CREATE INDEX lookups_by_outcome    ON lookups (outcome, created_at, id);
-CREATE INDEX lookups_same_check    ON lookups (check_kind, phone_nsn, id_key, created_at);
 
 -- Names, case- and accent-folded by riskdesk before they get here; substring search.
 CREATE VIRTUAL TABLE lookup_names USING fts5(

@@ -8,7 +8,7 @@ use rusqlite::types::Value;
 
 /// Below this many name matches, the matches are fetched by id and sorted; above it,
 /// matches are dense enough that walking the time index finds a page quickly.
-const NAME_SORT_LIMIT: i64 = 2_000;
+const NAME_SORT_LIMIT: i64 = 1_000;
 
 /// The filter part of a WHERE clause and its parameters.
 pub(crate) struct Filters {
@@ -99,8 +99,9 @@ impl Store {
                 &filters,
                 fetch,
             )?);
-            // Names carry no digits; a string of digits is a phone or an ID, not a name.
-            if text.chars().any(char::is_alphabetic) {
+            // A name has letters and never digits (the form refuses them): anything with a
+            // digit is a phone, ID or request id, and skips the name index.
+            if text.chars().any(char::is_alphabetic) && !text.chars().any(|c| c.is_ascii_digit()) {
                 found.extend(self.by_name(text, &filters, fetch)?);
             }
         }

@@ -86,6 +86,8 @@ impl Store {
         )
         .map_err(open_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        // Search builds a handful of statement shapes per filter combination; keep them all.
+        conn.set_prepared_statement_cache_capacity(64);
         // journal_mode needs a moment of exclusive access: retried by the busy handler.
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
@@ -177,17 +179,22 @@ impl Store {
         identity: &Identity,
         since: OffsetDateTime,
     ) -> Result<Option<LookupSummary>, HistoryError> {
+        let nsn = phone_nsn(&identity.phone_e164, &identity.country);
+        let idk = id_key(&identity.id_number);
+        // Through the most selective key the identity has (one index less to write).
+        let index = if !nsn.is_empty() {
+            "lookups_by_phone WHERE phone_nsn <> '' AND"
+        } else if !idk.is_empty() {
+            "lookups_by_id_number WHERE id_key <> '' AND"
+        } else {
+            "lookups_by_check WHERE"
+        };
         let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM lookups INDEXED BY lookups_same_check
-             WHERE check_kind = ?1 AND phone_nsn = ?2 AND id_key = ?3 AND created_at >= ?4
+            "SELECT {SUMMARY_COLUMNS} FROM lookups INDEXED BY {index}
+             check_kind = ?1 AND phone_nsn = ?2 AND id_key = ?3 AND created_at >= ?4
              ORDER BY created_at DESC, id DESC LIMIT 1"
         ))?;
-        let mut q = st.query(params![
-            check.cli_name(),
-            phone_nsn(&identity.phone_e164, &identity.country),
-            id_key(&identity.id_number),
-            stamp(since),
-        ])?;
+        let mut q = st.query(params![check.cli_name(), nsn, idk, stamp(since)])?;
         match q.next()? {
             Some(row) => Ok(Some(rows::summary(row)?)),
             None => Ok(None),
