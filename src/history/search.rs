@@ -99,9 +99,10 @@ impl Store {
                 &filters,
                 fetch,
             )?);
-            // A name has letters and never digits (the form refuses them): anything with a
-            // digit is a phone, ID or request id, and skips the name index.
-            if text.chars().any(char::is_alphabetic) && !text.chars().any(|c| c.is_ascii_digit()) {
+            // The form refuses digits in names: a text with digits that already matched a
+            // key (ID, request id) is not also looked up as a name.
+            let key_like = text.chars().any(|c| c.is_ascii_digit()) && !found.is_empty();
+            if text.chars().any(char::is_alphabetic) && !key_like {
                 found.extend(self.by_name(text, &filters, fetch)?);
             }
         }
