@@ -29,6 +29,8 @@ pub struct ImportStats {
 }
 
 const MAX_REPORTED_ERRORS: usize = 20;
+/// From this many added rows on, an import ends with [`Store::optimize`].
+const BIG_IMPORT: usize = 10_000;
 
 /// One exported lookup. The raw body is text when it is UTF-8 and hex otherwise, so a
 /// line stays readable and still restores the exact bytes.
@@ -266,12 +268,17 @@ impl Store {
     /// Reads an export's JSON lines, in one transaction. A row whose uuid is already stored
     /// is skipped, so importing the same file twice adds nothing. Ids are kept when free.
     pub fn import_jsonl(&mut self, input: &mut dyn BufRead) -> Result<ImportStats, HistoryError> {
-        self.bulk(|conn| {
+        let stats = self.bulk(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let stats = import_lines(&tx, input)?;
             tx.commit()?;
             Ok(stats)
-        })
+        })?;
+        // A bulk load leaves the name index in many segments: merge them once, here.
+        if stats.added >= BIG_IMPORT {
+            self.optimize()?;
+        }
+        Ok(stats)
     }
 
     /// The stable key of a stored lookup.

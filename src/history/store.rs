@@ -243,9 +243,16 @@ impl Store {
         Ok(n.max(0) as u64)
     }
 
-    /// Refreshes the planner's statistics (after a large import).
+    /// After a large import: merges the name index into one segment (a bulk load leaves
+    /// many, and a name query reads each) and refreshes the planner's statistics.
     pub fn optimize(&mut self) -> Result<(), HistoryError> {
-        self.conn.execute_batch("PRAGMA optimize = 0x10002;")?;
+        self.bulk(|conn| {
+            conn.execute_batch(
+                "INSERT INTO lookup_names (lookup_names) VALUES ('optimize');
+                 PRAGMA optimize = 0x10002;",
+            )?;
+            Ok(())
+        })?;
         Ok(())
     }
 }
