@@ -210,7 +210,14 @@ impl Store {
         let mut q = st.query(rusqlite::params_from_iter(params))?;
         let mut out = Vec::new();
         while let Some(row) = q.next()? {
-            out.push(rows::summary(row)?);
+            // One hand-edited, unreadable row must not hide every other result.
+            match rows::summary(row) {
+                Ok(s) => out.push(s),
+                Err(HistoryError::BadRow { id, message }) => {
+                    tracing::warn!(id, %message, "history row skipped in search");
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(out)
     }
