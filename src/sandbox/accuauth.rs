@@ -101,10 +101,18 @@ fn is_phone_digits(s: &str) -> bool {
     (8..=15).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit())
 }
 
-/// The common answer of a scenario row that is an error or a fault.
+/// The answer of a scenario row that selects an error.
 fn common(s: &Scenario) -> Option<(Planned, Option<Fault>)> {
     match &s.behaviour {
         Behaviour::AccuAuthError(e) => Some((vendor_error(e), None)),
+        _ => None,
+    }
+}
+
+/// The fault a scenario row puts on the otherwise ordinary answer.
+pub(crate) fn row_fault(s: Option<&Scenario>) -> Option<Fault> {
+    match s.map(|s| &s.behaviour) {
+        Some(Behaviour::Fault(f)) => Some(*f),
         _ => None,
     }
 }
@@ -194,7 +202,10 @@ pub(crate) async fn multiple_order(
         };
         let seed = stable_hash(&mobile_no.to_ascii_lowercase());
         let today = st.opts.clock.now().date();
-        (ok(orders_result(plan, seed, today, source, until)), None)
+        (
+            ok(orders_result(plan, seed, today, source, until)),
+            row_fault(scenario),
+        )
     })
     .await
 }
@@ -228,8 +239,9 @@ pub(crate) async fn phone_number(
             Some(Behaviour::Phone(flow)) => *flow,
             _ => PhoneFlow::After(PHONE_STATUSES[(stable_hash(&d[d.len() - 10..]) % 8) as usize]),
         };
+        let fault = row_fault(scenario);
         if let PhoneFlow::Immediate(status) = flow {
-            return (ok(masked_result(status)), None);
+            return (ok(masked_result(status)), fault);
         }
         let now = st.opts.clock.now();
         let task_id = format!("{:032x}", rand::random::<u128>());
@@ -238,7 +250,7 @@ pub(crate) async fn phone_number(
         tasks.retain(|_, t| now - t.created < TASK_VALIDITY * 2);
         tasks.insert(task_id.clone(), Task { created: now, flow });
         let body = json!({ "status": "OK", "task_id": task_id, "request_id": request_id() });
-        (Planned::ok(body), None)
+        (Planned::ok(body), fault)
     })
     .await
 }

@@ -109,7 +109,7 @@ pub const PHONE_STATUSES: [&str; 8] = [
     "temp_unavailable",
 ];
 
-/// Per-identifier faults, on debts_report (ID phones `0812660000NN`).
+/// Per-identifier faults; the key's last two digits are the 1-based index.
 pub const IDENTIFIER_FAULTS: [Fault; 6] = [
     Fault::Latency(Duration::from_millis(1500)),
     Fault::Hang,
@@ -140,6 +140,9 @@ fn row(
         behaviour,
     }
 }
+
+/// A check, its country, the identifier and how the n-th fault's key is spelled.
+type FaultKeys = (CheckKind, &'static str, &'static str, fn(usize) -> String);
 
 fn build() -> Vec<Scenario> {
     use Behaviour as B;
@@ -331,6 +334,22 @@ fn build() -> Vec<Scenario> {
             format!("0812880{:05}", e.code),
             B::TrustDecisionError(*e),
         ));
+    }
+    // The same faults for the other checks, so every client path can be rehearsed.
+    let fault_keys: [FaultKeys; 4] = [
+        (MultipleOrder, "IN", "phone", |n| format!("91000000{n:02}")),
+        (PhoneStatus, "MX", "phone", |n| format!("55660000{n:02}")),
+        (Multiplatform, "any", "id_number", |n| {
+            format!("RDSK800101HDFFLT{n:02}")
+        }),
+        (CreditWillingness, "ID", "phone", |n| {
+            format!("0812660000{n:02}")
+        }),
+    ];
+    for (check, country, identifier, key) in fault_keys {
+        for (i, f) in IDENTIFIER_FAULTS.iter().enumerate() {
+            t.push(row(check, country, identifier, key(i + 1), B::Fault(*f)));
+        }
     }
     t
 }

@@ -1,6 +1,7 @@
 //! The two TrustDecision products: partner_code/partner_key in the query, JSON bodies,
 //! HTTP 200 with a `code` in the body for success and failure alike.
 
+use super::accuauth::row_fault;
 use super::data::indicators;
 use super::scenarios::{self, Behaviour, TdError, Willingness};
 use super::wire::{
@@ -116,7 +117,7 @@ pub(crate) async fn multiplatform(
         };
         let data = indicators(plan, package, country, stable_hash(&id_number.to_ascii_uppercase()));
         let body = json!({ "code": 200, "message": "Success", "sequence_id": hex_sequence_id(), "data": data });
-        (Planned::ok(body), None)
+        (Planned::ok(body), row_fault(scenario))
     })
     .await
 }
@@ -225,7 +226,7 @@ pub(crate) async fn credit_willingness(
             "score": score,
             "sequence_id": willingness_sequence_id(st.opts.clock.now()),
         });
-        (Planned::ok(body), None)
+        (Planned::ok(body), row_fault(scenario))
     })
     .await
 }
