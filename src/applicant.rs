@@ -588,3 +588,18 @@ fn mask_middle(s: &str, head: usize, tail: usize) -> String {
         .chain(chars[chars.len() - tail..].iter())
         .collect()
 }
+
+static LOCAL_OFFSET: std::sync::OnceLock<time::UtcOffset> = std::sync::OnceLock::new();
+
+/// Reads the machine's UTC offset. Call it once at start, before any thread is spawned:
+/// on Unix the `time` crate refuses to read it from a multi-threaded process.
+pub fn init_local_offset() {
+    let offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
+    let _ = LOCAL_OFFSET.set(offset);
+}
+
+/// Now, in the operator's offset when it was read at start (else UTC): what `event_time` carries.
+pub fn local_now() -> time::OffsetDateTime {
+    let offset = LOCAL_OFFSET.get().copied().unwrap_or(time::UtcOffset::UTC);
+    time::OffsetDateTime::now_utc().to_offset(offset)
+}

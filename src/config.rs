@@ -100,19 +100,11 @@ impl Default for HttpConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HistoryConfig {
     /// Lookups older than this many days are purged at start; `None` keeps everything.
     pub retain_days: Option<u32>,
-}
-
-impl Default for HistoryConfig {
-    fn default() -> Self {
-        HistoryConfig {
-            retain_days: Some(365),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -159,4 +151,296 @@ impl Default for Config {
             keys: Default::default(),
         }
     }
+}
+
+/// Where riskdesk reads its config and keeps its data, after flags and env are applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    /// The config file to read; `None` when no file was named and the default is absent.
+    pub config_file: Option<std::path::PathBuf>,
+    /// The directory user themes are looked up in (`<config dir>/themes`).
+    pub config_dir: Option<std::path::PathBuf>,
+    pub data_dir: std::path::PathBuf,
+}
+
+/// A config that was read, with what deserves a warning (e.g. a world-readable secret).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub paths: Paths,
+    pub warnings: Vec<String>,
+}
+
+/// A config problem, always naming the file and, where it can, the line and key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {key}: {message}")]
+    Invalid {
+        path: std::path::PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
+    #[error("no data directory: set --data-dir or RISKDESK_DATA_DIR")]
+    NoDataDir,
+    #[error("{0}")]
+    Env(String),
+}
+
+/// The environment variables riskdesk reads; a trait-free struct so tests pass their own.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    pub config: Option<String>,
+    pub data_dir: Option<String>,
+    pub accuauth_api_id: Option<String>,
+    pub accuauth_api_secret: Option<String>,
+    pub td_partner_code: Option<String>,
+    pub td_partner_key: Option<String>,
+}
+
+impl Env {
+    pub fn from_process() -> Env {
+        let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Env {
+            config: get("RISKDESK_CONFIG"),
+            data_dir: get("RISKDESK_DATA_DIR"),
+            accuauth_api_id: get("RISKDESK_ACCUAUTH_API_ID"),
+            accuauth_api_secret: get("RISKDESK_ACCUAUTH_API_SECRET"),
+            td_partner_code: get("RISKDESK_TD_PARTNER_CODE"),
+            td_partner_key: get("RISKDESK_TD_PARTNER_KEY"),
+        }
+    }
+}
+
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "riskdesk")
+}
+
+/// Resolves paths (flag, then env, then the platform default) and reads the config.
+pub fn load(
+    config_flag: Option<&std::path::Path>,
+    data_dir_flag: Option<&std::path::Path>,
+    env: &Env,
+) -> Result<Loaded, ConfigError> {
+    use std::path::PathBuf;
+    let dirs = project_dirs();
+    let named = config_flag
+        .map(PathBuf::from)
+        .or_else(|| env.config.as_ref().map(PathBuf::from));
+    let (config_file, must_exist) = match named {
+        Some(p) => (Some(p), true),
+        None => (
+            dirs.as_ref().map(|d| d.config_dir().join("config.toml")),
+            false,
+        ),
+    };
+    let config_file = config_file.filter(|p| must_exist || p.exists());
+    let config_dir = config_file
+        .as_ref()
+        .and_then(|p| p.parent().map(PathBuf::from))
+        .or_else(|| dirs.as_ref().map(|d| d.config_dir().to_path_buf()));
+    let data_dir = data_dir_flag
+        .map(PathBuf::from)
+        .or_else(|| env.data_dir.as_ref().map(PathBuf::from))
+        .or_else(|| dirs.as_ref().map(|d| d.data_dir().to_path_buf()))
+        .ok_or(ConfigError::NoDataDir)?;
+
+    let mut warnings = Vec::new();
+    let mut config = match &config_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let config = parse(&text, path)?;
+            if let Some(w) = permission_warning(path, &config) {
+                warnings.push(w);
+            }
+            config
+        }
+        None => Config::default(),
+    };
+    apply_env(&mut config, env);
+    Ok(Loaded {
+        config,
+        paths: Paths {
+            config_file,
+            config_dir,
+            data_dir,
+        },
+        warnings,
+    })
+}
+
+fn apply_env(config: &mut Config, env: &Env) {
+    if let Some(v) = &env.accuauth_api_id {
+        config.accuauth.api_id = Some(Secret::new(v.clone()));
+    }
+    if let Some(v) = &env.accuauth_api_secret {
+        config.accuauth.api_secret = Some(Secret::new(v.clone()));
+    }
+    if let Some(v) = &env.td_partner_code {
+        config.trustdecision.partner_code = Some(Secret::new(v.clone()));
+    }
+    if let Some(v) = &env.td_partner_key {
+        config.trustdecision.partner_key = Some(Secret::new(v.clone()));
+    }
+}
+
+#[cfg(unix)]
+fn permission_warning(path: &std::path::Path, config: &Config) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let holds_secret =
+        config.accuauth.api_secret.is_some() || config.trustdecision.partner_key.is_some();
+    let mode = std::fs::metadata(path).ok()?.permissions().mode();
+    (holds_secret && mode & 0o077 != 0).then(|| {
+        format!(
+            "{} holds a secret and can be read by group or others (mode {:o}): run chmod 600 {}",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        )
+    })
+}
+
+#[cfg(not(unix))]
+fn permission_warning(_: &std::path::Path, _: &Config) -> Option<String> {
+    None
+}
+
+impl Config {
+    /// Whether any vendor credentials are configured (file or env). Without any, riskdesk
+    /// runs on its built-in sandbox.
+    pub fn has_credentials(&self) -> bool {
+        let set = |s: &Option<Secret>| s.as_ref().is_some_and(|s| !s.is_empty());
+        (set(&self.accuauth.api_id) && set(&self.accuauth.api_secret))
+            || (set(&self.trustdecision.partner_code) && set(&self.trustdecision.partner_key))
+    }
+}
+
+/// Parses config text; errors name the file, the line and the dotted key.
+pub fn parse(text: &str, path: &std::path::Path) -> Result<Config, ConfigError> {
+    let config: Config = toml::from_str(text).map_err(|e| {
+        let (line, key) = match e.span() {
+            Some(span) => locate_span(text, span.start),
+            None => (0, String::new()),
+        };
+        ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            key,
+            message: e.message().trim().to_string(),
+        }
+    })?;
+    validate(&config).map_err(|(key, message)| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        line: locate_key(text, &key),
+        key,
+        message,
+    })?;
+    Ok(config)
+}
+
+/// The 1-based line of `offset` and the dotted key written there (`section.key`).
+fn locate_span(text: &str, offset: usize) -> (usize, String) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line_no = before.matches('\n').count() + 1;
+    let line = text.lines().nth(line_no - 1).unwrap_or("");
+    let section = before
+        .lines()
+        .filter_map(|l| {
+            let t = l.trim();
+            (t.starts_with('[') && t.ends_with(']'))
+                .then(|| t.trim_matches(|c| c == '[' || c == ']').trim().to_string())
+        })
+        .next_back();
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_string())
+        .filter(|k| !k.is_empty() && !k.starts_with('['));
+    let dotted = match (section, key) {
+        (Some(s), Some(k)) => format!("{s}.{k}"),
+        (None, Some(k)) => k,
+        (Some(s), None) => s,
+        (None, None) => "(file)".into(),
+    };
+    (line_no, dotted)
+}
+
+/// The 1-based line on which a dotted key (`http.timeout_secs`) is set, or 0.
+fn locate_key(text: &str, dotted: &str) -> usize {
+    let (section, key) = match dotted.rsplit_once('.') {
+        Some((s, k)) => (Some(s), k),
+        None => (None, dotted),
+    };
+    let mut current: Option<String> = None;
+    for (i, l) in text.lines().enumerate() {
+        let t = l.trim();
+        if t.starts_with('[') && t.ends_with(']') {
+            current = Some(t.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+            continue;
+        }
+        if let Some((k, _)) = t.split_once('=')
+            && k.trim().trim_matches('"') == key
+            && current.as_deref() == section
+        {
+            return i + 1;
+        }
+    }
+    0
+}
+
+fn validate(c: &Config) -> Result<(), (String, String)> {
+    let url = |key: &str, v: &str| -> Result<(), (String, String)> {
+        match reqwest::Url::parse(v) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+            _ => Err((
+                key.to_string(),
+                format!("'{v}' is not an http(s) URL, e.g. https://cloudapi.accuauth.in"),
+            )),
+        }
+    };
+    url("accuauth.debts_report_url", &c.accuauth.debts_report_url)?;
+    url(
+        "accuauth.multiple_order_url",
+        &c.accuauth.multiple_order_url,
+    )?;
+    url("accuauth.phone_status_url", &c.accuauth.phone_status_url)?;
+    if let Some(u) = &c.trustdecision.multiplatform_url {
+        url("trustdecision.multiplatform_url", u)?;
+    }
+    if let Some(u) = &c.trustdecision.credit_willingness_url {
+        url("trustdecision.credit_willingness_url", u)?;
+    }
+    if !(1..=600).contains(&c.http.timeout_secs) {
+        return Err((
+            "http.timeout_secs".into(),
+            "must be 1 to 600 seconds".into(),
+        ));
+    }
+    if c.http.max_retries > 10 {
+        return Err(("http.max_retries".into(), "must be 0 to 10".into()));
+    }
+    if c.theme.trim().is_empty() {
+        return Err(("theme".into(), "must name a theme, e.g. \"default\"".into()));
+    }
+    if c.history.retain_days == Some(0) {
+        return Err((
+            "history.retain_days".into(),
+            "must be at least 1 day (leave it out to keep everything)".into(),
+        ));
+    }
+    if c.console.rerun_window_hours > 24 * 365 {
+        return Err((
+            "console.rerun_window_hours".into(),
+            "must be at most a year".into(),
+        ));
+    }
+    Ok(())
 }

@@ -8,5 +8,9 @@
 pub mod applicant;
 pub mod check;
 pub mod config;
+pub mod history;
 pub mod phone;
+pub mod report;
 pub mod sandbox;
+pub mod tui;
+pub mod vendor;

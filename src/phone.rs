@@ -66,12 +66,15 @@ pub fn parse_phone(country: &str, raw: &str) -> Result<Phone, String> {
         .ok_or_else(|| format!("no numbering plan is known for country '{country}'"))?;
     let code = meta.country_code();
     let code_str = code.to_string();
-    let general = meta.descriptors().general();
-    let lengths: Vec<usize> = general
-        .possible_length()
-        .iter()
-        .map(|&n| n as usize)
+    // The data keeps possible lengths per number type; a person may give a landline too.
+    let d = meta.descriptors();
+    let mut lengths: Vec<usize> = [Some(d.general()), d.mobile(), d.fixed_line()]
+        .into_iter()
+        .flatten()
+        .flat_map(|x| x.possible_length().iter().map(|&n| n as usize))
         .collect();
+    lengths.sort_unstable();
+    lengths.dedup();
     let possible = |n: &str| lengths.contains(&n.len());
     let expected = describe_lengths(&lengths);
 
@@ -94,15 +97,22 @@ pub fn parse_phone(country: &str, raw: &str) -> Result<Phone, String> {
     } else if let Some(n) = digits.strip_prefix('0') {
         // The trunk prefix of the countries riskdesk serves.
         n.to_string()
-    } else if possible(&digits) {
-        digits.clone()
-    } else if let Some(n) = digits
-        .strip_prefix(code_str.as_str())
-        .filter(|n| possible(n))
-    {
-        n.to_string()
     } else {
-        digits.clone()
+        // Without + or a trunk 0 the digits may or may not start with the country code:
+        // prefer the reading the numbering plan knows, then the one with a possible length.
+        let as_typed = Some(digits.clone()).filter(|d| possible(d));
+        let without_code = digits
+            .strip_prefix(code_str.as_str())
+            .filter(|n| possible(n))
+            .map(str::to_string);
+        let known = |n: &Option<String>| n.as_ref().is_some_and(|n| is_known(code, n));
+        if known(&as_typed) {
+            as_typed.unwrap_or_default()
+        } else if known(&without_code) {
+            without_code.unwrap_or_default()
+        } else {
+            as_typed.or(without_code).unwrap_or_else(|| digits.clone())
+        }
     };
 
     if national.is_empty() {
@@ -128,10 +138,7 @@ pub fn parse_phone(country: &str, raw: &str) -> Result<Phone, String> {
             national.len()
         ));
     }
-    let known = phonenumber::parse(None, format!("+{code}{national}"))
-        .map(|n| phonenumber::is_valid(&n))
-        .unwrap_or(false);
-    let warning = (!known).then(|| {
+    let warning = (!is_known(code, &national)).then(|| {
         format!("+{code}{national} is not in the {country} numbering plan libphonenumber knows; sent anyway (its data lags new ranges)")
     });
     Ok(Phone {
@@ -140,6 +147,13 @@ pub fn parse_phone(country: &str, raw: &str) -> Result<Phone, String> {
         national,
         warning,
     })
+}
+
+/// Whether libphonenumber's numbering plan knows `+{code}{national}`.
+fn is_known(code: u16, national: &str) -> bool {
+    phonenumber::parse(None, format!("+{code}{national}"))
+        .map(|n| phonenumber::is_valid(&n))
+        .unwrap_or(false)
 }
 
 fn describe_lengths(lengths: &[usize]) -> String {

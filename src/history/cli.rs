@@ -1,0 +1,378 @@
+//! `riskdesk history ...` and `riskdesk tasks`: clap types and handlers the CLI mounts.
+
+use super::{Cursor, ExportFormat, LookupSummary, SearchQuery, Store, TaskState};
+use crate::applicant::mask_id;
+use crate::check::{CheckKind, Outcome};
+use anyhow::Context;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum HistoryCommand {
+    /// Search lookups by phone (any format), ID number, request id, task id or name.
+    Search {
+        /// What to look for; leave out to list the newest lookups.
+        #[arg(value_name = "QUERY", default_value = "")]
+        query: String,
+        #[command(flatten)]
+        filters: FilterArgs,
+        /// Rows per page.
+        #[arg(long, default_value_t = super::DEFAULT_LIMIT)]
+        limit: usize,
+        /// Next page: rows older than the lookup with this id.
+        #[arg(long, value_name = "ID")]
+        before: Option<i64>,
+        /// JSON on stdout (identifiers unmasked).
+        #[arg(long)]
+        json: bool,
+        /// Show phone and ID numbers in full.
+        #[arg(long)]
+        reveal: bool,
+    },
+    /// Show one lookup in full.
+    Show {
+        id: i64,
+        #[arg(long, conflicts_with = "raw")]
+        json: bool,
+        /// Write the vendor's response body byte for byte, nothing else.
+        #[arg(long)]
+        raw: bool,
+        #[arg(long)]
+        reveal: bool,
+    },
+    /// Export matching lookups (all of them, not one page).
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+        format: ExportFormat,
+        /// Only lookups matching this text.
+        #[arg(long, value_name = "QUERY", default_value = "")]
+        query: String,
+        #[command(flatten)]
+        filters: FilterArgs,
+        /// Write here (created with mode 0600) instead of stdout.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Import a JSON-lines export; rows already present are skipped.
+    Import {
+        #[arg(value_name = "FILE.jsonl")]
+        file: PathBuf,
+    },
+    /// Delete lookups older than a period, e.g. 90d, 12w or 48h.
+    Purge {
+        #[arg(long, value_name = "PERIOD")]
+        older_than: String,
+    },
+}
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FilterArgs {
+    #[arg(long, value_name = "CHECK")]
+    pub check: Option<CheckKind>,
+    #[arg(long, value_name = "OUTCOME")]
+    pub outcome: Option<Outcome>,
+    /// First day (UTC), YYYY-MM-DD.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub since: Option<time::Date>,
+    /// Last day (UTC), YYYY-MM-DD, included.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub until: Option<time::Date>,
+}
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TasksArgs {
+    /// JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Show phone numbers in full.
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+fn parse_date(s: &str) -> Result<time::Date, String> {
+    let f = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s.trim(), f).map_err(|_| format!("'{s}' is not a date: expected YYYY-MM-DD"))
+}
+
+/// `90d`, `12w`, `48h`, or a bare number of days.
+pub fn parse_period(s: &str) -> Result<time::Duration, String> {
+    let t = s.trim().to_ascii_lowercase();
+    let (num, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t.as_str(), "d"),
+    };
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a period: expected e.g. 90d, 12w or 48h"))?;
+    let d = match unit.trim() {
+        "d" | "day" | "days" => time::Duration::days(n),
+        "w" | "week" | "weeks" => time::Duration::weeks(n),
+        "h" | "hour" | "hours" => time::Duration::hours(n),
+        _ => return Err(format!("'{s}': unit must be d, w or h")),
+    };
+    Ok(d)
+}
+
+impl FilterArgs {
+    fn query(&self, text: &str) -> SearchQuery {
+        SearchQuery {
+            text: text.to_string(),
+            check: self.check,
+            outcome: self.outcome,
+            since: self.since,
+            until: self.until,
+            ..SearchQuery::default()
+        }
+    }
+}
+
+/// `+62812****7890`: enough to recognise a number, not enough to reuse it.
+pub fn mask_phone(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= 10 {
+        return crate::applicant::mask_phone(s);
+    }
+    let tail = chars.len() - 4;
+    chars[..6]
+        .iter()
+        .chain(std::iter::repeat_n(&'*', tail - 6))
+        .chain(&chars[tail..])
+        .collect()
+}
+
+fn when(t: OffsetDateTime) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    t.format(f).unwrap_or_else(|_| t.to_string())
+}
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut c: String = s.chars().take(n.saturating_sub(1)).collect();
+        c.push('…');
+        c
+    }
+}
+
+/// Runs one `history` subcommand. Exit 0 on success, 1 when the asked-for row does not
+/// exist or an import rejected lines.
+pub fn run_history(
+    cmd: HistoryCommand,
+    store: &mut Store,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    match cmd {
+        HistoryCommand::Search {
+            query,
+            filters,
+            limit,
+            before,
+            json,
+            reveal,
+        } => {
+            let mut q = filters.query(&query);
+            q.limit = limit;
+            if let Some(id) = before {
+                let rec = store
+                    .get(id)?
+                    .with_context(|| format!("--before {id}: no lookup with that id"))?;
+                q.before = Some(Cursor {
+                    created_at: rec.created_at,
+                    id,
+                });
+            }
+            let page = store.search(&q)?;
+            if json {
+                serde_json::to_writer_pretty(&mut *out, &page)?;
+                writeln!(out)?;
+            } else {
+                write_table(out, &page.rows, reveal)?;
+                if let Some(next) = page.next {
+                    writeln!(out, "more: add --before {}", next.id)?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        HistoryCommand::Show {
+            id,
+            json,
+            raw,
+            reveal,
+        } => {
+            let Some(rec) = store.get(id)? else {
+                eprintln!("no lookup with id {id}");
+                return Ok(ExitCode::from(1));
+            };
+            if raw {
+                out.write_all(&rec.raw_response)?;
+            } else if json {
+                let uuid = store.uuid_of(id)?.unwrap_or_default();
+                serde_json::to_writer_pretty(&mut *out, &super::exchange::record_json(rec, uuid))?;
+                writeln!(out)?;
+            } else {
+                super::show::write_record(out, &rec, reveal)?;
+            }
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        HistoryCommand::Export {
+            format,
+            query,
+            filters,
+            output,
+        } => {
+            let q = filters.query(&query);
+            match output {
+                Some(path) => {
+                    let mut o = std::fs::OpenOptions::new();
+                    o.create(true).write(true).truncate(true);
+                    #[cfg(unix)]
+                    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+                    let file = o
+                        .open(&path)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    let mut w = std::io::BufWriter::new(file);
+                    let n = store.export(&q, format, &mut w)?;
+                    w.flush()?;
+                    writeln!(out, "exported {n} lookups to {}", path.display())?;
+                }
+                None => {
+                    store.export(&q, format, out)?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        HistoryCommand::Import { file } => {
+            let f = std::fs::File::open(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let stats = store.import_jsonl(&mut std::io::BufReader::new(f))?;
+            writeln!(
+                out,
+                "read {}, added {}, already present {}, rejected {}",
+                stats.read, stats.added, stats.duplicates, stats.rejected
+            )?;
+            for e in &stats.errors {
+                writeln!(out, "  {e}")?;
+            }
+            Ok(if stats.rejected == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        HistoryCommand::Purge { older_than } => {
+            let period = parse_period(&older_than).map_err(anyhow::Error::msg)?;
+            let cutoff = OffsetDateTime::now_utc() - period;
+            let n = store.purge_older_than(cutoff)?;
+            writeln!(out, "purged {n} lookups older than {} UTC", when(cutoff))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn write_table(out: &mut dyn Write, rows: &[LookupSummary], reveal: bool) -> anyhow::Result<()> {
+    if rows.is_empty() {
+        writeln!(out, "no lookups found")?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:>7}  {:<19}  {:<18}  {:<8}  {:<16}  {:<20}  {:<22}  {:<9}  REQUEST ID",
+        "ID", "TIME (UTC)", "CHECK", "OUTCOME", "PHONE", "ID NUMBER", "NAME", "STATUS"
+    )?;
+    for r in rows {
+        let (phone, idn) = if reveal {
+            (r.phone_e164.clone(), r.id_number.clone())
+        } else {
+            (mask_phone(&r.phone_e164), mask_id(&r.id_number))
+        };
+        writeln!(
+            out,
+            "{:>7}  {:<19}  {:<18}  {:<8}  {:<16}  {:<20}  {:<22}  {:<9}  {}{}",
+            r.id,
+            when(r.created_at),
+            r.check.cli_name(),
+            r.outcome.as_str(),
+            clip(&phone, 16),
+            clip(&idn, 20),
+            clip(&r.name, 22),
+            clip(r.vendor_status.as_deref().unwrap_or("-"), 9),
+            r.vendor_request_id.as_deref().unwrap_or("-"),
+            if r.sandbox { "  [sandbox]" } else { "" },
+        )?;
+    }
+    Ok(())
+}
+
+/// `riskdesk tasks [--json]`: the pending phone tasks.
+pub fn run_tasks_list(
+    args: &TasksArgs,
+    store: &Store,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let tasks = store.pending_tasks()?;
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &tasks)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if tasks.is_empty() {
+        writeln!(out, "no pending phone tasks")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let now = OffsetDateTime::now_utc();
+    writeln!(
+        out,
+        "{:<36}  {:>7}  {:<16}  {:<19}  {:<10}  {:>8}  LAST POLL",
+        "TASK", "LOOKUP", "PHONE", "SUBMITTED (UTC)", "EXPIRES", "ATTEMPTS"
+    )?;
+    for t in &tasks {
+        let left = t.expires_at - now;
+        let expires = if t.state != TaskState::Pending || left <= time::Duration::ZERO {
+            "expired".to_string()
+        } else {
+            format!(
+                "in {}h{:02}m",
+                left.whole_hours(),
+                left.whole_minutes() % 60
+            )
+        };
+        let phone = if args.reveal {
+            t.phone_e164.clone()
+        } else {
+            mask_phone(&t.phone_e164)
+        };
+        writeln!(
+            out,
+            "{:<36}  {:>7}  {:<16}  {:<19}  {:<10}  {:>8}  {}",
+            clip(&t.task_id, 36),
+            t.lookup_id,
+            clip(&phone, 16),
+            when(t.submitted_at),
+            expires,
+            t.attempts,
+            t.last_poll_at.map(when).unwrap_or_else(|| "-".into()),
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_and_masks() {
+        assert_eq!(parse_period("90d"), Ok(time::Duration::days(90)));
+        assert_eq!(parse_period(" 2W "), Ok(time::Duration::weeks(2)));
+        assert_eq!(parse_period("48h"), Ok(time::Duration::hours(48)));
+        assert_eq!(parse_period("30"), Ok(time::Duration::days(30)));
+        assert!(parse_period("soon").is_err());
+        assert!(parse_period("5y").is_err());
+        assert_eq!(mask_phone("+6281234567890"), "+62812****7890");
+        assert_eq!(mask_phone(""), "");
+    }
+}

@@ -1,0 +1,341 @@
+//! Export (JSON lines or CSV) and idempotent import of the JSON-lines export.
+
+use super::store::insert;
+use super::{HistoryError, LookupRecord, MAX_LIMIT, SearchQuery, Store};
+use crate::applicant::Identity;
+use crate::check::{CheckKind, Outcome};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, Write};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ExportFormat {
+    #[default]
+    Jsonl,
+    Csv,
+}
+
+/// What an import did. Lines that do not parse are skipped and counted, never fatal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportStats {
+    /// Non-blank lines read.
+    pub read: usize,
+    pub added: usize,
+    /// Rows already present (same uuid): importing a file twice adds nothing.
+    pub duplicates: usize,
+    pub rejected: usize,
+    /// The first few rejections, as `line N: why`.
+    pub errors: Vec<String>,
+}
+
+const MAX_REPORTED_ERRORS: usize = 20;
+
+/// One exported lookup. The raw body is text when it is UTF-8 and hex otherwise, so a
+/// line stays readable and still restores the exact bytes.
+#[derive(Debug, Serialize, Deserialize)]
+struct Line {
+    uuid: String,
+    #[serde(default)]
+    id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: time::OffsetDateTime,
+    #[serde(default)]
+    operator: String,
+    #[serde(default)]
+    sandbox: bool,
+    check: CheckKind,
+    #[serde(default)]
+    identity: Identity,
+    #[serde(default)]
+    request: serde_json::Value,
+    #[serde(default)]
+    http_status: Option<u16>,
+    #[serde(default)]
+    vendor_status: Option<String>,
+    #[serde(default)]
+    vendor_request_id: Option<String>,
+    outcome: Outcome,
+    #[serde(default)]
+    error_kind: Option<String>,
+    #[serde(default)]
+    error_message: Option<String>,
+    #[serde(default)]
+    latency_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    raw_response: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    raw_response_hex: Option<String>,
+    #[serde(default)]
+    report: Option<serde_json::Value>,
+    #[serde(default)]
+    task_id: Option<String>,
+}
+
+impl Line {
+    fn from_record(r: LookupRecord, uuid: String) -> Line {
+        let (raw_response, raw_response_hex) = match String::from_utf8(r.raw_response) {
+            Ok(s) => (Some(s), None),
+            Err(e) => (None, Some(hex(e.as_bytes()))),
+        };
+        Line {
+            uuid,
+            id: r.id,
+            created_at: r.created_at,
+            operator: r.operator,
+            sandbox: r.sandbox,
+            check: r.check,
+            identity: r.identity,
+            request: r.request,
+            http_status: r.http_status,
+            vendor_status: r.vendor_status,
+            vendor_request_id: r.vendor_request_id,
+            outcome: r.outcome,
+            error_kind: r.error_kind,
+            error_message: r.error_message,
+            latency_ms: r.latency_ms,
+            raw_response,
+            raw_response_hex,
+            report: r.report,
+            task_id: r.task_id,
+        }
+    }
+
+    fn into_record(self) -> Result<(LookupRecord, String), String> {
+        if self.uuid.trim().is_empty() {
+            return Err("empty uuid".into());
+        }
+        let raw = match (self.raw_response, self.raw_response_hex) {
+            (_, Some(h)) => unhex(&h).ok_or("raw_response_hex is not hex")?,
+            (Some(s), None) => s.into_bytes(),
+            (None, None) => Vec::new(),
+        };
+        let rec = LookupRecord {
+            id: self.id,
+            created_at: self.created_at,
+            operator: self.operator,
+            sandbox: self.sandbox,
+            check: self.check,
+            identity: self.identity,
+            request: self.request,
+            http_status: self.http_status,
+            vendor_status: self.vendor_status,
+            vendor_request_id: self.vendor_request_id,
+            outcome: self.outcome,
+            error_kind: self.error_kind,
+            error_message: self.error_message,
+            latency_ms: self.latency_ms,
+            raw_response: raw,
+            report: self.report,
+            task_id: self.task_id,
+        };
+        Ok((rec, self.uuid.trim().to_string()))
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    let s = s.trim();
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| s.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok()))
+        .collect()
+}
+
+const CSV_HEADER: &[&str] = &[
+    "id",
+    "uuid",
+    "created_at",
+    "operator",
+    "sandbox",
+    "check",
+    "outcome",
+    "phone_e164",
+    "id_number",
+    "name",
+    "country",
+    "bankcard",
+    "email",
+    "gaid",
+    "http_status",
+    "vendor_status",
+    "vendor_request_id",
+    "error_kind",
+    "error_message",
+    "latency_ms",
+    "task_id",
+    "request",
+    "report",
+    "raw_response",
+];
+
+fn csv_row(r: &LookupRecord, uuid: &str) -> Vec<String> {
+    let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+    vec![
+        r.id.to_string(),
+        uuid.to_string(),
+        super::keys::stamp(r.created_at),
+        r.operator.clone(),
+        r.sandbox.to_string(),
+        r.check.cli_name().to_string(),
+        r.outcome.as_str().to_string(),
+        r.identity.phone_e164.clone(),
+        r.identity.id_number.clone(),
+        r.identity.name.clone(),
+        r.identity.country.clone(),
+        r.identity.bankcard.clone(),
+        r.identity.email.clone(),
+        r.identity.gaid.clone(),
+        r.http_status.map(|s| s.to_string()).unwrap_or_default(),
+        opt(&r.vendor_status),
+        opt(&r.vendor_request_id),
+        opt(&r.error_kind),
+        opt(&r.error_message),
+        r.latency_ms.to_string(),
+        opt(&r.task_id),
+        r.request.to_string(),
+        r.report.as_ref().map(|v| v.to_string()).unwrap_or_default(),
+        // CSV is for reading in a ticket; the exact bytes are in `show --raw` and JSON lines.
+        String::from_utf8_lossy(&r.raw_response).into_owned(),
+    ]
+}
+
+impl Store {
+    /// Writes every row matching `q` (its limit and cursor are ignored), newest first;
+    /// returns how many.
+    pub fn export(
+        &self,
+        q: &SearchQuery,
+        format: ExportFormat,
+        out: &mut dyn Write,
+    ) -> Result<usize, HistoryError> {
+        let werr = |e: &dyn std::fmt::Display| HistoryError::Write(e.to_string());
+        match format {
+            ExportFormat::Csv => {
+                let mut w = csv::Writer::from_writer(out);
+                w.write_record(CSV_HEADER).map_err(|e| werr(&e))?;
+                let n = self.for_each_match(q, |rec, uuid| {
+                    w.write_record(csv_row(&rec, &uuid)).map_err(|e| werr(&e))
+                })?;
+                w.flush().map_err(|e| werr(&e))?;
+                Ok(n)
+            }
+            ExportFormat::Jsonl => {
+                let n = self.for_each_match(q, |rec, uuid| {
+                    let line = serde_json::to_string(&Line::from_record(rec, uuid))
+                        .map_err(|e| werr(&e))?;
+                    writeln!(out, "{line}").map_err(|e| werr(&e))
+                })?;
+                out.flush().map_err(|e| werr(&e))?;
+                Ok(n)
+            }
+        }
+    }
+
+    /// Calls `f` with every full record matching `q`, newest first, page by page.
+    fn for_each_match(
+        &self,
+        q: &SearchQuery,
+        mut f: impl FnMut(LookupRecord, String) -> Result<(), HistoryError>,
+    ) -> Result<usize, HistoryError> {
+        let mut page_q = q.clone();
+        page_q.limit = MAX_LIMIT;
+        page_q.before = None;
+        let mut n = 0;
+        loop {
+            let page = self.search(&page_q)?;
+            for s in &page.rows {
+                // A row purged between the page and this read is simply not exported.
+                if let Some((rec, uuid)) = self.get_with_uuid(s.id)? {
+                    f(rec, uuid)?;
+                    n += 1;
+                }
+            }
+            match page.next {
+                Some(c) => page_q.before = Some(c),
+                None => return Ok(n),
+            }
+        }
+    }
+
+    /// Reads an export's JSON lines, in one transaction. A row whose uuid is already stored
+    /// is skipped, so importing the same file twice adds nothing. Ids are kept when free.
+    pub fn import_jsonl(&mut self, input: &mut dyn BufRead) -> Result<ImportStats, HistoryError> {
+        let mut stats = ImportStats::default();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut buf = Vec::new();
+        let mut line_no = 0usize;
+        loop {
+            buf.clear();
+            let n = input
+                .read_until(b'\n', &mut buf)
+                .map_err(|e| HistoryError::Read(format!("line {}: {e}", line_no + 1)))?;
+            if n == 0 {
+                break;
+            }
+            line_no += 1;
+            let text = String::from_utf8_lossy(&buf);
+            if text.trim().is_empty() {
+                continue;
+            }
+            stats.read += 1;
+            let parsed = serde_json::from_str::<Line>(text.trim())
+                .map_err(|e| e.to_string())
+                .and_then(Line::into_record);
+            let (rec, uuid) = match parsed {
+                Ok(p) => p,
+                Err(why) => {
+                    stats.rejected += 1;
+                    if stats.errors.len() < MAX_REPORTED_ERRORS {
+                        stats.errors.push(format!("line {line_no}: {why}"));
+                    }
+                    continue;
+                }
+            };
+            if uuid_exists(&tx, &uuid)? {
+                stats.duplicates += 1;
+                continue;
+            }
+            let id = (rec.id > 0 && !id_exists(&tx, rec.id)?).then_some(rec.id);
+            insert(&tx, &rec, &uuid, id)?;
+            stats.added += 1;
+        }
+        tx.commit()?;
+        Ok(stats)
+    }
+
+    /// The stable key of a stored lookup.
+    pub fn uuid_of(&self, id: i64) -> Result<Option<String>, HistoryError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT uuid FROM lookups WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?)
+    }
+}
+
+fn uuid_exists(c: &Connection, uuid: &str) -> Result<bool, HistoryError> {
+    Ok(c.prepare_cached("SELECT 1 FROM lookups WHERE uuid = ?1")?
+        .query_row([uuid], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+fn id_exists(c: &Connection, id: i64) -> Result<bool, HistoryError> {
+    Ok(c.prepare_cached("SELECT 1 FROM lookups WHERE id = ?1")?
+        .query_row([id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// A full record in the export's JSON shape (for `history show --json`).
+pub(crate) fn record_json(rec: LookupRecord, uuid: String) -> serde_json::Value {
+    serde_json::to_value(Line::from_record(rec, uuid)).unwrap_or(serde_json::Value::Null)
+}

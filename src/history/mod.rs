@@ -1,0 +1,235 @@
+//! The local history: every lookup and every phone task, in one SQLite file.
+//!
+//! The rest of the program sees only [`Store`] and the plain types below, so that a shared
+//! backend (PostgreSQL) can replace SQLite later without the screens changing.
+
+pub mod cli;
+mod exchange;
+mod keys;
+mod rows;
+mod schema;
+mod search;
+mod show;
+mod store;
+mod tasks;
+
+pub use exchange::{ExportFormat, ImportStats};
+pub use keys::{fold_text, id_key, phone_candidates, phone_nsn, to_stored_precision};
+pub use store::Store;
+
+use crate::applicant::Identity;
+use crate::check::{CheckKind, Outcome};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// One row per check run (ok, not_hit, pending, error, skipped).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LookupRecord {
+    /// 0 when not yet stored.
+    pub id: i64,
+    /// UTC; stored with microsecond precision.
+    pub created_at: OffsetDateTime,
+    /// The OS user who ran the check.
+    pub operator: String,
+    pub sandbox: bool,
+    pub check: CheckKind,
+    /// Normalized identifiers (phone in E.164 etc.).
+    pub identity: Identity,
+    /// The request as sent, secrets removed (the store strips secret-named keys again).
+    pub request: serde_json::Value,
+    pub http_status: Option<u16>,
+    /// Vendor status or code as sent ("OK", "NOT_HIT", "200", "9061"...).
+    pub vendor_status: Option<String>,
+    /// request_id / sequence_id.
+    pub vendor_request_id: Option<String>,
+    pub outcome: Outcome,
+    pub error_kind: Option<String>,
+    pub error_message: Option<String>,
+    pub latency_ms: u64,
+    /// The vendor's body byte for byte.
+    pub raw_response: Vec<u8>,
+    /// The normalized report as JSON.
+    pub report: Option<serde_json::Value>,
+    /// Phone-status task id when one was issued.
+    pub task_id: Option<String>,
+}
+
+/// What a list shows: no request, no raw body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LookupSummary {
+    pub id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub check: CheckKind,
+    pub outcome: Outcome,
+    pub phone_e164: String,
+    pub name: String,
+    pub id_number: String,
+    pub country: String,
+    pub vendor_status: Option<String>,
+    pub vendor_request_id: Option<String>,
+    pub sandbox: bool,
+    pub latency_ms: u64,
+}
+
+/// The position after the last row of a page: rows strictly older than this come next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub id: i64,
+}
+
+/// A history search. Results come newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// Free text: phone in any format, id number, request id, task id or name substring;
+    /// empty = all.
+    pub text: String,
+    pub check: Option<CheckKind>,
+    pub outcome: Option<Outcome>,
+    /// First day included (UTC).
+    pub since: Option<time::Date>,
+    /// Last day included (UTC).
+    pub until: Option<time::Date>,
+    /// Rows per page; 0 means the default, and it is capped at [`MAX_LIMIT`].
+    pub limit: usize,
+    /// Keyset paging: the `next` of the previous page.
+    pub before: Option<Cursor>,
+}
+
+/// Page size when a query gives none.
+pub const DEFAULT_LIMIT: usize = 50;
+/// No page is larger than this, whatever is asked.
+pub const MAX_LIMIT: usize = 10_000;
+
+impl Default for SearchQuery {
+    fn default() -> Self {
+        SearchQuery {
+            text: String::new(),
+            check: None,
+            outcome: None,
+            since: None,
+            until: None,
+            limit: DEFAULT_LIMIT,
+            before: None,
+        }
+    }
+}
+
+impl SearchQuery {
+    /// Every row, newest first, one default page.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// A free-text search with the default page size.
+    pub fn text(text: impl Into<String>) -> Self {
+        SearchQuery {
+            text: text.into(),
+            ..Self::default()
+        }
+    }
+
+    pub(crate) fn effective_limit(&self) -> usize {
+        match self.limit {
+            0 => DEFAULT_LIMIT,
+            n => n.min(MAX_LIMIT),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SearchPage {
+    pub rows: Vec<LookupSummary>,
+    /// Present when more rows may follow; pass it as `before`.
+    pub next: Option<Cursor>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    Pending,
+    Done,
+    Failed,
+    Expired,
+}
+
+impl TaskState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Pending => "pending",
+            TaskState::Done => "done",
+            TaskState::Failed => "failed",
+            TaskState::Expired => "expired",
+        }
+    }
+
+    /// Lenient: an unknown spelling in a row reads as `None`, never a panic.
+    pub fn parse(s: &str) -> Option<TaskState> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "pending" => Some(TaskState::Pending),
+            "done" => Some(TaskState::Done),
+            "failed" => Some(TaskState::Failed),
+            "expired" => Some(TaskState::Expired),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for TaskState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A phone-status task: submitted, polled until done, failed or expired (24 h).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhoneTaskRow {
+    pub task_id: String,
+    /// The lookup that submitted it (0 when that lookup was not stored).
+    pub lookup_id: i64,
+    pub phone_e164: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub submitted_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    pub state: TaskState,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_poll_at: Option<OffsetDateTime>,
+    pub attempts: u32,
+    pub result: Option<serde_json::Value>,
+    pub error: Option<String>,
+    pub sandbox: bool,
+}
+
+/// How long the vendor keeps a phone task.
+pub const TASK_LIFETIME: time::Duration = time::Duration::hours(24);
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("history database {path}: {source}")]
+    Open {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("history data dir {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("history database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error(
+        "history database has schema version {found}, newer than this riskdesk knows ({known}): upgrade riskdesk"
+    )]
+    NewerSchema { found: i64, known: i64 },
+    #[error("history row {id}: {message}")]
+    BadRow { id: i64, message: String },
+    #[error("history export: {0}")]
+    Write(String),
+    #[error("history import: {0}")]
+    Read(String),
+}

@@ -1,0 +1,83 @@
+//! `history show ID`: one lookup, readable.
+
+use super::LookupRecord;
+use super::cli::mask_phone;
+use crate::applicant::mask_id;
+use std::io::Write;
+
+fn pretty(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+}
+
+pub(crate) fn write_record(
+    out: &mut dyn Write,
+    r: &LookupRecord,
+    reveal: bool,
+) -> std::io::Result<()> {
+    let i = &r.identity;
+    let (phone, id_number, bankcard) = if reveal {
+        (
+            i.phone_e164.clone(),
+            i.id_number.clone(),
+            i.bankcard.clone(),
+        )
+    } else {
+        (
+            mask_phone(&i.phone_e164),
+            mask_id(&i.id_number),
+            mask_id(&i.bankcard),
+        )
+    };
+    let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+    let fields: [(&str, String); 19] = [
+        ("id", r.id.to_string()),
+        ("created at", format!("{} UTC", r.created_at)),
+        ("operator", r.operator.clone()),
+        ("sandbox", r.sandbox.to_string()),
+        (
+            "check",
+            format!("{} ({})", r.check.cli_name(), r.check.vendor().label()),
+        ),
+        ("outcome", r.outcome.to_string()),
+        ("phone", phone),
+        ("id number", id_number),
+        ("name", i.name.clone()),
+        ("country", i.country.clone()),
+        ("bank card", bankcard),
+        ("email", i.email.clone()),
+        ("gaid", i.gaid.clone()),
+        (
+            "http status",
+            r.http_status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into()),
+        ),
+        ("vendor status", opt(&r.vendor_status)),
+        ("request id", opt(&r.vendor_request_id)),
+        ("task id", opt(&r.task_id)),
+        ("latency", format!("{} ms", r.latency_ms)),
+        (
+            "error",
+            match (&r.error_kind, &r.error_message) {
+                (None, None) => "-".into(),
+                (k, m) => format!("{}: {}", opt(k), opt(m)),
+            },
+        ),
+    ];
+    for (k, v) in fields {
+        if !v.is_empty() {
+            writeln!(out, "{k:>14}  {v}")?;
+        }
+    }
+    writeln!(out, "\nrequest as sent:\n{}", pretty(&r.request))?;
+    if let Some(rep) = &r.report {
+        writeln!(out, "\nreport:\n{}", pretty(rep))?;
+    }
+    writeln!(
+        out,
+        "\nvendor response ({} bytes; `--raw` for the exact bytes):\n{}",
+        r.raw_response.len(),
+        String::from_utf8_lossy(&r.raw_response)
+    )?;
+    Ok(())
+}

@@ -1,0 +1,288 @@
+//! Opening the file and writing lookups.
+
+use super::keys::{fold_text, id_key, phone_nsn, scrub, stamp};
+use super::rows::{self, RECORD_COLUMNS, SUMMARY_COLUMNS};
+use super::{HistoryError, LookupRecord, LookupSummary, schema};
+use crate::applicant::Identity;
+use crate::check::CheckKind;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
+use std::path::Path;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// How long a writer waits for another process's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The history database. `Send`; one connection inside; cheap to open.
+pub struct Store {
+    pub(crate) conn: Connection,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.conn.path())
+            .finish()
+    }
+}
+
+fn io_err(path: &Path, source: std::io::Error) -> HistoryError {
+    HistoryError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Creates the parent directory (0700 when we create it) and the file (0600), before
+/// SQLite opens it: SQLite gives its -wal and -shm files the main file's mode.
+fn prepare_file(path: &Path) -> Result<(), HistoryError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.exists()
+    {
+        let mut b = std::fs::DirBuilder::new();
+        b.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        b.create(dir).map_err(|e| io_err(dir, e))?;
+    }
+    let mut o = std::fs::OpenOptions::new();
+    o.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path).map_err(|e| io_err(path, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(path).map_err(|e| io_err(path, e))?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| io_err(path, e))?;
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Opens (creating if needed) the history at `path`: WAL, busy timeout, foreign keys,
+    /// migrations.
+    pub fn open(path: &Path) -> Result<Store, HistoryError> {
+        prepare_file(path)?;
+        let open_err = |source| HistoryError::Open {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(open_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        // journal_mode needs a moment of exclusive access: retried by the busy handler.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(open_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(mode, "history database is not in WAL mode");
+        }
+        // FULL: a committed lookup survives power loss too, not only a crash.
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .map_err(open_err)?;
+        schema::migrate(&mut conn)?;
+        Ok(Store { conn })
+    }
+
+    /// `data_dir/history.db`.
+    pub fn open_in_data_dir(data_dir: &Path) -> Result<Store, HistoryError> {
+        Store::open(&data_dir.join("history.db"))
+    }
+
+    /// Stores one lookup; committed (durably) before it returns the new id.
+    pub fn record(&mut self, rec: &LookupRecord) -> Result<i64, HistoryError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let id = insert(&tx, rec, &new_uuid(), None)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Stores many lookups in one transaction (bulk loads, benchmarks); all or nothing.
+    pub fn record_batch(&mut self, recs: &[LookupRecord]) -> Result<Vec<i64>, HistoryError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let ids = recs
+            .iter()
+            .map(|r| insert(&tx, r, &new_uuid(), None))
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    /// The whole record, raw body included.
+    pub fn get(&self, id: i64) -> Result<Option<LookupRecord>, HistoryError> {
+        Ok(self.get_with_uuid(id)?.map(|(r, _)| r))
+    }
+
+    pub(crate) fn get_with_uuid(
+        &self,
+        id: i64,
+    ) -> Result<Option<(LookupRecord, String)>, HistoryError> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM lookups WHERE id = ?1"
+        ))?;
+        let mut q = st.query([id])?;
+        match q.next()? {
+            Some(row) => Ok(Some(rows::record(row)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The newest lookup of `check` for the same phone and ID number since `since`: for
+    /// "you ran this already today" before another paid call.
+    pub fn latest_for(
+        &self,
+        check: CheckKind,
+        identity: &Identity,
+        since: OffsetDateTime,
+    ) -> Result<Option<LookupSummary>, HistoryError> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM lookups INDEXED BY lookups_same_check
+             WHERE check_kind = ?1 AND phone_nsn = ?2 AND id_key = ?3 AND created_at >= ?4
+             ORDER BY created_at DESC, id DESC LIMIT 1"
+        ))?;
+        let mut q = st.query(params![
+            check.cli_name(),
+            phone_nsn(&identity.phone_e164, &identity.country),
+            id_key(&identity.id_number),
+            stamp(since),
+        ])?;
+        match q.next()? {
+            Some(row) => Ok(Some(rows::summary(row)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Deletes lookups created before `cutoff` (retention); returns how many.
+    pub fn purge_older_than(&mut self, cutoff: OffsetDateTime) -> Result<usize, HistoryError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = tx.execute("DELETE FROM lookups WHERE created_at < ?1", [stamp(cutoff)])?;
+        // Finished tasks of that age go too; pending ones are never older than a day.
+        tx.execute(
+            "DELETE FROM phone_tasks WHERE submitted_at < ?1 AND state <> 'pending'",
+            [stamp(cutoff)],
+        )?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Applies `history.retain_days` (at start): deletes what is older; `None` keeps all.
+    pub fn apply_retention(
+        &mut self,
+        cfg: &crate::config::HistoryConfig,
+        now: OffsetDateTime,
+    ) -> Result<usize, HistoryError> {
+        match cfg.retain_days {
+            Some(days) => self.purge_older_than(now - time::Duration::days(i64::from(days))),
+            None => Ok(0),
+        }
+    }
+
+    /// `PRAGMA integrity_check`: "ok" when the file is sound.
+    pub fn integrity_check(&self) -> Result<String, HistoryError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    /// How many lookups are stored.
+    pub fn count(&self) -> Result<u64, HistoryError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM lookups", [], |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// Refreshes the planner's statistics (after a large import).
+    pub fn optimize(&mut self) -> Result<(), HistoryError> {
+        self.conn.execute_batch("PRAGMA optimize = 0x10002;")?;
+        Ok(())
+    }
+}
+
+// Others hold a Store across threads and tasks.
+const _: fn() = || {
+    fn send<T: Send>() {}
+    send::<Store>();
+};
+
+/// A random version-4 UUID: the stable key that makes imports idempotent.
+pub(crate) fn new_uuid() -> String {
+    let mut b: [u8; 16] = rand::random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// Inserts one row; `id` keeps an exported row's id when it is free.
+pub(crate) fn insert(
+    conn: &Connection,
+    rec: &LookupRecord,
+    uuid: &str,
+    id: Option<i64>,
+) -> Result<i64, HistoryError> {
+    let ident = &rec.identity;
+    let request = scrub(&rec.request).to_string();
+    let report = rec.report.as_ref().map(|r| scrub(r).to_string());
+    let mut st = conn.prepare_cached(
+        "INSERT INTO lookups (id, uuid, created_at, operator, sandbox, check_kind, phone_e164,
+            phone_nsn, id_number, id_key, name, name_fold, country, bankcard, email, gaid,
+            request_json, http_status, vendor_status, vendor_request_id, outcome, error_kind,
+            error_message, latency_ms, raw_response, report_json, task_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+            ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
+    )?;
+    st.execute(params![
+        id,
+        uuid,
+        stamp(rec.created_at),
+        rec.operator,
+        rec.sandbox,
+        rec.check.cli_name(),
+        ident.phone_e164,
+        phone_nsn(&ident.phone_e164, &ident.country),
+        ident.id_number,
+        id_key(&ident.id_number),
+        ident.name,
+        fold_text(&ident.name),
+        ident.country,
+        ident.bankcard,
+        ident.email,
+        ident.gaid,
+        request,
+        rec.http_status,
+        rec.vendor_status,
+        rec.vendor_request_id,
+        rec.outcome.as_str(),
+        rec.error_kind,
+        rec.error_message,
+        i64::try_from(rec.latency_ms).unwrap_or(i64::MAX),
+        rec.raw_response,
+        report,
+        rec.task_id,
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
