@@ -794,3 +794,80 @@ async fn faults_on_every_check() {
     assert_eq!(checks.len(), 5, "every check has fault rows: {checks:?}");
     futures::future::join_all(rows.iter().map(|(r, f)| check_fault(&sb, r, *f))).await;
 }
+
+/// The Applicant whose identifier is the row's key, in the row's country.
+fn applicant_for(row: &sandbox::Scenario) -> riskdesk::applicant::Applicant {
+    let mut a = riskdesk::applicant::Applicant {
+        country: row.country.to_string(),
+        name: "Ana Lopez".into(),
+        ..Default::default()
+    };
+    if row.identifier == "id_number" {
+        a.country = "MX".into();
+        a.id_number = row.key.clone();
+        a.phone = "5512345678".into();
+    } else {
+        a.phone = row.key.clone();
+    }
+    a
+}
+
+/// riskdesk's own client against the sandbox: each catches the other's mistakes.
+#[tokio::test]
+async fn riskdesk_client_reads_every_row_as_the_table_says() {
+    use riskdesk::applicant::{CheckOptions, prepare};
+    use riskdesk::check::Outcome;
+    use riskdesk::vendor::VendorClient;
+    let (sb, clock) = start_with_clock().await;
+    let mut cfg: riskdesk::config::Config = toml::from_str(&sb.config_snippet()).unwrap();
+    cfg.http.max_retries = 0;
+    cfg.http.timeout_secs = 5;
+    let client = VendorClient::new(&cfg).unwrap();
+    for row in sandbox::scenarios() {
+        if let Behaviour::Fault(_) = row.behaviour {
+            continue;
+        }
+        let what = format!("{:?} {} ({})", row.check, row.key, row.answer());
+        let req = prepare(
+            row.check,
+            &applicant_for(row),
+            &CheckOptions::default(),
+            riskdesk::sandbox::Clock::now(clock.as_ref()),
+        )
+        .unwrap_or_else(|e| panic!("{what}: prepare: {e:?}"));
+        let r = client.run(&req).await;
+        let expected_status = match &row.behaviour {
+            Behaviour::AccuAuthError(e) => Some(e.status.to_string()),
+            Behaviour::TrustDecisionError(e) => Some(e.code.to_string()),
+            _ => None,
+        };
+        match (&row.behaviour, expected_status) {
+            (_, Some(status)) => {
+                assert_eq!(r.outcome, Outcome::Error, "{what}");
+                assert_eq!(r.vendor_status.as_deref(), Some(status.as_str()), "{what}");
+            }
+            (Behaviour::Debts(Debts::NotHit), _) => {
+                assert_eq!(r.outcome, Outcome::NotHit, "{what}")
+            }
+            (Behaviour::Phone(PhoneFlow::Immediate(_)), _) => {
+                assert_eq!(r.outcome, Outcome::Ok, "{what}: {:?}", r.error)
+            }
+            (Behaviour::Phone(flow), _) => {
+                assert_eq!(r.outcome, Outcome::Pending, "{what}: {:?}", r.error);
+                let task = r.task_id.clone().expect("task id");
+                clock.advance(Duration::from_secs(9));
+                let polled = client.poll_phone_task(&task).await;
+                let expected = match flow {
+                    PhoneFlow::After(_) => Outcome::Ok,
+                    PhoneFlow::Never => Outcome::Pending,
+                    _ => Outcome::Error,
+                };
+                assert_eq!(polled.outcome, expected, "{what}: {:?}", polled.error);
+            }
+            _ => {
+                assert_eq!(r.outcome, Outcome::Ok, "{what}: {:?}", r.error);
+                assert!(r.report.is_some(), "{what}");
+            }
+        }
+    }
+}
