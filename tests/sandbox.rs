@@ -864,10 +864,47 @@ async fn riskdesk_client_reads_every_row_as_the_table_says() {
                 };
                 assert_eq!(polled.outcome, expected, "{what}: {:?}", polled.error);
             }
-            _ => {
+            (behaviour, _) => {
                 assert_eq!(r.outcome, Outcome::Ok, "{what}: {:?}", r.error);
-                assert!(r.report.is_some(), "{what}");
+                check_report(behaviour, r.report.as_ref().expect("report"), &what);
             }
         }
+    }
+}
+
+/// The figures the table promises, as riskdesk's Report reads them.
+fn check_report(behaviour: &Behaviour, report: &riskdesk::report::Report, what: &str) {
+    use riskdesk::report::Report;
+    match (behaviour, report) {
+        (Behaviour::Debts(d), Report::DebtsReport(r)) => {
+            let apply = match d {
+                Debts::Clean => 1,
+                Debts::HeavyBorrower => 57,
+                Debts::DocumentedArray => 4,
+                Debts::NotHit => unreachable!(),
+            };
+            assert_eq!(r.apply_total_num, Some(apply), "{what}");
+            assert!(r.platform_loan_total.is_some(), "{what}: {r:?}");
+        }
+        (Behaviour::Orders(o), Report::MultipleOrder(r)) => {
+            let (count, level) = match o {
+                Orders::Miss => (0, None),
+                Orders::Blacklist => (9, Some(5)),
+                Orders::Greylist => (2, Some(4)),
+            };
+            assert_eq!(r.count, count, "{what}");
+            assert_eq!(r.target, count > 0, "{what}");
+            assert!(r.data.iter().all(|d| d.level == level), "{what}");
+        }
+        (Behaviour::Indicators(_), Report::Multiplatform(r)) => {
+            assert!(!r.indicators.is_empty(), "{what}")
+        }
+        (
+            Behaviour::Willingness(Willingness::Score(s) | Willingness::ScoreAsString(s)),
+            Report::CreditWillingness(r),
+        ) => {
+            assert_eq!(r.score, i64::from(*s), "{what}")
+        }
+        (other, report) => panic!("{what}: {other:?} read as {report:?}"),
     }
 }
