@@ -395,6 +395,13 @@ async fn accuauth_validates_like_the_vendor() {
     assert_eq!(a.body["reason"], "argument 'phone_number': not found");
     let a = accu(&sb, "/check/nowhere", &[]).await;
     assert_envelope(&a, 404, "NOT_FOUND", "unknown path");
+    let r = client(Duration::from_secs(5))
+        .get(format!("{}/check/debts_report", sb.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "NOT_FOUND");
 
     // Filters: only seat records, and only those on or before the date.
     let today = time::OffsetDateTime::now_utc().date();

@@ -184,10 +184,9 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        // The server task winds down on its own: graceful shutdown closes idle connections
+        // and hanging answers end on the same signal.
         let _ = self.stop.send(true);
-        if let Some(server) = self.server.take() {
-            server.abort();
-        }
     }
 }
 
@@ -206,6 +205,7 @@ fn router(state: Arc<AppState>) -> Router {
             post(trustdecision::credit_willingness),
         )
         .fallback(accuauth::unknown_path)
+        .method_not_allowed_fallback(accuauth::unknown_path)
         .with_state(state)
 }
 
@@ -214,6 +214,20 @@ fn router(state: Arc<AppState>) -> Router {
 pub async fn run_standalone(
     opts: SandboxOptions,
     out: &mut (dyn std::io::Write + Send),
+) -> anyhow::Result<()> {
+    run_until(opts, out, async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!("sandbox: cannot wait for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    })
+    .await
+}
+
+async fn run_until(
+    opts: SandboxOptions,
+    out: &mut (dyn std::io::Write + Send),
+    stop: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let sandbox = Sandbox::start(opts.clone()).await?;
     writeln!(out, "riskdesk SANDBOX: simulated vendors, never real data")?;
@@ -240,10 +254,39 @@ pub async fn run_standalone(
         "\nPaste into config.toml:\n\n{}",
         sandbox.config_snippet()
     )?;
-    writeln!(out, "Serving until Ctrl-C.")?;
+    writeln!(out, "Scenarios: see the README. Serving until Ctrl-C.")?;
     out.flush()?;
-    tokio::signal::ctrl_c().await?;
+    stop.await;
     sandbox.shutdown().await;
     writeln!(out, "sandbox stopped")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn standalone_prints_where_and_how_then_stops() {
+        let mut out = Vec::new();
+        run_until(SandboxOptions::default(), &mut out, async {})
+            .await
+            .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("listening on http://127.0.0.1:"), "{text}");
+        assert!(text.contains(SANDBOX_API_SECRET) && text.contains(SANDBOX_PARTNER_KEY));
+        assert!(text.contains("[trustdecision]") && text.contains(MULTIPLATFORM_PATH));
+        assert!(text.ends_with("sandbox stopped\n"));
+    }
+
+    #[tokio::test]
+    async fn a_busy_address_is_an_error_not_a_panic() {
+        let first = Sandbox::start(SandboxOptions::default()).await.unwrap();
+        let opts = SandboxOptions {
+            listen: first.addr(),
+            ..SandboxOptions::default()
+        };
+        let err = Sandbox::start(opts).await.err().expect("address in use");
+        assert!(err.to_string().contains("cannot listen"));
+    }
 }

@@ -102,6 +102,8 @@ HTTP 400 `INVALID_ARGUMENT`, reason `argument 'NAME': not found`; a malformed on
 Unknown paths: HTTP 404 `NOT_FOUND`.\n\
 - `/check/phone_number/o1` answers HTTP 200 `{\"status\":\"OK\",\"task_id\":\"…\",\"request_id\":\"…\"}` \
 (`task_id` top-level) or `{\"status\":\"OK\",\"result\":{\"phone_number\":\"0052********\",\"phone_status\":\"…\"},…}`.\n\
+- multiple-order `source` keeps only that source's records; `date` is the backtrack start: records on or before \
+that day (record days are relative to today). A hit whose records are all filtered out answers `target: false`.\n\
 - A `task_id` the sandbox never issued: HTTP 400 `INVALID_ARGUMENT`, reason `argument 'task_id': task not found` \
 (the documented `NOT_FOUND` means \"Requested API cannot be found\", not an unknown task).\n\
 - A task older than 24 hours: HTTP 400 `INVALID_ARGUMENT`, reason \
