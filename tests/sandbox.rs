@@ -831,9 +831,6 @@ async fn riskdesk_client_reads_every_row_as_the_table_says() {
     cfg.http.timeout_secs = 5;
     let client = VendorClient::new(&cfg).unwrap();
     for row in sandbox::scenarios() {
-        if let Behaviour::Fault(_) = row.behaviour {
-            continue;
-        }
         let what = format!("{:?} {} ({})", row.check, row.key, row.answer());
         let req = prepare(
             row.check,
@@ -842,6 +839,9 @@ async fn riskdesk_client_reads_every_row_as_the_table_says() {
             riskdesk::sandbox::Clock::now(clock.as_ref()),
         )
         .unwrap_or_else(|e| panic!("{what}: prepare: {e:?}"));
+        if let Behaviour::Fault(_) = row.behaviour {
+            continue; // a valid key is all this test needs of a fault row
+        }
         let r = client.run(&req).await;
         let expected_status = match &row.behaviour {
             Behaviour::AccuAuthError(e) => Some(e.status.to_string()),

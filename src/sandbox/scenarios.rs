@@ -424,3 +424,32 @@ pub(crate) fn find_willingness(phone_number: &str) -> Option<&'static Scenario> 
     let nat = id_national(phone_number);
     rows(CheckKind::CreditWillingness).find(|s| id_national(&s.key) == nat)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_per_check_and_found_by_their_lookup() {
+        let mut seen = std::collections::HashSet::new();
+        for s in scenarios() {
+            assert!(seen.insert((s.check, s.key.clone())), "duplicate {s:?}");
+            let found = match s.check {
+                CheckKind::DebtsReport => find_debts(Some(&format!("+62{}", &s.key[1..])), None),
+                CheckKind::MultipleOrder => find_orders(&md5_hex(&format!("91{}", s.key))),
+                CheckKind::PhoneStatus => find_phone(&format!("52{}", s.key)),
+                CheckKind::Multiplatform => find_multiplatform(&s.key.to_ascii_lowercase()),
+                CheckKind::CreditWillingness => find_willingness(&s.key),
+            };
+            assert_eq!(found.map(|f| &f.key), Some(&s.key), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn debts_rows_are_found_by_any_md5_spelling() {
+        for v in ["6281298765432", "081298765432", "81298765432"] {
+            let found = find_debts(None, Some(&md5_hex(v).to_ascii_uppercase()));
+            assert_eq!(found.map(|s| s.key.as_str()), Some("081298765432"));
+        }
+    }
+}
