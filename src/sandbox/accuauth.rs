@@ -2,7 +2,8 @@
 //! request_id}` envelopes with the documented HTTP statuses.
 
 use super::data::{debts_result, orders_result};
-use super::scenarios::{self, AccuError, Behaviour, Debts, PHONE_STATUSES, PhoneFlow, Scenario};
+use super::lookup;
+use super::scenarios::{AccuError, Behaviour, Debts, PHONE_STATUSES, PhoneFlow, Scenario};
 use super::wire::{Fault, Planned, deliver, md5_hex, parse_fields, request_id, stable_hash};
 use super::{AppState, SANDBOX_API_ID, SANDBOX_API_SECRET};
 use axum::body::Bytes;
@@ -147,13 +148,13 @@ pub(crate) async fn debts_report(
         if field(f, "email").is_some_and(|v| !v.contains('@')) {
             return (bad_value("email"), None);
         }
-        let scenario = scenarios::find_debts(mobile, hashed);
+        let scenario = lookup::find_debts(mobile, hashed);
         if let Some(answer) = scenario.and_then(common) {
             return answer;
         }
         let seed = stable_hash(
             &mobile
-                .map(scenarios::id_national)
+                .map(lookup::id_national)
                 .or(hashed.map(str::to_ascii_lowercase))
                 .unwrap_or_default(),
         );
@@ -192,7 +193,7 @@ pub(crate) async fn multiple_order(
             Some(Ok(d)) => Some(d),
             Some(Err(_)) => return (bad_value("date"), None),
         };
-        let scenario = scenarios::find_orders(mobile_no);
+        let scenario = lookup::find_orders(mobile_no);
         if let Some(answer) = scenario.and_then(common) {
             return answer;
         }
@@ -231,7 +232,7 @@ pub(crate) async fn phone_number(
         {
             return (bad_value("phone_number"), None);
         }
-        let scenario = scenarios::find_phone(d);
+        let scenario = lookup::find_phone(d);
         if let Some(answer) = scenario.and_then(common) {
             return answer;
         }

@@ -7,6 +7,7 @@ mod accuauth;
 mod clock;
 mod data;
 mod errors;
+mod lookup;
 mod scenarios;
 mod table;
 mod trustdecision;

@@ -3,7 +3,8 @@
 
 use super::accuauth::row_fault;
 use super::data::indicators;
-use super::scenarios::{self, Behaviour, TdError, Willingness};
+use super::lookup;
+use super::scenarios::{Behaviour, TdError, Willingness};
 use super::wire::{
     Fault, Planned, deliver, form_fields, hex_sequence_id, stable_hash, willingness_sequence_id,
 };
@@ -109,7 +110,7 @@ pub(crate) async fn multiplatform(
         if !phone_fits(country, phone) {
             return mp_error(9081, "The format of the phone number does not match with the country");
         }
-        let scenario = scenarios::find_multiplatform(id_number);
+        let scenario = lookup::find_multiplatform(id_number);
         let plan = match scenario.map(|s| &s.behaviour) {
             Some(Behaviour::TrustDecisionError(e)) => return mp_error(e.code, e.message),
             Some(Behaviour::Indicators(i)) => Some(*i),
@@ -207,7 +208,7 @@ pub(crate) async fn credit_willingness(
         if order_id.as_ref().is_some_and(|o| o.chars().count() > 200) {
             return wrong("order_id");
         }
-        let scenario = phone.as_deref().and_then(scenarios::find_willingness);
+        let scenario = phone.as_deref().and_then(lookup::find_willingness);
         let score = match scenario.map(|s| &s.behaviour) {
             Some(Behaviour::TrustDecisionError(e)) => return cw_error(*e),
             Some(Behaviour::Willingness(Willingness::ScoreAsString(s))) => json!(s.to_string()),
