@@ -1,0 +1,281 @@
+//! The real binary on the built-in sandbox: `check`, `history`, `tasks`, exit codes, and the
+//! secret canary.
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+struct Env {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+impl Env {
+    fn new(config_text: &str) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, config_text).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        Env { dir, config }
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_riskdesk"));
+        cmd.arg("--config")
+            .arg(&self.config)
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .args(args)
+            .env_remove("RISKDESK_CONFIG")
+            .env_remove("RISKDESK_DATA_DIR")
+            .env_remove("RISKDESK_ACCUAUTH_API_ID")
+            .env_remove("RISKDESK_ACCUAUTH_API_SECRET")
+            .env_remove("RISKDESK_TD_PARTNER_CODE")
+            .env_remove("RISKDESK_TD_PARTNER_KEY")
+            .env("RISKDESK_LOG", "debug");
+        cmd.output().unwrap()
+    }
+}
+
+fn json_lines(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exited normally")
+}
+
+fn explain(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn check_all_for_each_country_answers_every_offered_check() {
+    let env = Env::new("");
+    let cases: &[(&str, &[&str], &[&str])] = &[
+        (
+            "ID",
+            &[
+                "--phone",
+                "081234567890",
+                "--gaid",
+                "38400000-8cf0-11bd-b23e-10b96e40000d",
+            ],
+            &["debts-report", "credit-willingness"],
+        ),
+        (
+            "IN",
+            &[
+                "--phone",
+                "9876543210",
+                "--name",
+                "Ravi Kumar",
+                "--id-number",
+                "ABCDE1234F",
+            ],
+            &["multiple-order", "multiplatform"],
+        ),
+        (
+            "MX",
+            &[
+                "--phone",
+                "5512345678",
+                "--name",
+                "Ana Perez",
+                "--id-number",
+                "PEGA850101MDFRRN09",
+                "--wait",
+                "120",
+            ],
+            &["phone-status", "multiplatform"],
+        ),
+        (
+            "TH",
+            &[
+                "--phone",
+                "0812345678",
+                "--name",
+                "Somchai Dee",
+                "--id-number",
+                "1103700012345",
+            ],
+            &["multiplatform"],
+        ),
+        (
+            "PH",
+            &[
+                "--phone",
+                "09171234567",
+                "--name",
+                "Maria Santos",
+                "--id-number",
+                "PH12345678",
+            ],
+            &["multiplatform"],
+        ),
+        (
+            "CO",
+            &[
+                "--phone",
+                "3211234567",
+                "--name",
+                "Juan Gomez",
+                "--id-number",
+                "1020304050",
+            ],
+            &["multiplatform"],
+        ),
+        (
+            "VN",
+            &[
+                "--phone",
+                "0912345678",
+                "--name",
+                "Nguyen Van An",
+                "--id-number",
+                "001203004005",
+            ],
+            &["multiplatform"],
+        ),
+        (
+            "NG",
+            &[
+                "--phone",
+                "08031234567",
+                "--name",
+                "Chidi Okafor",
+                "--id-number",
+                "12345678901",
+            ],
+            &["multiplatform"],
+        ),
+        (
+            "PK",
+            &[
+                "--phone",
+                "03001234567",
+                "--name",
+                "Ali Khan",
+                "--id-number",
+                "3520112345671",
+            ],
+            &["multiplatform"],
+        ),
+    ];
+    for (country, extra, expected) in cases {
+        let mut args = vec!["check", "all", "--json", "--country", country];
+        args.extend_from_slice(extra);
+        let out = env.run(&args);
+        assert_eq!(code(&out), 0, "{country}: {}", explain(&out));
+        let lines = json_lines(&out);
+        let checks: Vec<&str> = lines.iter().map(|l| l["check"].as_str().unwrap()).collect();
+        assert_eq!(&checks, expected, "{country}");
+        for l in &lines {
+            assert!(
+                matches!(l["outcome"].as_str(), Some("ok" | "not_hit")),
+                "{country}: {l}"
+            );
+            assert_eq!(l["sandbox"], true);
+            assert!(
+                l["vendor_request_id"]
+                    .as_str()
+                    .is_some_and(|s| !s.is_empty()),
+                "{l}"
+            );
+            assert!(l["latency_ms"].is_u64());
+            assert!(l["lookup_id"].is_i64());
+        }
+    }
+}
+
+#[test]
+fn human_output_is_marked_sandbox() {
+    let env = Env::new("");
+    let out = env.run(&["check", "all", "--country", "ID", "--phone", "081234567890"]);
+    assert_eq!(code(&out), 0, "{}", explain(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let check_lines: Vec<&str> = text.lines().filter(|l| !l.starts_with("    ")).collect();
+    assert!(!check_lines.is_empty());
+    for l in check_lines {
+        assert!(l.starts_with("[SANDBOX]"), "{l}");
+    }
+    assert!(text.contains("credit-willingness"), "{text}");
+}
+
+#[test]
+fn invalid_identifiers_send_nothing_and_exit_2() {
+    let env = Env::new("");
+    let out = env.run(&[
+        "check",
+        "debts-report",
+        "--country",
+        "ID",
+        "--phone",
+        "0812abc",
+        "--json",
+    ]);
+    assert_eq!(code(&out), 2, "{}", explain(&out));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["outcome"], "skipped");
+    assert_eq!(lines[0]["errors"][0]["field"], "phone");
+    // Nothing was sent, so nothing was stored.
+    let hist = env.run(&["history", "search", "", "--json"]);
+    assert_eq!(code(&hist), 0, "{}", explain(&hist));
+    let page: Value = serde_json::from_slice(&hist.stdout).unwrap();
+    assert_eq!(page["rows"].as_array().map(Vec::len), Some(0), "{page}");
+
+    // `all` with one check skipped still runs the others.
+    let out = env.run(&[
+        "check",
+        "all",
+        "--country",
+        "IN",
+        "--phone",
+        "9876543210",
+        "--json",
+    ]);
+    assert_eq!(code(&out), 0, "{}", explain(&out));
+    let lines = json_lines(&out);
+    let by_check = |c: &str| lines.iter().find(|l| l["check"] == c).unwrap().clone();
+    assert_eq!(by_check("multiple-order")["outcome"], "ok");
+    assert_eq!(by_check("multiplatform")["outcome"], "skipped");
+    assert!(
+        by_check("multiplatform")["reason"]
+            .as_str()
+            .unwrap()
+            .contains("name")
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let env = Env::new("");
+    assert_eq!(code(&env.run(&["check", "all"])), 2);
+    assert_eq!(
+        code(&env.run(&["check", "all", "--country", "FR", "--phone", "0612345678"])),
+        2
+    );
+    assert_eq!(code(&env.run(&["check", "nope"])), 2);
+    let broken = Env::new("[http]\ntimeout_secs = \"x\"\n");
+    let out = broken.run(&["check", "all", "--country", "ID", "--phone", "081234567890"]);
+    assert_eq!(code(&out), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("config.toml:2: http.timeout_secs"), "{err}");
+}
