@@ -915,3 +915,31 @@ fn check_report(behaviour: &Behaviour, report: &riskdesk::report::Report, what: 
         (other, report) => panic!("{what}: {other:?} read as {report:?}"),
     }
 }
+
+/// riskdesk keeps its phone tasks across restarts; the sandbox it starts next time must
+/// still know them.
+#[tokio::test]
+async fn a_task_survives_a_sandbox_restart() {
+    let clock = Arc::new(ManualClock::starting_now());
+    let opts = SandboxOptions {
+        clock: clock.clone(),
+        ..SandboxOptions::default()
+    };
+    let first = Sandbox::start(opts.clone()).await.unwrap();
+    let submit = accu(
+        &first,
+        "/check/phone_number/o1",
+        &[("phone_number", "525512340006")],
+    )
+    .await;
+    let task = submit.body["task_id"]
+        .as_str()
+        .expect("task_id")
+        .to_string();
+    first.shutdown().await;
+    let second = Sandbox::start(opts).await.unwrap();
+    assert_envelope(&poll(&second, &task).await, 400, "PENDING", "pending");
+    clock.advance(Duration::from_secs(8));
+    let done = poll(&second, &task).await;
+    assert_eq!(done.body["result"]["phone_status"], "outside_service_area");
+}

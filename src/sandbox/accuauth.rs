@@ -4,6 +4,7 @@
 use super::data::{debts_result, orders_result};
 use super::lookup;
 use super::scenarios::{AccuError, Behaviour, Debts, PHONE_STATUSES, PhoneFlow, Scenario};
+use super::task_id;
 use super::wire::{Fault, Planned, deliver, md5_hex, parse_fields, request_id, stable_hash};
 use super::{AppState, SANDBOX_API_ID, SANDBOX_API_SECRET};
 use axum::body::Bytes;
@@ -13,15 +14,8 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
-use time::OffsetDateTime;
 
 type Fields = HashMap<String, String>;
-
-/// A phone task the sandbox issued.
-pub(crate) struct Task {
-    created: OffsetDateTime,
-    flow: PhoneFlow,
-}
 
 /// How long a task_id is valid (the task_result page: "valid within 24 hours").
 const TASK_VALIDITY: time::Duration = time::Duration::hours(24);
@@ -236,24 +230,27 @@ pub(crate) async fn phone_number(
         if let Some(answer) = scenario.and_then(common) {
             return answer;
         }
-        let flow = match scenario.map(|s| &s.behaviour) {
-            Some(Behaviour::Phone(flow)) => *flow,
-            _ => PhoneFlow::After(PHONE_STATUSES[(stable_hash(&d[d.len() - 10..]) % 8) as usize]),
-        };
+        let flow = phone_flow(d);
         let fault = row_fault(scenario);
         if let PhoneFlow::Immediate(status) = flow {
             return (ok(masked_result(status)), fault);
         }
-        let now = st.opts.clock.now();
-        let task_id = format!("{:032x}", rand::random::<u128>());
-        let mut tasks = st.tasks.lock().unwrap_or_else(|e| e.into_inner());
-        // Keep memory bounded in a long-running standalone sandbox.
-        tasks.retain(|_, t| now - t.created < TASK_VALIDITY * 2);
-        tasks.insert(task_id.clone(), Task { created: now, flow });
+        let task_id = task_id::issue(st.opts.clock.now(), d);
         let body = json!({ "status": "OK", "task_id": task_id, "request_id": request_id() });
         (Planned::ok(body), fault)
     })
     .await
+}
+
+/// How the task for a number goes: its scenario row, else an ordinary status from its hash.
+fn phone_flow(number: &str) -> PhoneFlow {
+    match lookup::find_phone(number).map(|s| &s.behaviour) {
+        Some(Behaviour::Phone(flow)) => *flow,
+        _ => {
+            let tail = &number[number.len().saturating_sub(10)..];
+            PhoneFlow::After(PHONE_STATUSES[(stable_hash(tail) % 8) as usize])
+        }
+    }
 }
 
 pub(crate) async fn task_result(
@@ -266,8 +263,7 @@ pub(crate) async fn task_result(
             return (not_found("task_id"), None);
         };
         let now = st.opts.clock.now();
-        let tasks = st.tasks.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(task) = tasks.get(task_id) else {
+        let Some(task) = task_id::read(task_id) else {
             return (invalid("argument 'task_id': task not found"), None);
         };
         let age = now - task.created;
@@ -278,7 +274,7 @@ pub(crate) async fn task_result(
             );
         }
         let pending = (error(400, "PENDING", "check in progress"), None);
-        match task.flow {
+        match phone_flow(&task.number) {
             PhoneFlow::Never => pending,
             PhoneFlow::PollError(e) => (vendor_error(&e), None),
             PhoneFlow::After(status) | PhoneFlow::Immediate(status) => {

@@ -10,6 +10,7 @@ mod errors;
 mod lookup;
 mod scenarios;
 mod table;
+mod task_id;
 mod trustdecision;
 mod wire;
 
@@ -25,9 +26,8 @@ pub use wire::Fault;
 
 use axum::Router;
 use axum::routing::post;
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -84,7 +84,6 @@ impl std::fmt::Debug for SandboxOptions {
 /// What every handler shares.
 pub(crate) struct AppState {
     pub opts: SandboxOptions,
-    pub tasks: Mutex<HashMap<String, accuauth::Task>>,
     /// Turns true at shutdown; hanging answers watch it.
     pub stop: watch::Receiver<bool>,
 }
@@ -106,7 +105,6 @@ impl Sandbox {
         let (stop_tx, stop_rx) = watch::channel(false);
         let state = Arc::new(AppState {
             opts,
-            tasks: Mutex::new(HashMap::new()),
             stop: stop_rx.clone(),
         });
         let app = router(state);

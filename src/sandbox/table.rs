@@ -104,7 +104,9 @@ Unknown paths: HTTP 404 `NOT_FOUND`.\n\
 (`task_id` top-level) or `{\"status\":\"OK\",\"result\":{\"phone_number\":\"0052********\",\"phone_status\":\"…\"},…}`.\n\
 - multiple-order `source` keeps only that source's records; `date` is the backtrack start: records on or before \
 that day (record days are relative to today). A hit whose records are all filtered out answers `target: false`.\n\
-- A `task_id` the sandbox never issued: HTTP 400 `INVALID_ARGUMENT`, reason `argument 'task_id': task not found` \
+- A `task_id` carries its issue time and number under a checksum, so a sandbox started later (riskdesk keeps \
+its phone tasks across restarts) still answers for it.\n\
+- A `task_id` no sandbox issued: HTTP 400 `INVALID_ARGUMENT`, reason `argument 'task_id': task not found` \
 (the documented `NOT_FOUND` means \"Requested API cannot be found\", not an unknown task).\n\
 - A task older than 24 hours: HTTP 400 `INVALID_ARGUMENT`, reason \
 `argument 'task_id': task expired, a task_id is valid within 24 hours`.\n\
