@@ -870,6 +870,16 @@ async fn riskdesk_client_reads_every_row_as_the_table_says() {
                     _ => Outcome::Error,
                 };
                 assert_eq!(polled.outcome, expected, "{what}: {:?}", polled.error);
+                if *flow == PhoneFlow::Never {
+                    clock.advance(Duration::from_secs(24 * 3600));
+                    let expired = client.poll_phone_task(&task).await;
+                    let kind = expired.error.map(|e| e.kind);
+                    assert_eq!(
+                        kind,
+                        Some(riskdesk::vendor::ErrorKind::TaskExpired),
+                        "{what}"
+                    );
+                }
             }
             (behaviour, _) => {
                 assert_eq!(r.outcome, Outcome::Ok, "{what}: {:?}", r.error);
