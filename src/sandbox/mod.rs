@@ -98,6 +98,13 @@ pub struct Sandbox {
 impl Sandbox {
     /// Binds and starts serving in the background.
     pub async fn start(opts: SandboxOptions) -> anyhow::Result<Sandbox> {
+        // Simulated vendors with well-known credentials must not be reachable from the network.
+        if !opts.listen.ip().is_loopback() {
+            anyhow::bail!(
+                "sandbox: {} is not a loopback address; listen on 127.0.0.1 or [::1]",
+                opts.listen
+            );
+        }
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await
             .map_err(|e| anyhow::anyhow!("sandbox: cannot listen on {}: {e}", opts.listen))?;
@@ -276,6 +283,16 @@ mod tests {
         assert!(text.contains(SANDBOX_API_SECRET) && text.contains(SANDBOX_PARTNER_KEY));
         assert!(text.contains("[trustdecision]") && text.contains(MULTIPLATFORM_PATH));
         assert!(text.ends_with("sandbox stopped\n"));
+    }
+
+    #[tokio::test]
+    async fn only_loopback_addresses_are_served() {
+        let opts = SandboxOptions {
+            listen: SocketAddr::from(([0, 0, 0, 0], 0)),
+            ..SandboxOptions::default()
+        };
+        let err = Sandbox::start(opts).await.err().expect("refused");
+        assert!(err.to_string().contains("not a loopback address"), "{err}");
     }
 
     #[tokio::test]
