@@ -85,13 +85,8 @@ pub async fn poll_task(
     now: time::OffsetDateTime,
 ) -> anyhow::Result<TaskPoll> {
     if now >= task.expires_at {
-        lock(store).finish_poll(
-            &task.task_id,
-            now,
-            TaskState::Expired,
-            None,
-            Some("the task id is valid for 24 hours and expired before a result came"),
-        )?;
+        // Not a poll: nothing is sent and no attempt is counted.
+        lock(store).expire_tasks(now)?;
         return Ok(TaskPoll::Expired);
     }
     if !lock(store).claim_task(&task.task_id, now, POLL_LEASE)? {

@@ -11,5 +11,7 @@ mod fuzz;
 mod policy;
 #[path = "vendor/samples.rs"]
 mod samples;
+#[path = "vendor/sandbox_contract.rs"]
+mod sandbox_contract;
 #[path = "vendor/support.rs"]
 mod support;

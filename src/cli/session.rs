@@ -135,12 +135,31 @@ pub fn point_at_sandbox(c: &mut Config, sb: &Sandbox) {
     c.trustdecision.credit_willingness_url = Some(sb.credit_willingness_url());
 }
 
-/// The OS user, recorded on every history row.
+/// The OS user, recorded on every history row: from the environment, else the passwd
+/// entry of the process's uid (tmux, cron and ssh sessions may not set USER).
 pub fn operator() -> String {
     ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .or_else(passwd_name)
         .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(unix)]
+fn passwd_name() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid().to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        (f.nth(1)? == uid).then(|| name.to_string())
+    })
+}
+
+#[cfg(not(unix))]
+fn passwd_name() -> Option<String> {
+    None
 }
 
 fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {

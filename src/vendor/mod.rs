@@ -12,6 +12,8 @@ pub mod retry;
 
 #[cfg(test)]
 mod envelope_tests;
+#[cfg(test)]
+mod error_tests;
 
 pub use client::VendorClient;
 pub use envelope::{Answer, Endpoint, interpret};
