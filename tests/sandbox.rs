@@ -953,3 +953,52 @@ async fn a_task_survives_a_sandbox_restart() {
     let done = poll(&second, &task).await;
     assert_eq!(done.body["result"]["phone_status"], "outside_service_area");
 }
+
+#[tokio::test]
+async fn custom_credentials_are_the_only_ones_accepted_and_never_echoed() {
+    let creds = sandbox::SandboxCredentials {
+        api_id: "canary-id".into(),
+        api_secret: "CANARY-secret-\"quoted\"".into(),
+        partner_code: "canary-partner".into(),
+        partner_key: "CANARY-key".into(),
+    };
+    let opts = SandboxOptions {
+        credentials: creds.clone(),
+        ..SandboxOptions::default()
+    };
+    assert!(!format!("{opts:?}").contains("CANARY"));
+    let sb = Sandbox::start(opts).await.unwrap();
+    let defaults = accu(&sb, "/check/debts_report", &[("mobile", "6281234567890")]).await;
+    assert_eq!(defaults.http, 401);
+
+    let mut cfg: riskdesk::config::Config = toml::from_str(&sb.config_snippet()).unwrap();
+    assert_eq!(
+        cfg.accuauth.api_secret.as_ref().unwrap().expose(),
+        creds.api_secret
+    );
+    cfg.http.max_retries = 0;
+    let client = riskdesk::vendor::VendorClient::new(&cfg).unwrap();
+    let applicant = riskdesk::applicant::Applicant {
+        country: "ID".into(),
+        phone: "081234567890".into(),
+        ..Default::default()
+    };
+    for check in [CheckKind::DebtsReport, CheckKind::CreditWillingness] {
+        let req = riskdesk::applicant::prepare(
+            check,
+            &applicant,
+            &Default::default(),
+            time::OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+        let r = client.run(&req).await;
+        assert_eq!(
+            r.outcome,
+            riskdesk::check::Outcome::Ok,
+            "{check:?}: {:?}",
+            r.error
+        );
+        let raw = String::from_utf8_lossy(&r.raw_body);
+        assert!(!raw.contains("CANARY") && !raw.contains("canary"), "{raw}");
+    }
+}

@@ -1,12 +1,12 @@
 //! The four AccuAuth endpoints: header auth, form or JSON bodies, `{status, result|reason,
 //! request_id}` envelopes with the documented HTTP statuses.
 
+use super::AppState;
 use super::data::{debts_result, orders_result};
 use super::lookup;
 use super::scenarios::{AccuError, Behaviour, Debts, PHONE_STATUSES, PhoneFlow, Scenario};
 use super::task_id;
 use super::wire::{Fault, Planned, deliver, md5_hex, parse_fields, request_id, stable_hash};
-use super::{AppState, SANDBOX_API_ID, SANDBOX_API_SECRET};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -63,8 +63,9 @@ async fn serve(
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    let (planned, fault) = if header("X-DF-API-ID") != Some(SANDBOX_API_ID)
-        || header("X-DF-API-SECRET") != Some(SANDBOX_API_SECRET)
+    let creds = &st.opts.credentials;
+    let (planned, fault) = if header("X-DF-API-ID") != Some(creds.api_id.as_str())
+        || header("X-DF-API-SECRET") != Some(creds.api_secret.as_str())
     {
         (
             error(401, "UNAUTHORIZED", "Unauthorized or access is denied"),
@@ -243,13 +244,14 @@ pub(crate) async fn phone_number(
 }
 
 /// How the task for a number goes: its scenario row, else an ordinary status from its hash.
+/// Fault rows answer at once, so the fault is the only thing a test of them sees.
 fn phone_flow(number: &str) -> PhoneFlow {
+    let tail = &number[number.len().saturating_sub(10)..];
+    let ordinary = PHONE_STATUSES[(stable_hash(tail) % 8) as usize];
     match lookup::find_phone(number).map(|s| &s.behaviour) {
         Some(Behaviour::Phone(flow)) => *flow,
-        _ => {
-            let tail = &number[number.len().saturating_sub(10)..];
-            PhoneFlow::After(PHONE_STATUSES[(stable_hash(tail) % 8) as usize])
-        }
+        Some(Behaviour::Fault(_)) => PhoneFlow::Immediate(ordinary),
+        _ => PhoneFlow::After(ordinary),
     }
 }
 

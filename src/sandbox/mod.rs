@@ -44,6 +44,39 @@ pub const MULTIPLATFORM_PATH: &str = "/td/multiplatform";
 /// Where the credit willingness product lives on the sandbox.
 pub const CREDIT_WILLINGNESS_PATH: &str = "/td/credit_willingness";
 
+/// The credentials a sandbox accepts: the `SANDBOX_*` constants by default. Tests set their
+/// own (e.g. canaries) to prove a credential never leaves the wire.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SandboxCredentials {
+    pub api_id: String,
+    pub api_secret: String,
+    pub partner_code: String,
+    pub partner_key: String,
+}
+
+impl Default for SandboxCredentials {
+    fn default() -> Self {
+        SandboxCredentials {
+            api_id: SANDBOX_API_ID.into(),
+            api_secret: SANDBOX_API_SECRET.into(),
+            partner_code: SANDBOX_PARTNER_CODE.into(),
+            partner_key: SANDBOX_PARTNER_KEY.into(),
+        }
+    }
+}
+
+// By hand: a test's canary secret must not reach Debug output either.
+impl std::fmt::Debug for SandboxCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxCredentials")
+            .field("api_id", &self.api_id)
+            .field("api_secret", &"***")
+            .field("partner_code", &self.partner_code)
+            .field("partner_key", &"***")
+            .finish()
+    }
+}
+
 /// How a sandbox runs.
 #[derive(Clone)]
 pub struct SandboxOptions {
@@ -56,6 +89,7 @@ pub struct SandboxOptions {
     pub clock: Arc<dyn Clock>,
     /// A fault on every answer (per-identifier faults are scenario rows).
     pub fault: Option<Fault>,
+    pub credentials: SandboxCredentials,
 }
 
 impl Default for SandboxOptions {
@@ -66,6 +100,7 @@ impl Default for SandboxOptions {
             phone_pending: Duration::from_secs(8),
             clock: Arc::new(SystemClock),
             fault: None,
+            credentials: SandboxCredentials::default(),
         }
     }
 }
@@ -77,6 +112,7 @@ impl std::fmt::Debug for SandboxOptions {
             .field("latency", &self.latency)
             .field("phone_pending", &self.phone_pending)
             .field("fault", &self.fault)
+            .field("credentials", &self.credentials)
             .finish_non_exhaustive()
     }
 }
@@ -91,6 +127,7 @@ pub(crate) struct AppState {
 /// A running sandbox. Dropping it or calling [`Sandbox::shutdown`] stops it.
 pub struct Sandbox {
     addr: SocketAddr,
+    credentials: SandboxCredentials,
     stop: watch::Sender<bool>,
     server: Option<tokio::task::JoinHandle<()>>,
 }
@@ -110,6 +147,7 @@ impl Sandbox {
             .map_err(|e| anyhow::anyhow!("sandbox: cannot listen on {}: {e}", opts.listen))?;
         let addr = listener.local_addr()?;
         let (stop_tx, stop_rx) = watch::channel(false);
+        let credentials = opts.credentials.clone();
         let state = Arc::new(AppState {
             opts,
             stop: stop_rx.clone(),
@@ -129,6 +167,7 @@ impl Sandbox {
         });
         Ok(Sandbox {
             addr,
+            credentials,
             stop: stop_tx,
             server: Some(server),
         })
@@ -153,23 +192,29 @@ impl Sandbox {
 
     /// `[accuauth]` and `[trustdecision]` sections pointing at this sandbox.
     pub fn config_snippet(&self) -> String {
-        let base = self.base_url();
+        let q = |v: &str| toml::Value::String(v.to_string()).to_string();
+        let c = &self.credentials;
+        let base = q(&self.base_url());
         format!(
             "[accuauth]\n\
-             api_id = \"{SANDBOX_API_ID}\"\n\
-             api_secret = \"{SANDBOX_API_SECRET}\"\n\
+             api_id = {}\n\
+             api_secret = {}\n\
              body = \"form\"\n\
-             debts_report_url = \"{base}\"\n\
-             multiple_order_url = \"{base}\"\n\
-             phone_status_url = \"{base}\"\n\
+             debts_report_url = {base}\n\
+             multiple_order_url = {base}\n\
+             phone_status_url = {base}\n\
              \n\
              [trustdecision]\n\
-             partner_code = \"{SANDBOX_PARTNER_CODE}\"\n\
-             partner_key = \"{SANDBOX_PARTNER_KEY}\"\n\
-             multiplatform_url = \"{}\"\n\
-             credit_willingness_url = \"{}\"\n",
-            self.multiplatform_url(),
-            self.credit_willingness_url()
+             partner_code = {}\n\
+             partner_key = {}\n\
+             multiplatform_url = {}\n\
+             credit_willingness_url = {}\n",
+            q(&c.api_id),
+            q(&c.api_secret),
+            q(&c.partner_code),
+            q(&c.partner_key),
+            q(&self.multiplatform_url()),
+            q(&self.credit_willingness_url())
         )
     }
 
@@ -238,13 +283,16 @@ async fn run_until(
     let sandbox = Sandbox::start(opts.clone()).await?;
     writeln!(out, "riskdesk SANDBOX: simulated vendors, never real data")?;
     writeln!(out, "listening on {}", sandbox.base_url())?;
+    let c = &opts.credentials;
     writeln!(
         out,
-        "AccuAuth: X-DF-API-ID = {SANDBOX_API_ID}, X-DF-API-SECRET = {SANDBOX_API_SECRET}"
+        "AccuAuth: X-DF-API-ID = {}, X-DF-API-SECRET = {}",
+        c.api_id, c.api_secret
     )?;
     writeln!(
         out,
-        "TrustDecision: partner_code = {SANDBOX_PARTNER_CODE}, partner_key = {SANDBOX_PARTNER_KEY}"
+        "TrustDecision: partner_code = {}, partner_key = {}",
+        c.partner_code, c.partner_key
     )?;
     writeln!(
         out,

@@ -118,7 +118,7 @@ country or a package not offered there 9061 `{parameter} error`; a phone not in 
 Willingness validation: 11000 `{field} input parameter empty`, 11001 `{field} input parameter error` \
 (country other than ID, phone not starting 08, event_time not ISO 8601), 11002 for a body that is not a JSON object.\n\
 - Multiplatform indicator names are illustrative (the page only shows `indicator_name_1`).\n\
-- Faults for every answer: `SandboxOptions::fault`. Per identifier: the debts-report rows above.\n",
+- Faults for every answer: `SandboxOptions::fault` (parses from `latency:MS`, `hang`, `drop`, `502`, `truncated`, `trickle:MS`). Per identifier: the fault rows above, for every check; under a phone-status fault the answer is a `result` at submit.\n",
     );
     s
 }

@@ -8,7 +8,7 @@ use super::scenarios::{Behaviour, TdError, Willingness};
 use super::wire::{
     Fault, Planned, deliver, form_fields, hex_sequence_id, stable_hash, willingness_sequence_id,
 };
-use super::{AppState, SANDBOX_PARTNER_CODE, SANDBOX_PARTNER_KEY};
+use super::{AppState, SandboxCredentials};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
@@ -37,12 +37,12 @@ enum AuthFailure {
     Wrong,
 }
 
-fn check_auth(query: Option<&str>) -> Result<(), AuthFailure> {
+fn check_auth(creds: &SandboxCredentials, query: Option<&str>) -> Result<(), AuthFailure> {
     let q = form_fields(query.unwrap_or("").as_bytes());
     let get = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let code = get("partner_code").ok_or(AuthFailure::Missing("partner_code"))?;
     let key = get("partner_key").ok_or(AuthFailure::Missing("partner_key"))?;
-    if code == SANDBOX_PARTNER_CODE && key == SANDBOX_PARTNER_KEY {
+    if code == creds.partner_code && key == creds.partner_key {
         Ok(())
     } else {
         Err(AuthFailure::Wrong)
@@ -79,8 +79,8 @@ pub(crate) async fn multiplatform(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    serve(st.0, |_| {
-        match check_auth(query.as_deref()) {
+    serve(st.0, |st| {
+        match check_auth(&st.opts.credentials, query.as_deref()) {
             Err(AuthFailure::Missing(p)) => return mp_error(9060, &format!("{p} empty")),
             Err(AuthFailure::Wrong) => return mp_error(300, "Service not purchased or not effective"),
             Ok(()) => {}
@@ -166,7 +166,7 @@ pub(crate) async fn credit_willingness(
     body: Bytes,
 ) -> Response {
     serve(st.0, |st| {
-        match check_auth(query.as_deref()) {
+        match check_auth(&st.opts.credentials, query.as_deref()) {
             Err(AuthFailure::Missing(p)) => return empty(p),
             Err(AuthFailure::Wrong) => return cw_error_text(301, "Service not purchased"),
             Ok(()) => {}
