@@ -476,3 +476,110 @@ fn default_phone(country: &str) -> &'static str {
         _ => "3211234567",
     }
 }
+
+#[test]
+fn a_pending_phone_task_survives_the_process_and_resumes() {
+    let env = Env::new("");
+    let out = env.run(&[
+        "check",
+        "phone-status",
+        "--country",
+        "MX",
+        "--phone",
+        "55 1234 0001",
+        "--wait",
+        "0",
+        "--json",
+    ]);
+    assert_eq!(code(&out), 4, "{}", explain(&out));
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["outcome"], "pending");
+    let task_id = line["task_id"].as_str().unwrap().to_string();
+
+    let listed = env.run(&["tasks", "--json"]);
+    assert_eq!(code(&listed), 0, "{}", explain(&listed));
+    assert!(String::from_utf8_lossy(&listed.stdout).contains(&task_id));
+
+    // A new process (and a new in-process sandbox) picks the task up and resolves it.
+    let resumed = env.run(&["tasks", "--resume", "--wait", "40"]);
+    assert_eq!(code(&resumed), 0, "{}", explain(&resumed));
+    assert!(
+        String::from_utf8_lossy(&resumed.stdout).contains(&format!("task {task_id}: ok")),
+        "{}",
+        explain(&resumed)
+    );
+
+    let found = env.run(&["history", "search", &task_id, "--json"]);
+    let page: Value = serde_json::from_slice(&found.stdout).unwrap();
+    let outcomes: Vec<&str> = page["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["ok", "pending"],
+        "the result row, newest first, then the submission: {page}"
+    );
+}
+
+#[test]
+fn a_failing_vendor_exits_3_with_the_reason() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = rt
+        .block_on(riskdesk::sandbox::Sandbox::start(
+            riskdesk::sandbox::SandboxOptions {
+                fault: Some(riskdesk::sandbox::Fault::BadGateway),
+                ..Default::default()
+            },
+        ))
+        .unwrap();
+    let env = Env::new(&format!(
+        "[http]\nmax_retries = 0\n{}",
+        sandbox.config_snippet()
+    ));
+    let out = env.run(&[
+        "check",
+        "debts-report",
+        "--country",
+        "ID",
+        "--phone",
+        "081234567890",
+        "--json",
+    ]);
+    assert_eq!(code(&out), 3, "{}", explain(&out));
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["outcome"], "error");
+    assert_eq!(
+        line["sandbox"], false,
+        "a configured server is not the built-in sandbox"
+    );
+    assert!(
+        line["error"]["kind"]
+            .as_str()
+            .is_some_and(|k| !k.is_empty()),
+        "{line}"
+    );
+    assert!(
+        line["error"]["hint"]
+            .as_str()
+            .is_some_and(|h| !h.is_empty()),
+        "{line}"
+    );
+    let human = env.run(&[
+        "check",
+        "debts-report",
+        "--country",
+        "ID",
+        "--phone",
+        "081234567890",
+    ]);
+    assert_eq!(code(&human), 3);
+    assert!(
+        String::from_utf8_lossy(&human.stdout).contains("what to do:"),
+        "{}",
+        explain(&human)
+    );
+    rt.block_on(sandbox.shutdown());
+}

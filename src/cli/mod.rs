@@ -68,6 +68,9 @@ pub struct SandboxArgs {
     /// How long a phone task stays pending, in seconds.
     #[arg(long, default_value_t = 8)]
     pub phone_pending_secs: u64,
+    /// A fault on every answer: latency:MS, hang, drop, 502, truncated or trickle:MS.
+    #[arg(long, value_name = "FAULT")]
+    pub fault: Option<crate::sandbox::Fault>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -137,6 +140,7 @@ async fn run_sandbox(args: &SandboxArgs) -> ExitCode {
         listen: args.listen,
         latency: std::time::Duration::from_millis(args.latency_ms),
         phone_pending: std::time::Duration::from_secs(args.phone_pending_secs),
+        fault: args.fault.clone(),
         ..Default::default()
     };
     if !args.listen.ip().is_loopback() {
