@@ -140,7 +140,7 @@ async fn run_sandbox(args: &SandboxArgs) -> ExitCode {
         listen: args.listen,
         latency: std::time::Duration::from_millis(args.latency_ms),
         phone_pending: std::time::Duration::from_secs(args.phone_pending_secs),
-        fault: args.fault.clone(),
+        fault: args.fault,
         ..Default::default()
     };
     if !args.listen.ip().is_loopback() {
