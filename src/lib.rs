@@ -7,6 +7,13 @@
 
 pub mod applicant;
 pub mod check;
+pub mod cli;
 pub mod config;
 pub mod history;
+pub mod lookup;
 pub mod phone;
+pub mod phone_tasks;
+pub mod report;
+pub mod sandbox;
+pub mod tui;
+pub mod vendor;

@@ -1,3 +1,5 @@
-fn main() {
-    println!("riskdesk");
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    riskdesk::cli::main(riskdesk::cli::Cli::parse())
 }

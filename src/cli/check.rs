@@ -1,0 +1,434 @@
+//! `riskdesk check` and `riskdesk tasks`.
+
+use super::{EXIT_OK, EXIT_PENDING, EXIT_USAGE, EXIT_VENDOR, Session, TasksCmd};
+use crate::applicant::{Applicant, CheckOptions, FieldError, VendorRequest, prepare};
+use crate::check::{CheckKind, Outcome};
+use crate::history::{PhoneTaskRow, Store};
+use crate::lookup::{Origin, describe_field_errors, record_from_result};
+use crate::phone_tasks::{self, TaskPoll};
+use crate::vendor::CheckResult;
+use serde_json::json;
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Which {
+    DebtsReport,
+    MultipleOrder,
+    PhoneStatus,
+    Multiplatform,
+    CreditWillingness,
+    All,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The check to run, or `all` for every check offered in the applicant's country.
+    #[arg(value_enum)]
+    pub which: Which,
+    /// ISO 3166 alpha-2 country (ID, IN, MX, TH, CO, PH, VN, NG, PK).
+    #[arg(long)]
+    pub country: Option<String>,
+    /// The phone in any form: +62 812-3456-7890, 0812 3456 7890, 6281234567890.
+    #[arg(long)]
+    pub phone: Option<String>,
+    #[arg(long)]
+    pub id_number: Option<String>,
+    /// ID type (the vendors document only national_id).
+    #[arg(long)]
+    pub id_type: Option<String>,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub bankcard: Option<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Google Advertising ID or Apple IDFV.
+    #[arg(long)]
+    pub gaid: Option<String>,
+    #[arg(long)]
+    pub app_name: Option<String>,
+    /// multiplatform package (default multiplatform_multi_V1_1).
+    #[arg(long)]
+    pub package: Option<String>,
+    /// multiple-order source: seat, voice or sms.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// multiple-order backtrack start, YYYY-MM-DD.
+    #[arg(long)]
+    pub date: Option<String>,
+    #[arg(long)]
+    pub order_id: Option<String>,
+    /// credit-willingness policy_id.
+    #[arg(long)]
+    pub policy_id: Option<String>,
+    /// debts-report: send only the md5 of the phone (mobile_md5), never the number.
+    #[arg(long)]
+    pub hash_phone: bool,
+    /// phone-status: seconds to keep polling the task before giving up (exit 4).
+    #[arg(long, default_value_t = 60)]
+    pub wait: u64,
+    /// One JSON object per check per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl CheckArgs {
+    fn applicant(&self) -> Applicant {
+        let s = |o: &Option<String>| o.clone().unwrap_or_default();
+        Applicant {
+            name: s(&self.name),
+            country: s(&self.country),
+            phone: s(&self.phone),
+            id_number: s(&self.id_number),
+            id_type: s(&self.id_type),
+            bankcard: s(&self.bankcard),
+            email: s(&self.email),
+            gaid: s(&self.gaid),
+            app_name: s(&self.app_name),
+            order_id: s(&self.order_id),
+        }
+    }
+
+    fn options(&self) -> CheckOptions {
+        CheckOptions {
+            package: self.package.clone(),
+            source: self.source.clone(),
+            date: self.date.clone(),
+            hash_phone: self.hash_phone,
+            policy_id: self.policy_id.clone(),
+        }
+    }
+
+    fn checks(&self) -> Result<Vec<CheckKind>, String> {
+        Ok(match self.which {
+            Which::DebtsReport => vec![CheckKind::DebtsReport],
+            Which::MultipleOrder => vec![CheckKind::MultipleOrder],
+            Which::PhoneStatus => vec![CheckKind::PhoneStatus],
+            Which::Multiplatform => vec![CheckKind::Multiplatform],
+            Which::CreditWillingness => vec![CheckKind::CreditWillingness],
+            Which::All => {
+                let country = self.country.as_deref().unwrap_or("").trim();
+                if country.is_empty() {
+                    return Err(
+                        "`check all` needs --country to know which checks are offered".into(),
+                    );
+                }
+                let offered = CheckKind::offered_for(country);
+                if offered.is_empty() {
+                    return Err(format!(
+                        "no check is offered for country '{country}': debts-report and credit-willingness are for ID, \
+                         multiple-order for IN, phone-status for MX, multiplatform for MX IN TH CO PH VN NG PK"
+                    ));
+                }
+                offered
+            }
+        })
+    }
+}
+
+/// One line of output: a check that ran (with its stored row) or was skipped.
+enum Line {
+    Ran {
+        result: Box<CheckResult>,
+        lookup_id: i64,
+    },
+    Skipped {
+        check: CheckKind,
+        errors: Vec<FieldError>,
+    },
+}
+
+pub async fn run(session: &Session, args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let checks = match args.checks() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("riskdesk: {e}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    let applicant = args.applicant();
+    let options = args.options();
+    let now = crate::applicant::local_now();
+    let mut ready: Vec<VendorRequest> = Vec::new();
+    let mut lines: Vec<Line> = Vec::new();
+    for check in &checks {
+        match prepare(*check, &applicant, &options, now) {
+            Ok(r) => ready.push(r),
+            Err(errors) => lines.push(Line::Skipped {
+                check: *check,
+                errors,
+            }),
+        }
+    }
+    if ready.is_empty() {
+        print_lines(session, &lines, args.json)?;
+        if !args.json {
+            eprintln!("riskdesk: nothing was sent: fix the identifiers above");
+        }
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    let store = session.store()?;
+    let origin = Origin {
+        operator: session.operator.clone(),
+        sandbox: session.is_sandbox(),
+    };
+    let wait = Duration::from_secs(args.wait);
+    let runs = ready
+        .iter()
+        .map(|req| run_one(session, &store, &origin, req, wait));
+    for ran in futures::future::join_all(runs).await {
+        lines.push(ran?);
+    }
+    lines.sort_by_key(|l| match l {
+        Line::Ran { result, .. } => result.check,
+        Line::Skipped { check, .. } => *check,
+    });
+    print_lines(session, &lines, args.json)?;
+    Ok(ExitCode::from(exit_code(&lines)))
+}
+
+fn exit_code(lines: &[Line]) -> u8 {
+    let outcomes: Vec<Outcome> = lines
+        .iter()
+        .filter_map(|l| match l {
+            Line::Ran { result, .. } => Some(result.outcome),
+            Line::Skipped { .. } => None,
+        })
+        .collect();
+    if outcomes.contains(&Outcome::Error) {
+        EXIT_VENDOR
+    } else if outcomes.contains(&Outcome::Pending) {
+        EXIT_PENDING
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Sends one prepared request, stores its row (before anything is printed) and, for a
+/// phone task, polls until it resolves or `wait` runs out.
+async fn run_one(
+    session: &Session,
+    store: &Arc<Mutex<Store>>,
+    origin: &Origin,
+    req: &VendorRequest,
+    wait: Duration,
+) -> anyhow::Result<Line> {
+    let started = Instant::now();
+    let result = session.client.run(req).await;
+    let rec = record_from_result(&result, &req.identity, origin);
+    let lookup_id = store
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .record(&rec)?;
+    if result.outcome != Outcome::Pending {
+        return Ok(Line::Ran {
+            result: Box::new(result),
+            lookup_id,
+        });
+    }
+    let Some(task) = phone_tasks::new_task(
+        &result,
+        lookup_id,
+        &req.identity.phone_e164,
+        origin.sandbox,
+        time::OffsetDateTime::now_utc(),
+    ) else {
+        return Ok(Line::Ran {
+            result: Box::new(result),
+            lookup_id,
+        });
+    };
+    store
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .add_task(&task)?;
+    match follow_task(session, store, origin, task, started + wait).await? {
+        Some(line) => Ok(line),
+        None => Ok(Line::Ran {
+            result: Box::new(result),
+            lookup_id,
+        }),
+    }
+}
+
+/// Polls a task with backoff until it ends or `deadline` passes (`None`: still pending).
+async fn follow_task(
+    session: &Session,
+    store: &Arc<Mutex<Store>>,
+    origin: &Origin,
+    mut task: PhoneTaskRow,
+    deadline: Instant,
+) -> anyhow::Result<Option<Line>> {
+    loop {
+        let delay = phone_tasks::next_poll_delay(task.attempts);
+        if Instant::now() + delay > deadline {
+            return Ok(None);
+        }
+        tokio::time::sleep(delay).await;
+        match phone_tasks::poll_task(
+            &session.client,
+            store,
+            &task,
+            origin,
+            time::OffsetDateTime::now_utc(),
+        )
+        .await?
+        {
+            TaskPoll::Done { result, lookup_id } | TaskPoll::Failed { result, lookup_id } => {
+                return Ok(Some(Line::Ran { result, lookup_id }));
+            }
+            TaskPoll::Pending { attempts } | TaskPoll::Retry { attempts, .. } => {
+                task.attempts = attempts
+            }
+            TaskPoll::Busy => task.attempts += 1,
+            TaskPoll::Expired => return Ok(None),
+        }
+    }
+}
+
+fn print_lines(session: &Session, lines: &[Line], json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let sandbox = session.is_sandbox();
+    for line in lines {
+        if json {
+            serde_json::to_writer(&mut out, &json_line(line, sandbox))?;
+            writeln!(out)?;
+        } else {
+            write_human(&mut out, line, sandbox)?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn json_line(line: &Line, sandbox: bool) -> serde_json::Value {
+    match line {
+        Line::Ran { result, lookup_id } => json!({
+            "check": result.check,
+            "outcome": result.outcome,
+            "vendor_status": result.vendor_status,
+            "vendor_request_id": result.vendor_request_id,
+            "http_status": result.http_status,
+            "latency_ms": result.latency_ms,
+            "attempts": result.attempts,
+            "task_id": result.task_id,
+            "report": result.report.as_ref().and_then(|r| serde_json::to_value(r).ok()),
+            "error": result.error.as_ref().map(|e| json!({"kind": e.kind.as_str(), "message": e.message, "hint": e.hint, "code": e.code})),
+            "warnings": result.warnings,
+            "sandbox": sandbox,
+            "lookup_id": lookup_id,
+        }),
+        Line::Skipped { check, errors } => json!({
+            "check": check,
+            "outcome": Outcome::Skipped,
+            "reason": describe_field_errors(errors),
+            "errors": errors,
+            "sandbox": sandbox,
+        }),
+    }
+}
+
+fn write_human(out: &mut dyn Write, line: &Line, sandbox: bool) -> std::io::Result<()> {
+    let mark = if sandbox { "[SANDBOX] " } else { "" };
+    match line {
+        Line::Skipped { check, errors } => {
+            writeln!(out, "{mark}{:<19} skipped   nothing sent", check.cli_name())?;
+            for e in errors {
+                writeln!(out, "    {}: {}", e.field, e.message)?;
+            }
+        }
+        Line::Ran { result, lookup_id } => {
+            writeln!(
+                out,
+                "{mark}{:<19} {:<9} {:<24} {:<36} {:>6} ms  #{lookup_id}",
+                result.check.cli_name(),
+                result.outcome.as_str(),
+                result.vendor_status.as_deref().unwrap_or("-"),
+                result.vendor_request_id.as_deref().unwrap_or("-"),
+                result.latency_ms,
+            )?;
+            if let Some(report) = &result.report {
+                writeln!(out, "    {}", report.summary())?;
+                for (label, value) in report.rows() {
+                    writeln!(out, "    {label:<28} {value}")?;
+                }
+            }
+            if let Some(task) = &result.task_id
+                && result.outcome == Outcome::Pending
+            {
+                writeln!(
+                    out,
+                    "    task {task} is still pending: `riskdesk tasks --resume` polls it again"
+                )?;
+            }
+            if let Some(e) = &result.error {
+                writeln!(out, "    error ({}): {}", e.kind.as_str(), e.message)?;
+                if !e.hint.is_empty() {
+                    writeln!(out, "    what to do: {}", e.hint)?;
+                }
+            }
+            for w in &result.warnings {
+                writeln!(out, "    warning: {w}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `riskdesk tasks [--json]` lists; `--resume` polls every unexpired pending task again.
+pub async fn run_tasks(session: &Session, cmd: TasksCmd) -> anyhow::Result<ExitCode> {
+    let store = session.store()?;
+    if !cmd.resume {
+        let guard = store.lock().unwrap_or_else(|p| p.into_inner());
+        return crate::history::cli::run_tasks_list(
+            &cmd.list,
+            &guard,
+            &mut std::io::stdout().lock(),
+        );
+    }
+    let tasks = phone_tasks::resumable(&store, time::OffsetDateTime::now_utc())?;
+    let origin = Origin {
+        operator: session.operator.clone(),
+        sandbox: session.is_sandbox(),
+    };
+    let deadline = Instant::now() + Duration::from_secs(cmd.wait);
+    let follows = tasks.into_iter().map(|t| {
+        let store = store.clone();
+        let origin = origin.clone();
+        async move {
+            let id = t.task_id.clone();
+            (id, follow_task(session, &store, &origin, t, deadline).await)
+        }
+    });
+    let mut still_pending = 0;
+    let mut failed = 0;
+    let mut out = std::io::stdout().lock();
+    for (task_id, r) in futures::future::join_all(follows).await {
+        match r? {
+            Some(Line::Ran { result, lookup_id }) => {
+                if result.outcome == Outcome::Error {
+                    failed += 1;
+                }
+                writeln!(
+                    out,
+                    "task {task_id}: {} (lookup #{lookup_id})",
+                    result.outcome
+                )?;
+            }
+            _ => {
+                still_pending += 1;
+                writeln!(out, "task {task_id}: still pending")?;
+            }
+        }
+    }
+    Ok(ExitCode::from(if failed > 0 {
+        EXIT_VENDOR
+    } else if still_pending > 0 {
+        EXIT_PENDING
+    } else {
+        EXIT_OK
+    }))
+}

@@ -1,0 +1,158 @@
+//! The scripting face: the same domain, client and store as the console, without a terminal.
+//! JSON on stdout with `--json`, meaningful exit codes, diagnostics on stderr.
+
+mod check;
+mod session;
+
+pub use session::{Session, point_at_sandbox};
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit status: every check answered (ok or not_hit).
+pub const EXIT_OK: u8 = 0;
+/// Usage error or invalid identifiers: nothing was sent.
+pub const EXIT_USAGE: u8 = 2;
+/// A vendor or the network failed.
+pub const EXIT_VENDOR: u8 = 3;
+/// A phone task was still pending when `--wait` ran out.
+pub const EXIT_PENDING: u8 = 4;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "riskdesk",
+    version,
+    about = "A terminal console for credit underwriters: vendor risk checks, phone tasks and a searchable history",
+    long_about = "Without a command, opens the console. With no vendor credentials configured, \
+                  riskdesk runs on its built-in sandbox (simulated vendors on loopback)."
+)]
+pub struct Cli {
+    /// Config file (default: the platform config dir's riskdesk/config.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Where history, logs and state live (default: the platform data dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Use the built-in sandbox even when vendor credentials are configured.
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+    /// Console theme (default, light, high-contrast, or a file in the config dir's themes/).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run vendor checks for one applicant and print the results.
+    Check(Box<check::CheckArgs>),
+    /// Serve the vendor simulator until stopped.
+    Sandbox(SandboxArgs),
+    /// Search, show, export, import and purge past lookups.
+    #[command(subcommand)]
+    History(crate::history::cli::HistoryCommand),
+    /// List pending phone tasks, or resume polling them.
+    Tasks(TasksCmd),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SandboxArgs {
+    /// Address to listen on (loopback).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub listen: std::net::SocketAddr,
+    /// Latency added to every answer, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// How long a phone task stays pending, in seconds.
+    #[arg(long, default_value_t = 8)]
+    pub phone_pending_secs: u64,
+    /// A fault on every answer: latency:MS, hang, drop, 502, truncated or trickle:MS.
+    #[arg(long, value_name = "FAULT")]
+    pub fault: Option<crate::sandbox::Fault>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TasksCmd {
+    #[command(flatten)]
+    pub list: crate::history::cli::TasksArgs,
+    /// Poll every unexpired pending task again (marking expired ones) until done or --wait runs out.
+    #[arg(long)]
+    pub resume: bool,
+    /// With --resume: seconds to keep polling.
+    #[arg(long, default_value_t = 60)]
+    pub wait: u64,
+}
+
+/// Runs the command line; returns the process exit status.
+pub fn main(cli: Cli) -> ExitCode {
+    crate::applicant::init_local_offset();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("riskdesk: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let code = runtime.block_on(run(cli));
+    // Don't wait on lingering blocking tasks (a hung vendor socket) at exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    code
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    if let Some(Command::Sandbox(args)) = &cli.command {
+        return run_sandbox(args).await;
+    }
+    let session = match Session::start(&cli).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("riskdesk: {e:#}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let result = match cli.command {
+        None => session.run_console(cli.theme.clone()).await,
+        Some(Command::Check(args)) => check::run(&session, *args).await,
+        Some(Command::History(cmd)) => session.with_store(|store| {
+            crate::history::cli::run_history(cmd, store, &mut std::io::stdout().lock())
+        }),
+        Some(Command::Tasks(cmd)) => check::run_tasks(&session, cmd).await,
+        Some(Command::Sandbox(_)) => unreachable!("handled above"),
+    };
+    session.shutdown().await;
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("riskdesk: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run_sandbox(args: &SandboxArgs) -> ExitCode {
+    let opts = crate::sandbox::SandboxOptions {
+        listen: args.listen,
+        latency: std::time::Duration::from_millis(args.latency_ms),
+        phone_pending: std::time::Duration::from_secs(args.phone_pending_secs),
+        fault: args.fault,
+        ..Default::default()
+    };
+    if !args.listen.ip().is_loopback() {
+        eprintln!("riskdesk: the sandbox listens on loopback only (127.0.0.1 or [::1])");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let mut out = std::io::stdout();
+    match crate::sandbox::run_standalone(opts, &mut out).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("riskdesk: sandbox: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! What every command needs: the config, logging, the sandbox when it is used, the vendor
+//! client and (opened on demand) the history store.
+
+use super::Cli;
+use crate::config::{self, Config, Loaded};
+use crate::history::Store;
+use crate::sandbox::{self, Sandbox};
+use crate::vendor::VendorClient;
+use anyhow::Context;
+use std::sync::{Arc, Mutex};
+
+pub struct Session {
+    pub loaded: Loaded,
+    /// The config the client was built from (sandbox URLs and credentials when sandboxed).
+    pub effective: Config,
+    pub client: VendorClient,
+    pub sandbox: Option<Sandbox>,
+    pub operator: String,
+    store: Mutex<Option<Arc<Mutex<Store>>>>,
+    _log_guard: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
+
+impl Session {
+    pub async fn start(cli: &Cli) -> anyhow::Result<Session> {
+        let loaded = config::load(
+            cli.config.as_deref(),
+            cli.data_dir.as_deref(),
+            &config::Env::from_process(),
+        )?;
+        create_private_dir(&loaded.paths.data_dir)?;
+        let log_guard = init_logging(&loaded.paths.data_dir);
+        for w in &loaded.warnings {
+            eprintln!("riskdesk: warning: {w}");
+            tracing::warn!("{w}");
+        }
+        // `history` never calls a vendor: no simulator for it.
+        let calls_vendors = !matches!(cli.command, Some(super::Command::History(_)));
+        let use_sandbox = calls_vendors && (cli.sandbox || !loaded.config.has_credentials());
+        let mut effective = loaded.config.clone();
+        let sandbox = if use_sandbox {
+            let sb = Sandbox::start(sandbox::SandboxOptions::default())
+                .await
+                .context("starting the built-in sandbox")?;
+            point_at_sandbox(&mut effective, &sb);
+            tracing::info!(url = %sb.base_url(), "running on the built-in sandbox");
+            Some(sb)
+        } else {
+            None
+        };
+        let client = VendorClient::new(&effective)?;
+        Ok(Session {
+            loaded,
+            effective,
+            client,
+            sandbox,
+            operator: operator(),
+            store: Mutex::new(None),
+            _log_guard: log_guard,
+        })
+    }
+
+    pub fn is_sandbox(&self) -> bool {
+        self.sandbox.is_some()
+    }
+
+    /// The history store, opened on first use; retention is applied when it opens.
+    pub fn store(&self) -> anyhow::Result<Arc<Mutex<Store>>> {
+        let mut slot = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref() {
+            return Ok(s.clone());
+        }
+        let mut store =
+            Store::open_in_data_dir(&self.loaded.paths.data_dir).with_context(|| {
+                format!(
+                    "opening history in {}",
+                    self.loaded.paths.data_dir.display()
+                )
+            })?;
+        if let Some(days) = self.loaded.config.history.retain_days {
+            let cutoff = time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(days));
+            let purged = store.purge_older_than(cutoff)?;
+            if purged > 0 {
+                tracing::info!(purged, days, "history retention applied");
+            }
+        }
+        let store = Arc::new(Mutex::new(store));
+        *slot = Some(store.clone());
+        Ok(store)
+    }
+
+    pub fn with_store<T>(
+        &self,
+        f: impl FnOnce(&mut Store) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let store = self.store()?;
+        let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    }
+
+    pub async fn run_console(
+        &self,
+        theme: Option<String>,
+    ) -> anyhow::Result<std::process::ExitCode> {
+        let ctx = crate::tui::ConsoleContext {
+            config: self.loaded.config.clone(),
+            client: self.client.clone(),
+            data_dir: self.loaded.paths.data_dir.clone(),
+            sandbox: self.is_sandbox(),
+            operator: self.operator.clone(),
+            theme_override: theme,
+            config_dir: self.loaded.paths.config_dir.clone(),
+        };
+        crate::tui::run(ctx).await?;
+        Ok(std::process::ExitCode::SUCCESS)
+    }
+
+    pub async fn shutdown(self) {
+        if let Some(sb) = self.sandbox {
+            sb.shutdown().await;
+        }
+    }
+}
+
+/// Rewrites URLs and credentials so every check goes to the in-process sandbox.
+pub fn point_at_sandbox(c: &mut Config, sb: &Sandbox) {
+    let base = sb.base_url();
+    c.accuauth.api_id = Some(config::Secret::new(sandbox::SANDBOX_API_ID));
+    c.accuauth.api_secret = Some(config::Secret::new(sandbox::SANDBOX_API_SECRET));
+    c.accuauth.debts_report_url = base.clone();
+    c.accuauth.multiple_order_url = base.clone();
+    c.accuauth.phone_status_url = base;
+    c.trustdecision.partner_code = Some(config::Secret::new(sandbox::SANDBOX_PARTNER_CODE));
+    c.trustdecision.partner_key = Some(config::Secret::new(sandbox::SANDBOX_PARTNER_KEY));
+    c.trustdecision.multiplatform_url = Some(sb.multiplatform_url());
+    c.trustdecision.credit_willingness_url = Some(sb.credit_willingness_url());
+}
+
+/// The OS user, recorded on every history row: from the environment, else the passwd
+/// entry of the process's uid (tmux, cron and ssh sessions may not set USER).
+pub fn operator() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .or_else(passwd_name)
+        .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(unix)]
+fn passwd_name() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid().to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        (f.nth(1)? == uid).then(|| name.to_string())
+    })
+}
+
+#[cfg(not(unix))]
+fn passwd_name() -> Option<String> {
+    None
+}
+
+fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating data directory {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("restricting {} to its owner", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Logs go to `<data dir>/logs/riskdesk.log.YYYY-MM-DD`, never to the terminal.
+/// `RISKDESK_LOG` sets the filter (default `info`).
+fn init_logging(data_dir: &std::path::Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let dir = data_dir.join("logs");
+    create_private_dir(&dir).ok()?;
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("riskdesk.log")
+        .max_log_files(14)
+        .build(&dir)
+        .ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RISKDESK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}

@@ -1,0 +1,304 @@
+//! The four AccuAuth endpoints: header auth, form or JSON bodies, `{status, result|reason,
+//! request_id}` envelopes with the documented HTTP statuses.
+
+use super::AppState;
+use super::data::{debts_result, orders_result};
+use super::lookup;
+use super::scenarios::{AccuError, Behaviour, Debts, PHONE_STATUSES, PhoneFlow, Scenario};
+use super::task_id;
+use super::wire::{Fault, Planned, deliver, md5_hex, parse_fields, request_id, stable_hash};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+type Fields = HashMap<String, String>;
+
+/// How long a task_id is valid (the task_result page: "valid within 24 hours").
+const TASK_VALIDITY: time::Duration = time::Duration::hours(24);
+
+fn ok(result: Value) -> Planned {
+    Planned::ok(json!({ "status": "OK", "result": result, "request_id": request_id() }))
+}
+
+fn error(http: u16, status: &str, reason: &str) -> Planned {
+    Planned {
+        status: StatusCode::from_u16(http).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        body: json!({ "status": status, "reason": reason, "request_id": request_id() }),
+    }
+}
+
+fn vendor_error(e: &AccuError) -> Planned {
+    error(e.http, e.status, e.reason)
+}
+
+fn invalid(reason: &str) -> Planned {
+    error(400, "INVALID_ARGUMENT", reason)
+}
+
+fn not_found(field: &str) -> Planned {
+    invalid(&format!("argument '{field}': not found"))
+}
+
+fn bad_value(field: &str) -> Planned {
+    invalid(&format!("argument '{field}': invalid"))
+}
+
+/// Auth, body parsing and fault delivery around one endpoint's logic.
+async fn serve(
+    st: Arc<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+    answer: impl FnOnce(&AppState, &Fields) -> (Planned, Option<Fault>),
+) -> Response {
+    if !st.opts.latency.is_zero() {
+        tokio::time::sleep(st.opts.latency).await;
+    }
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let creds = &st.opts.credentials;
+    let (planned, fault) = if header("X-DF-API-ID") != Some(creds.api_id.as_str())
+        || header("X-DF-API-SECRET") != Some(creds.api_secret.as_str())
+    {
+        (
+            error(401, "UNAUTHORIZED", "Unauthorized or access is denied"),
+            None,
+        )
+    } else {
+        match parse_fields(&headers, &body) {
+            None => (
+                invalid("request body is neither JSON nor form-encoded"),
+                None,
+            ),
+            Some(fields) => answer(&st, &fields),
+        }
+    };
+    deliver(planned, fault.or(st.opts.fault), st.stop.clone()).await
+}
+
+/// A present, non-empty field.
+fn field<'a>(f: &'a Fields, name: &str) -> Option<&'a str> {
+    f.get(name).map(String::as_str).filter(|v| !v.is_empty())
+}
+
+fn is_md5(s: &str) -> bool {
+    s.len() == 32 && s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+fn is_phone_digits(s: &str) -> bool {
+    let d = s.strip_prefix('+').unwrap_or(s);
+    (8..=15).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit())
+}
+
+/// The answer of a scenario row that selects an error.
+fn common(s: &Scenario) -> Option<(Planned, Option<Fault>)> {
+    match &s.behaviour {
+        Behaviour::AccuAuthError(e) => Some((vendor_error(e), None)),
+        _ => None,
+    }
+}
+
+/// The fault a scenario row puts on the otherwise ordinary answer.
+pub(crate) fn row_fault(s: Option<&Scenario>) -> Option<Fault> {
+    match s.map(|s| &s.behaviour) {
+        Some(Behaviour::Fault(f)) => Some(*f),
+        _ => None,
+    }
+}
+
+pub(crate) async fn debts_report(
+    st: State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve(st.0, headers, body, |_, f| {
+        let mobile = field(f, "mobile");
+        let hashed = field(f, "mobile_md5");
+        if mobile.is_none() && hashed.is_none() {
+            return (not_found("mobile"), None);
+        }
+        if mobile.is_some_and(|m| !is_phone_digits(m)) {
+            return (bad_value("mobile"), None);
+        }
+        if mobile.is_none() && hashed.is_some_and(|h| !is_md5(h)) {
+            return (bad_value("mobile_md5"), None);
+        }
+        if field(f, "idcard")
+            .is_some_and(|v| v.len() != 16 || !v.chars().all(|c| c.is_ascii_digit()))
+        {
+            return (bad_value("idcard"), None);
+        }
+        if field(f, "bankcard")
+            .is_some_and(|v| !(8..=19).contains(&v.len()) || !v.chars().all(|c| c.is_ascii_digit()))
+        {
+            return (bad_value("bankcard"), None);
+        }
+        if field(f, "email").is_some_and(|v| !v.contains('@')) {
+            return (bad_value("email"), None);
+        }
+        let scenario = lookup::find_debts(mobile, hashed);
+        if let Some(answer) = scenario.and_then(common) {
+            return answer;
+        }
+        let seed = stable_hash(
+            &mobile
+                .map(lookup::id_national)
+                .or(hashed.map(str::to_ascii_lowercase))
+                .unwrap_or_default(),
+        );
+        match scenario.map(|s| &s.behaviour) {
+            Some(Behaviour::Fault(fault)) => (ok(debts_result(None, seed)), Some(*fault)),
+            Some(Behaviour::Debts(Debts::NotHit)) => {
+                (error(400, "NOT_HIT", "Target is not hit"), None)
+            }
+            Some(Behaviour::Debts(plan)) => (ok(debts_result(Some(*plan), seed)), None),
+            _ if seed.is_multiple_of(7) => (error(400, "NOT_HIT", "Target is not hit"), None),
+            _ => (ok(debts_result(None, seed)), None),
+        }
+    })
+    .await
+}
+
+pub(crate) async fn multiple_order(
+    st: State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve(st.0, headers, body, |st, f| {
+        let Some(mobile_no) = field(f, "mobile_no") else {
+            return (not_found("mobile_no"), None);
+        };
+        if !is_md5(mobile_no) {
+            return (bad_value("mobile_no"), None);
+        }
+        let source = field(f, "source");
+        if source.is_some_and(|s| !["seat", "voice", "sms"].contains(&s)) {
+            return (bad_value("source"), None);
+        }
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        let until = match field(f, "date").map(|d| time::Date::parse(d, format)) {
+            None => None,
+            Some(Ok(d)) => Some(d),
+            Some(Err(_)) => return (bad_value("date"), None),
+        };
+        let scenario = lookup::find_orders(mobile_no);
+        if let Some(answer) = scenario.and_then(common) {
+            return answer;
+        }
+        let plan = match scenario.map(|s| &s.behaviour) {
+            Some(Behaviour::Orders(o)) => Some(*o),
+            _ => None,
+        };
+        let seed = stable_hash(&mobile_no.to_ascii_lowercase());
+        let today = st.opts.clock.now().date();
+        (
+            ok(orders_result(plan, seed, today, source, until)),
+            row_fault(scenario),
+        )
+    })
+    .await
+}
+
+fn masked_result(status: &str) -> Value {
+    // The page's sample masks the number ("0062********"); do the same for Mexico.
+    json!({ "phone_number": "0052********", "phone_status": status })
+}
+
+pub(crate) async fn phone_number(
+    st: State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve(st.0, headers, body, |st, f| {
+        let Some(phone) = field(f, "phone_number") else {
+            return (not_found("phone_number"), None);
+        };
+        let d = phone.strip_prefix('+').unwrap_or(phone);
+        if !d.starts_with("52")
+            || !(12..=13).contains(&d.len())
+            || !d.chars().all(|c| c.is_ascii_digit())
+        {
+            return (bad_value("phone_number"), None);
+        }
+        let scenario = lookup::find_phone(d);
+        if let Some(answer) = scenario.and_then(common) {
+            return answer;
+        }
+        let flow = phone_flow(d);
+        let fault = row_fault(scenario);
+        if let PhoneFlow::Immediate(status) = flow {
+            return (ok(masked_result(status)), fault);
+        }
+        let task_id = task_id::issue(st.opts.clock.now(), d);
+        let body = json!({ "status": "OK", "task_id": task_id, "request_id": request_id() });
+        (Planned::ok(body), fault)
+    })
+    .await
+}
+
+/// How the task for a number goes: its scenario row, else an ordinary status from its hash.
+/// Fault rows answer at once, so the fault is the only thing a test of them sees.
+fn phone_flow(number: &str) -> PhoneFlow {
+    let tail = &number[number.len().saturating_sub(10)..];
+    let ordinary = PHONE_STATUSES[(stable_hash(tail) % 8) as usize];
+    match lookup::find_phone(number).map(|s| &s.behaviour) {
+        Some(Behaviour::Phone(flow)) => *flow,
+        Some(Behaviour::Fault(_)) => PhoneFlow::Immediate(ordinary),
+        _ => PhoneFlow::After(ordinary),
+    }
+}
+
+pub(crate) async fn task_result(
+    st: State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve(st.0, headers, body, |st, f| {
+        let Some(task_id) = field(f, "task_id") else {
+            return (not_found("task_id"), None);
+        };
+        let now = st.opts.clock.now();
+        let Some(task) = task_id::read(task_id) else {
+            return (invalid("argument 'task_id': task not found"), None);
+        };
+        let age = now - task.created;
+        if age >= TASK_VALIDITY {
+            return (
+                invalid("argument 'task_id': task expired, a task_id is valid within 24 hours"),
+                None,
+            );
+        }
+        let pending = (error(400, "PENDING", "check in progress"), None);
+        match phone_flow(&task.number) {
+            PhoneFlow::Never => pending,
+            PhoneFlow::PollError(e) => (vendor_error(&e), None),
+            PhoneFlow::After(status) | PhoneFlow::Immediate(status) => {
+                if age < st.opts.phone_pending {
+                    pending
+                } else {
+                    (ok(masked_result(status)), None)
+                }
+            }
+        }
+    })
+    .await
+}
+
+/// Any other path: the documented 404.
+pub(crate) async fn unknown_path() -> Response {
+    let p = error(404, "NOT_FOUND", "Requested API cannot be found");
+    let (_, never) = tokio::sync::watch::channel(false);
+    deliver(p, None, never).await
+}
+
+/// md5 of a number with country code, as multiple_order wants it (for tests and docs).
+pub fn mobile_no_for(number_with_country_code: &str) -> String {
+    md5_hex(number_with_country_code)
+}

@@ -1,0 +1,356 @@
+//! A vendor simulator on loopback: the six AccuAuth and TrustDecision endpoints as their
+//! pages describe them, with deterministic scenarios keyed on identifiers and injectable
+//! faults. Written from `vendor-docs/`, not from riskdesk's client, so each catches the
+//! other's mistakes. Imports nothing from riskdesk but `check`.
+
+mod accuauth;
+mod clock;
+mod data;
+mod errors;
+mod lookup;
+mod scenarios;
+mod table;
+mod task_id;
+mod trustdecision;
+mod wire;
+
+pub use accuauth::mobile_no_for;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use scenarios::{
+    ACCUAUTH_ERRORS, AccuError, Behaviour, Debts, IDENTIFIER_FAULTS, Indicators,
+    MULTIPLATFORM_ERRORS, Orders, PHONE_STATUSES, PhoneFlow, Scenario, TdError, WILLINGNESS_ERRORS,
+    Willingness, scenarios,
+};
+pub use table::scenarios_markdown;
+pub use wire::Fault;
+
+use axum::Router;
+use axum::routing::post;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The AccuAuth `X-DF-API-ID` the sandbox accepts.
+pub const SANDBOX_API_ID: &str = "sandbox-api-id";
+/// The AccuAuth `X-DF-API-SECRET` the sandbox accepts.
+pub const SANDBOX_API_SECRET: &str = "sandbox-api-secret";
+/// The TrustDecision `partner_code` the sandbox accepts.
+pub const SANDBOX_PARTNER_CODE: &str = "sandbox-partner";
+/// The TrustDecision `partner_key` the sandbox accepts.
+pub const SANDBOX_PARTNER_KEY: &str = "sandbox-partner-key";
+/// Where the multiplatform product lives on the sandbox.
+pub const MULTIPLATFORM_PATH: &str = "/td/multiplatform";
+/// Where the credit willingness product lives on the sandbox.
+pub const CREDIT_WILLINGNESS_PATH: &str = "/td/credit_willingness";
+
+/// The credentials a sandbox accepts: the `SANDBOX_*` constants by default. Tests set their
+/// own (e.g. canaries) to prove a credential never leaves the wire.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SandboxCredentials {
+    pub api_id: String,
+    pub api_secret: String,
+    pub partner_code: String,
+    pub partner_key: String,
+}
+
+impl Default for SandboxCredentials {
+    fn default() -> Self {
+        SandboxCredentials {
+            api_id: SANDBOX_API_ID.into(),
+            api_secret: SANDBOX_API_SECRET.into(),
+            partner_code: SANDBOX_PARTNER_CODE.into(),
+            partner_key: SANDBOX_PARTNER_KEY.into(),
+        }
+    }
+}
+
+// By hand: a test's canary secret must not reach Debug output either.
+impl std::fmt::Debug for SandboxCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxCredentials")
+            .field("api_id", &self.api_id)
+            .field("api_secret", &"***")
+            .field("partner_code", &self.partner_code)
+            .field("partner_key", &"***")
+            .finish()
+    }
+}
+
+/// How a sandbox runs.
+#[derive(Clone)]
+pub struct SandboxOptions {
+    /// Where to listen; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Added to every answer.
+    pub latency: Duration,
+    /// How long a phone task stays PENDING, measured on `clock`.
+    pub phone_pending: Duration,
+    pub clock: Arc<dyn Clock>,
+    /// A fault on every answer (per-identifier faults are scenario rows).
+    pub fault: Option<Fault>,
+    pub credentials: SandboxCredentials,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        SandboxOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            latency: Duration::ZERO,
+            phone_pending: Duration::from_secs(8),
+            clock: Arc::new(SystemClock),
+            fault: None,
+            credentials: SandboxCredentials::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for SandboxOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxOptions")
+            .field("listen", &self.listen)
+            .field("latency", &self.latency)
+            .field("phone_pending", &self.phone_pending)
+            .field("fault", &self.fault)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What every handler shares.
+pub(crate) struct AppState {
+    pub opts: SandboxOptions,
+    /// Turns true at shutdown; hanging answers watch it.
+    pub stop: watch::Receiver<bool>,
+}
+
+/// A running sandbox. Dropping it or calling [`Sandbox::shutdown`] stops it.
+pub struct Sandbox {
+    addr: SocketAddr,
+    credentials: SandboxCredentials,
+    stop: watch::Sender<bool>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Binds and starts serving in the background.
+    pub async fn start(opts: SandboxOptions) -> anyhow::Result<Sandbox> {
+        // Simulated vendors with well-known credentials must not be reachable from the network.
+        if !opts.listen.ip().is_loopback() {
+            anyhow::bail!(
+                "sandbox: {} is not a loopback address; listen on 127.0.0.1 or [::1]",
+                opts.listen
+            );
+        }
+        let listener = tokio::net::TcpListener::bind(opts.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("sandbox: cannot listen on {}: {e}", opts.listen))?;
+        let addr = listener.local_addr()?;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let credentials = opts.credentials.clone();
+        let state = Arc::new(AppState {
+            opts,
+            stop: stop_rx.clone(),
+        });
+        let app = router(state);
+        let mut stop_signal = stop_rx;
+        let server = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stop_signal.wait_for(|s| *s).await;
+            };
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::warn!("sandbox server stopped: {e}");
+            }
+        });
+        Ok(Sandbox {
+            addr,
+            credentials,
+            stop: stop_tx,
+            server: Some(server),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The AccuAuth base URL for all three AccuAuth hosts: `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn multiplatform_url(&self) -> String {
+        format!("{}{MULTIPLATFORM_PATH}", self.base_url())
+    }
+
+    pub fn credit_willingness_url(&self) -> String {
+        format!("{}{CREDIT_WILLINGNESS_PATH}", self.base_url())
+    }
+
+    /// `[accuauth]` and `[trustdecision]` sections pointing at this sandbox.
+    pub fn config_snippet(&self) -> String {
+        let q = |v: &str| toml::Value::String(v.to_string()).to_string();
+        let c = &self.credentials;
+        let base = q(&self.base_url());
+        format!(
+            "[accuauth]\n\
+             api_id = {}\n\
+             api_secret = {}\n\
+             body = \"form\"\n\
+             debts_report_url = {base}\n\
+             multiple_order_url = {base}\n\
+             phone_status_url = {base}\n\
+             \n\
+             [trustdecision]\n\
+             partner_code = {}\n\
+             partner_key = {}\n\
+             multiplatform_url = {}\n\
+             credit_willingness_url = {}\n",
+            q(&c.api_id),
+            q(&c.api_secret),
+            q(&c.partner_code),
+            q(&c.partner_key),
+            q(&self.multiplatform_url()),
+            q(&self.credit_willingness_url())
+        )
+    }
+
+    /// Stops accepting, ends hanging answers and waits (briefly) for open connections.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(server) = self.server.take() {
+            let abort = server.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(2), server)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // The server task winds down on its own: graceful shutdown closes idle connections
+        // and hanging answers end on the same signal.
+        let _ = self.stop.send(true);
+    }
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/check/debts_report", post(accuauth::debts_report))
+        .route("/check/multiple_order/o1", post(accuauth::multiple_order))
+        .route("/check/phone_number/o1", post(accuauth::phone_number))
+        .route(
+            "/check/phone_number/task_result/o1",
+            post(accuauth::task_result),
+        )
+        .route(MULTIPLATFORM_PATH, post(trustdecision::multiplatform))
+        .route(
+            CREDIT_WILLINGNESS_PATH,
+            post(trustdecision::credit_willingness),
+        )
+        .fallback(accuauth::unknown_path)
+        .method_not_allowed_fallback(accuauth::unknown_path)
+        .with_state(state)
+}
+
+/// `riskdesk sandbox`: prints where it listens, the credentials it accepts and a config
+/// snippet, then serves until Ctrl-C.
+pub async fn run_standalone(
+    opts: SandboxOptions,
+    out: &mut (dyn std::io::Write + Send),
+) -> anyhow::Result<()> {
+    run_until(opts, out, async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!("sandbox: cannot wait for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    })
+    .await
+}
+
+async fn run_until(
+    opts: SandboxOptions,
+    out: &mut (dyn std::io::Write + Send),
+    stop: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let sandbox = Sandbox::start(opts.clone()).await?;
+    writeln!(out, "riskdesk SANDBOX: simulated vendors, never real data")?;
+    writeln!(out, "listening on {}", sandbox.base_url())?;
+    let c = &opts.credentials;
+    writeln!(
+        out,
+        "AccuAuth: X-DF-API-ID = {}, X-DF-API-SECRET = {}",
+        c.api_id, c.api_secret
+    )?;
+    writeln!(
+        out,
+        "TrustDecision: partner_code = {}, partner_key = {}",
+        c.partner_code, c.partner_key
+    )?;
+    writeln!(
+        out,
+        "latency {} ms, phone tasks pending {} s{}",
+        opts.latency.as_millis(),
+        opts.phone_pending.as_secs(),
+        opts.fault
+            .map(|f| format!(", fault on every answer: {}", f.describe()))
+            .unwrap_or_default()
+    )?;
+    writeln!(
+        out,
+        "\nPaste into config.toml:\n\n{}",
+        sandbox.config_snippet()
+    )?;
+    writeln!(out, "Scenarios: see the README. Serving until Ctrl-C.")?;
+    out.flush()?;
+    stop.await;
+    sandbox.shutdown().await;
+    writeln!(out, "sandbox stopped")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn standalone_prints_where_and_how_then_stops() {
+        let mut out = Vec::new();
+        run_until(SandboxOptions::default(), &mut out, async {})
+            .await
+            .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("listening on http://127.0.0.1:"), "{text}");
+        assert!(text.contains(SANDBOX_API_SECRET) && text.contains(SANDBOX_PARTNER_KEY));
+        assert!(text.contains("[trustdecision]") && text.contains(MULTIPLATFORM_PATH));
+        assert!(text.ends_with("sandbox stopped\n"));
+    }
+
+    #[tokio::test]
+    async fn only_loopback_addresses_are_served() {
+        let opts = SandboxOptions {
+            listen: SocketAddr::from(([0, 0, 0, 0], 0)),
+            ..SandboxOptions::default()
+        };
+        let err = Sandbox::start(opts).await.err().expect("refused");
+        assert!(err.to_string().contains("not a loopback address"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_busy_address_is_an_error_not_a_panic() {
+        let first = Sandbox::start(SandboxOptions::default()).await.unwrap();
+        let opts = SandboxOptions {
+            listen: first.addr(),
+            ..SandboxOptions::default()
+        };
+        let err = Sandbox::start(opts).await.err().expect("address in use");
+        assert!(err.to_string().contains("cannot listen"));
+    }
+}

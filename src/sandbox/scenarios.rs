@@ -1,0 +1,355 @@
+//! The scenario table: which identifier gets which answer. The single source of both the
+//! sandbox's behaviour and the README table.
+
+pub use super::errors::{
+    ACCUAUTH_ERRORS, AccuError, MULTIPLATFORM_ERRORS, TdError, WILLINGNESS_ERRORS,
+};
+use super::wire::Fault;
+use crate::check::CheckKind;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// One row: an identifier value that makes one check answer in a known way.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub check: CheckKind,
+    /// The applicant's country for this row.
+    pub country: &'static str,
+    /// Which identifier selects the row: `phone` or `id_number`.
+    pub identifier: &'static str,
+    /// The value as an underwriter would type it (national format for phones).
+    pub key: String,
+    pub behaviour: Behaviour,
+}
+
+/// What the row makes the sandbox answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Behaviour {
+    Debts(Debts),
+    Orders(Orders),
+    Phone(PhoneFlow),
+    Indicators(Indicators),
+    Willingness(Willingness),
+    AccuAuthError(AccuError),
+    TrustDecisionError(TdError),
+    Fault(Fault),
+}
+
+/// debts_report answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Debts {
+    /// A few registrations, one loan; documented key spelling, `result` an object.
+    Clean,
+    /// Many applications, rejections and platforms; keys with trailing spaces as in the
+    /// page's sample.
+    HeavyBorrower,
+    /// `result` as the documented array of one object (the sample sends an object).
+    DocumentedArray,
+    /// HTTP 400 `NOT_HIT`: no record.
+    NotHit,
+}
+
+/// multiple_order answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Orders {
+    /// `target: false`.
+    Miss,
+    /// Level 5, three records from each source; `cid`/`duration` strings in some records and
+    /// numbers in others.
+    Blacklist,
+    /// Level 4, two seat records with numeric `cid`/`duration`.
+    Greylist,
+}
+
+/// How a phone_number task goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneFlow {
+    /// `task_id` at submit; PENDING until the pending time passed, then this status.
+    After(&'static str),
+    /// `result` at submit with this status.
+    Immediate(&'static str),
+    /// PENDING until the task expires after 24 h.
+    Never,
+    /// `task_id` at submit; polls answer this error.
+    PollError(AccuError),
+}
+
+/// multiplatform indicator sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Indicators {
+    /// Every indicator status 200 with modest values.
+    Clean,
+    /// Every indicator 200 with high multi-borrowing values.
+    Heavy,
+    /// Every indicator 201 with -999.
+    NoRecord,
+    /// Statuses 200, 201 (-999), 202 (-1111) and 500 (-1111) in turn.
+    Mixed,
+    /// Like Clean, with every value sent as a string.
+    Strings,
+}
+
+/// credit willingness answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Willingness {
+    Score(u16),
+    /// The score sent as a JSON string (drift).
+    ScoreAsString(u16),
+}
+
+/// The eight documented phone_status values.
+pub const PHONE_STATUSES: [&str; 8] = [
+    "ring",
+    "connected",
+    "empty",
+    "busy",
+    "turned_off",
+    "outside_service_area",
+    "line_abnormal",
+    "temp_unavailable",
+];
+
+/// Per-identifier faults; the key's last two digits are the 1-based index.
+pub const IDENTIFIER_FAULTS: [Fault; 6] = [
+    Fault::Latency(Duration::from_millis(1500)),
+    Fault::Hang,
+    Fault::DropConnection,
+    Fault::BadGateway,
+    Fault::TruncatedJson,
+    Fault::Trickle(Duration::from_millis(100)),
+];
+
+/// Every scenario row, in table order.
+pub fn scenarios() -> &'static [Scenario] {
+    static TABLE: OnceLock<Vec<Scenario>> = OnceLock::new();
+    TABLE.get_or_init(build)
+}
+
+fn row(
+    check: CheckKind,
+    country: &'static str,
+    identifier: &'static str,
+    key: impl Into<String>,
+    behaviour: Behaviour,
+) -> Scenario {
+    Scenario {
+        check,
+        country,
+        identifier,
+        key: key.into(),
+        behaviour,
+    }
+}
+
+/// A check, its country, the identifier and how the n-th fault's key is spelled.
+type FaultKeys = (CheckKind, &'static str, &'static str, fn(usize) -> String);
+
+fn build() -> Vec<Scenario> {
+    use Behaviour as B;
+    use CheckKind::*;
+    let mut t = vec![
+        row(
+            DebtsReport,
+            "ID",
+            "phone",
+            "081234567890",
+            B::Debts(Debts::Clean),
+        ),
+        row(
+            DebtsReport,
+            "ID",
+            "phone",
+            "081298765432",
+            B::Debts(Debts::HeavyBorrower),
+        ),
+        row(
+            DebtsReport,
+            "ID",
+            "phone",
+            "081233330001",
+            B::Debts(Debts::DocumentedArray),
+        ),
+        row(
+            DebtsReport,
+            "ID",
+            "phone",
+            "081211110000",
+            B::Debts(Debts::NotHit),
+        ),
+    ];
+    for (i, e) in ACCUAUTH_ERRORS.iter().enumerate() {
+        t.push(row(
+            DebtsReport,
+            "ID",
+            "phone",
+            format!("0812990000{:02}", i + 1),
+            B::AccuAuthError(*e),
+        ));
+    }
+    for (i, f) in IDENTIFIER_FAULTS.iter().enumerate() {
+        t.push(row(
+            DebtsReport,
+            "ID",
+            "phone",
+            format!("0812660000{:02}", i + 1),
+            B::Fault(*f),
+        ));
+    }
+    t.push(row(
+        MultipleOrder,
+        "IN",
+        "phone",
+        "9876543210",
+        B::Orders(Orders::Miss),
+    ));
+    t.push(row(
+        MultipleOrder,
+        "IN",
+        "phone",
+        "9123456789",
+        B::Orders(Orders::Blacklist),
+    ));
+    t.push(row(
+        MultipleOrder,
+        "IN",
+        "phone",
+        "9812345670",
+        B::Orders(Orders::Greylist),
+    ));
+    for (i, e) in ACCUAUTH_ERRORS.iter().enumerate() {
+        t.push(row(
+            MultipleOrder,
+            "IN",
+            "phone",
+            format!("90000000{:02}", i + 1),
+            B::AccuAuthError(*e),
+        ));
+    }
+    for (i, s) in PHONE_STATUSES.iter().enumerate() {
+        t.push(row(
+            PhoneStatus,
+            "MX",
+            "phone",
+            format!("55123400{:02}", i + 1),
+            B::Phone(PhoneFlow::After(s)),
+        ));
+    }
+    t.push(row(
+        PhoneStatus,
+        "MX",
+        "phone",
+        "5512340009",
+        B::Phone(PhoneFlow::Immediate("connected")),
+    ));
+    t.push(row(
+        PhoneStatus,
+        "MX",
+        "phone",
+        "5512340010",
+        B::Phone(PhoneFlow::Never),
+    ));
+    t.push(row(
+        PhoneStatus,
+        "MX",
+        "phone",
+        "5512340011",
+        B::Phone(PhoneFlow::PollError(ACCUAUTH_ERRORS[8])),
+    ));
+    t.push(row(
+        PhoneStatus,
+        "MX",
+        "phone",
+        "5512340012",
+        B::Phone(PhoneFlow::PollError(ACCUAUTH_ERRORS[6])),
+    ));
+    for (i, e) in ACCUAUTH_ERRORS.iter().enumerate() {
+        t.push(row(
+            PhoneStatus,
+            "MX",
+            "phone",
+            format!("55990000{:02}", i + 1),
+            B::AccuAuthError(*e),
+        ));
+    }
+    let sets = [
+        Indicators::Clean,
+        Indicators::NoRecord,
+        Indicators::Mixed,
+        Indicators::Heavy,
+        Indicators::Strings,
+    ];
+    for (i, s) in sets.iter().enumerate() {
+        t.push(row(
+            Multiplatform,
+            "any",
+            "id_number",
+            format!("RDSK800101HDFMPL{i:02}"),
+            B::Indicators(*s),
+        ));
+    }
+    for e in MULTIPLATFORM_ERRORS {
+        t.push(row(
+            Multiplatform,
+            "any",
+            "id_number",
+            format!("RDSKERR{:011}", e.code),
+            B::TrustDecisionError(*e),
+        ));
+    }
+    t.push(row(
+        CreditWillingness,
+        "ID",
+        "phone",
+        "081234567890",
+        B::Willingness(Willingness::Score(838)),
+    ));
+    t.push(row(
+        CreditWillingness,
+        "ID",
+        "phone",
+        "081298765432",
+        B::Willingness(Willingness::Score(412)),
+    ));
+    for score in [300, 450, 600, 750, 900] {
+        t.push(row(
+            CreditWillingness,
+            "ID",
+            "phone",
+            format!("08127777{score:04}"),
+            B::Willingness(Willingness::Score(score)),
+        ));
+    }
+    t.push(row(
+        CreditWillingness,
+        "ID",
+        "phone",
+        "081277770655",
+        B::Willingness(Willingness::ScoreAsString(655)),
+    ));
+    for e in WILLINGNESS_ERRORS {
+        t.push(row(
+            CreditWillingness,
+            "ID",
+            "phone",
+            format!("0812880{:05}", e.code),
+            B::TrustDecisionError(*e),
+        ));
+    }
+    // The same faults for the other checks, so every client path can be rehearsed.
+    let fault_keys: [FaultKeys; 4] = [
+        (MultipleOrder, "IN", "phone", |n| format!("91000000{n:02}")),
+        (PhoneStatus, "MX", "phone", |n| format!("55660000{n:02}")),
+        (Multiplatform, "any", "id_number", |n| {
+            format!("RDSK800101HDFFLT{n:02}")
+        }),
+        (CreditWillingness, "ID", "phone", |n| {
+            format!("0812660000{n:02}")
+        }),
+    ];
+    for (check, country, identifier, key) in fault_keys {
+        for (i, f) in IDENTIFIER_FAULTS.iter().enumerate() {
+            t.push(row(check, country, identifier, key(i + 1), B::Fault(*f)));
+        }
+    }
+    t
+}

@@ -1,0 +1,124 @@
+//! The README's scenario section, generated from the scenario table so the two never drift.
+
+use super::scenarios::{
+    Behaviour, Debts, Indicators, Orders, PhoneFlow, Scenario, Willingness, scenarios,
+};
+use super::{
+    CREDIT_WILLINGNESS_PATH, MULTIPLATFORM_PATH, SANDBOX_API_ID, SANDBOX_API_SECRET,
+    SANDBOX_PARTNER_CODE, SANDBOX_PARTNER_KEY,
+};
+use crate::check::CheckKind;
+
+fn check_name(c: CheckKind) -> &'static str {
+    match c {
+        CheckKind::DebtsReport => "debts-report",
+        CheckKind::MultipleOrder => "multiple-order",
+        CheckKind::PhoneStatus => "phone-status",
+        CheckKind::Multiplatform => "multiplatform",
+        CheckKind::CreditWillingness => "credit-willingness",
+    }
+}
+
+impl Scenario {
+    /// What the sandbox answers for this row, in words (the README's "answer" column).
+    pub fn answer(&self) -> String {
+        match &self.behaviour {
+            Behaviour::Debts(Debts::Clean) => {
+                "OK: clean applicant, 3 registrations, 1 loan of IDR 1,500,000".into()
+            }
+            Behaviour::Debts(Debts::HeavyBorrower) => "OK: heavy borrower, 57 applications, 48 rejections, 23 platforms; keys with trailing spaces as in the page's sample".into(),
+            Behaviour::Debts(Debts::DocumentedArray) => {
+                "OK: `result` as the documented array of one object".into()
+            }
+            Behaviour::Debts(Debts::NotHit) => "HTTP 400 `NOT_HIT` (no record)".into(),
+            Behaviour::Orders(Orders::Miss) => "OK: `target: false` (clean miss)".into(),
+            Behaviour::Orders(Orders::Blacklist) => "OK: blacklist (level 5), 3 records from each of seat, voice and sms; `cid`/`duration` as strings or numbers".into(),
+            Behaviour::Orders(Orders::Greylist) => {
+                "OK: greylist (level 4), 2 seat records with numeric `cid`/`duration`".into()
+            }
+            Behaviour::Phone(PhoneFlow::After(s)) => {
+                format!("`task_id`; PENDING, then `{s}` after the pending time")
+            }
+            Behaviour::Phone(PhoneFlow::Immediate(s)) => {
+                format!("`result` at submit: `{s}` (no task)")
+            }
+            Behaviour::Phone(PhoneFlow::Never) => {
+                "`task_id`; PENDING until the task expires after 24 h".into()
+            }
+            Behaviour::Phone(PhoneFlow::PollError(e)) => {
+                format!("`task_id`; every poll answers HTTP {} `{}`", e.http, e.status)
+            }
+            Behaviour::Indicators(i) => match i {
+                Indicators::Clean => "code 200: every indicator_status 200, modest values",
+                Indicators::Heavy => "code 200: every indicator_status 200, heavy multi-borrowing values",
+                Indicators::NoRecord => "code 200: every indicator 201 with -999",
+                Indicators::Mixed => "code 200: indicator_status 200, 201 (-999), 202 (-1111), 500 (-1111) in turn",
+                Indicators::Strings => "code 200: values sent as strings",
+            }
+            .into(),
+            Behaviour::Willingness(Willingness::Score(s)) => format!("code 200, score {s}"),
+            Behaviour::Willingness(Willingness::ScoreAsString(s)) => {
+                format!("code 200, score \"{s}\" as a string")
+            }
+            Behaviour::AccuAuthError(e) => format!("HTTP {} `{}`", e.http, e.status),
+            Behaviour::TrustDecisionError(e) => format!("code {}: {}", e.code, e.message),
+            Behaviour::Fault(f) => f.describe(),
+        }
+    }
+}
+
+/// The README text between the scenario markers, generated from [`scenarios()`].
+pub fn scenarios_markdown() -> String {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "The sandbox (`riskdesk sandbox`, or in-process when no vendor credentials are configured) \
+answers from this table. Any identifier not in it gets a deterministic ordinary answer derived from \
+a hash of the identifier.\n\n\
+Credentials it accepts: AccuAuth `X-DF-API-ID: {SANDBOX_API_ID}`, `X-DF-API-SECRET: {SANDBOX_API_SECRET}`; \
+TrustDecision `partner_code={SANDBOX_PARTNER_CODE}`, `partner_key={SANDBOX_PARTNER_KEY}`. \
+AccuAuth paths are the vendor's (`/check/...`); TrustDecision lives at `{MULTIPLATFORM_PATH}` and \
+`{CREDIT_WILLINGNESS_PATH}`.\n\n"
+    ));
+    s.push_str("| check | country | identifier | value | answer |\n");
+    s.push_str("|---|---|---|---|---|\n");
+    for r in scenarios() {
+        s.push_str(&format!(
+            "| {} | {} | {} | `{}` | {} |\n",
+            check_name(r.check),
+            r.country,
+            r.identifier,
+            r.key,
+            r.answer()
+        ));
+    }
+    s.push_str(
+        "\nPhones are keyed in national format: debts-report accepts `mobile` as `62…`, `+62…` or `0…`, \
+or `mobile_md5` of any of those; multiple-order matches `mobile_no` = md5(`91` + the ten digits); \
+phone-status matches the last ten digits of `phone_number` (which must be digits starting with `52`). \
+Multiplatform rows are keyed on `id_number` in any supported country.\n\n\
+Choices where the pages are silent:\n\n\
+- AccuAuth wrong or missing `X-DF-API-ID`/`X-DF-API-SECRET`: HTTP 401 `UNAUTHORIZED`. A missing field: \
+HTTP 400 `INVALID_ARGUMENT`, reason `argument 'NAME': not found`; a malformed one: `argument 'NAME': invalid`. \
+Unknown paths: HTTP 404 `NOT_FOUND`.\n\
+- `/check/phone_number/o1` answers HTTP 200 `{\"status\":\"OK\",\"task_id\":\"…\",\"request_id\":\"…\"}` \
+(`task_id` top-level) or `{\"status\":\"OK\",\"result\":{\"phone_number\":\"0052********\",\"phone_status\":\"…\"},…}`.\n\
+- multiple-order `source` keeps only that source's records; `date` is the backtrack start: records on or before \
+that day (record days are relative to today). A hit whose records are all filtered out answers `target: false`.\n\
+- A `task_id` carries its issue time and number under a checksum, so a sandbox started later (riskdesk keeps \
+its phone tasks across restarts) still answers for it.\n\
+- A `task_id` no sandbox issued: HTTP 400 `INVALID_ARGUMENT`, reason `argument 'task_id': task not found` \
+(the documented `NOT_FOUND` means \"Requested API cannot be found\", not an unknown task).\n\
+- A task older than 24 hours: HTTP 400 `INVALID_ARGUMENT`, reason \
+`argument 'task_id': task expired, a task_id is valid within 24 hours`.\n\
+- TrustDecision answers HTTP 200 with the `code` in the body, errors included. A missing `partner_code`/`partner_key` is \
+9060 `partner_code empty` (multiplatform) or 11000 `partner_code input parameter empty` (willingness); wrong values are \
+300 `Service not purchased or not effective` (multiplatform) or 301 `Service not purchased` (willingness).\n\
+- Multiplatform validation: a missing field 9060 `{parameter} empty`; `id_type` other than `national_id`, an unsupported \
+country or a package not offered there 9061 `{parameter} error`; a phone not in the country's format 9081. \
+Willingness validation: 11000 `{field} input parameter empty`, 11001 `{field} input parameter error` \
+(country other than ID, phone not starting 08, event_time not ISO 8601), 11002 for a body that is not a JSON object.\n\
+- Multiplatform indicator names are illustrative (the page only shows `indicator_name_1`).\n\
+- Faults for every answer: `SandboxOptions::fault` (parses from `latency:MS`, `hang`, `drop`, `502`, `truncated`, `trickle:MS`). Per identifier: the fault rows above, for every check; under a phone-status fault the answer is a `result` at submit.\n",
+    );
+    s
+}

@@ -1,0 +1,540 @@
+//! The console's state and `App::update`: messages in, commands out, no I/O.
+
+use super::form::{FieldId, Form, FormKey};
+use super::history::HistoryPane;
+use super::keymap::{Action, Keymap, is_editing_key};
+use super::message::{Command, Message};
+use super::model::{Answer, StoredLookup, TaskView};
+use super::theme::Theme;
+use crate::applicant::{Identity, VendorRequest};
+use crate::check::CheckKind;
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::{Position, Rect};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use time::OffsetDateTime;
+
+/// The smallest terminal the console draws in.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Review,
+    History,
+}
+
+/// The panes of the review screen, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Form,
+    Results,
+    Tasks,
+}
+
+/// One check's tab.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Slot {
+    Idle,
+    /// Looking for a stored result inside the re-run window before paying for a call.
+    Checking {
+        run_id: u64,
+        request: Box<VendorRequest>,
+    },
+    /// A stored result was found: the operator decides whether to pay again.
+    Confirm {
+        run_id: u64,
+        request: Box<VendorRequest>,
+        stored: Box<Answer>,
+    },
+    Running {
+        run_id: u64,
+        started: OffsetDateTime,
+        identity: Box<Identity>,
+    },
+    Done {
+        answer: Box<Answer>,
+        identity: Box<Identity>,
+        /// Shown from history inside the re-run window rather than freshly fetched.
+        stored: bool,
+    },
+    Cancelled,
+}
+
+impl Slot {
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            Slot::Checking { .. } | Slot::Running { .. } | Slot::Confirm { .. }
+        )
+    }
+    pub fn answer(&self) -> Option<&Answer> {
+        match self {
+            Slot::Done { answer, .. } => Some(answer),
+            Slot::Confirm { stored, .. } => Some(stored),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub level: Level,
+}
+
+/// Screen regions from the last draw, for mouse hit-testing.
+#[derive(Debug, Default, Clone)]
+pub struct HitMap {
+    pub panes: Vec<(Rect, Pane)>,
+    pub fields: Vec<(Rect, FieldId)>,
+    pub tabs: Vec<(Rect, usize)>,
+    pub tasks: Vec<(Rect, usize)>,
+    pub history_rows: Vec<(Rect, usize)>,
+}
+
+/// Settings the app starts with (from config and flags).
+#[derive(Debug, Clone)]
+pub struct AppSettings {
+    pub sandbox: bool,
+    pub operator: String,
+    pub rerun_window_hours: u64,
+    pub mask_pii: bool,
+    pub keys: std::collections::BTreeMap<String, String>,
+    pub theme: Theme,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        AppSettings {
+            sandbox: false,
+            operator: String::new(),
+            rerun_window_hours: 24,
+            mask_pii: true,
+            keys: Default::default(),
+            theme: Theme::default(),
+        }
+    }
+}
+
+pub struct App {
+    pub now: OffsetDateTime,
+    pub theme: Theme,
+    pub keymap: Keymap,
+    pub sandbox: bool,
+    pub operator: String,
+    pub rerun_window: time::Duration,
+    pub reveal: bool,
+    pub screen: Screen,
+    pub focus: Pane,
+    pub form: Form,
+    pub slots: [Slot; 5],
+    pub tab: usize,
+    pub raw: bool,
+    pub scroll: u16,
+    /// A past lookup shown read-only in the tabs instead of the live review.
+    pub stored: Option<StoredLookup>,
+    pub tasks: Vec<TaskView>,
+    pub task_sel: usize,
+    pub(super) polling: HashSet<String>,
+    /// Finished phone results by task id (also for applicants not on screen).
+    pub task_results: HashMap<String, Answer>,
+    pub history: HistoryPane,
+    pub notice: Option<Notice>,
+    pub show_help: bool,
+    pub size: (u16, u16),
+    pub(super) next_run_id: u64,
+    pub quit: bool,
+    /// Set by every state change; the runtime draws and clears it.
+    pub dirty: bool,
+    pub hits: RefCell<HitMap>,
+}
+
+impl App {
+    pub fn new(settings: AppSettings, now: OffsetDateTime) -> App {
+        let (keymap, problems) = Keymap::new(&settings.keys);
+        let mut form = Form::new();
+        form.validate(now);
+        App {
+            now,
+            theme: settings.theme,
+            keymap,
+            sandbox: settings.sandbox,
+            operator: settings.operator,
+            rerun_window: time::Duration::hours(
+                i64::try_from(settings.rerun_window_hours).unwrap_or(i64::MAX / 3600),
+            ),
+            reveal: !settings.mask_pii,
+            screen: Screen::Review,
+            focus: Pane::Form,
+            form,
+            slots: std::array::from_fn(|_| Slot::Idle),
+            tab: 0,
+            raw: false,
+            scroll: 0,
+            stored: None,
+            tasks: Vec::new(),
+            task_sel: 0,
+            polling: HashSet::new(),
+            task_results: HashMap::new(),
+            history: HistoryPane::new(),
+            notice: (!problems.is_empty()).then(|| Notice {
+                text: problems.join("; "),
+                level: Level::Warn,
+            }),
+            show_help: false,
+            size: (MIN_WIDTH, MIN_HEIGHT),
+            next_run_id: 1,
+            quit: false,
+            dirty: true,
+            hits: RefCell::new(HitMap::default()),
+        }
+    }
+
+    /// Commands to run once at start: resume stored phone tasks.
+    pub fn init(&mut self) -> Vec<Command> {
+        vec![Command::LoadTasks]
+    }
+
+    /// The clock the next update sees (the runtime sets it; tests script it).
+    pub fn set_now(&mut self, now: OffsetDateTime) {
+        self.now = now;
+    }
+
+    pub fn notify(&mut self, level: Level, text: impl Into<String>) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            level,
+        });
+    }
+
+    pub fn slot(&self, check: CheckKind) -> &Slot {
+        &self.slots[index(check)]
+    }
+
+    pub fn current_check(&self) -> CheckKind {
+        CheckKind::ALL[self.tab.min(CheckKind::ALL.len() - 1)]
+    }
+
+    /// Whether a tick is needed: something shows elapsed time or a task waits to be polled.
+    pub fn wants_tick(&self) -> bool {
+        self.slots
+            .iter()
+            .any(|s| matches!(s, Slot::Running { .. } | Slot::Checking { .. }))
+            || self.has_pending_tasks()
+    }
+
+    pub fn update(&mut self, msg: Message) -> Vec<Command> {
+        self.dirty = true;
+        match msg {
+            Message::Key(key) => self.on_key(key),
+            Message::Mouse(m) => self.on_mouse(m),
+            Message::Resize(w, h) => {
+                self.size = (w, h);
+                Vec::new()
+            }
+            Message::Paste(text) => self.on_paste(&text),
+            Message::RecentFound { run_id, found } => {
+                self.on_recent(run_id, found.map(|f| f.map(|a| *a)))
+            }
+            Message::CheckAnswered { run_id, answer } => self.on_answer(run_id, *answer),
+            Message::TasksLoaded(tasks) => self.on_tasks_loaded(tasks),
+            Message::TaskPolled { task_id, update } => {
+                self.on_task_polled(&task_id, update.map(|u| *u))
+            }
+            Message::SearchResults { seq, rows } => {
+                self.history.on_results(seq, rows);
+                Vec::new()
+            }
+            Message::LookupOpened(result) => self.on_lookup_opened(result.map(|l| *l)),
+            Message::Exported(result) => {
+                match result {
+                    Ok(path) => self.notify(Level::Info, format!("exported to {}", path.display())),
+                    Err(e) => self.notify(Level::Error, format!("export failed: {e}")),
+                }
+                Vec::new()
+            }
+            Message::Tick => self.on_tick(),
+        }
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        if key.kind == KeyEventKind::Release {
+            self.dirty = false;
+            return Vec::new();
+        }
+        if key.modifiers.contains(KeyModifiers::CONTROL)
+            && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('C'))
+        {
+            self.quit = true;
+            return vec![Command::Quit];
+        }
+        if self.show_help {
+            // Any key closes the overlay; it never triggers anything underneath.
+            self.show_help = false;
+            return Vec::new();
+        }
+        if let Some(kind) = self.confirming() {
+            return self.on_confirm_key(kind, &key);
+        }
+        match self.screen {
+            Screen::History => {
+                if is_editing_key(&key) {
+                    return self.history.on_search_key(&key, self.now);
+                }
+                match self.keymap.action_for(&key, true) {
+                    Some(a) => self.act(a),
+                    None => Vec::new(),
+                }
+            }
+            Screen::Review => {
+                let typing = self.focus == Pane::Form && self.form.typing();
+                if self.focus == Pane::Form && is_editing_key(&key) {
+                    match self.form.on_key(&key) {
+                        FormKey::Changed => {
+                            self.form.validate(self.now);
+                            return Vec::new();
+                        }
+                        FormKey::Consumed => return Vec::new(),
+                        FormKey::Ignored => {}
+                    }
+                }
+                match self.keymap.action_for(&key, typing) {
+                    Some(a) => self.act(a),
+                    None => {
+                        self.dirty = false;
+                        Vec::new()
+                    }
+                }
+            }
+        }
+    }
+
+    fn act(&mut self, action: Action) -> Vec<Command> {
+        match action {
+            Action::Quit => {
+                self.quit = true;
+                return vec![Command::Quit];
+            }
+            Action::Help => self.show_help = true,
+            Action::FocusNext | Action::FocusPrev => {
+                if self.screen == Screen::Review {
+                    let order = [Pane::Form, Pane::Results, Pane::Tasks];
+                    let i = order.iter().position(|p| *p == self.focus).unwrap_or(0);
+                    let step = if action == Action::FocusNext { 1 } else { 2 };
+                    self.focus = order[(i + step) % 3];
+                }
+            }
+            Action::RunFocused => return self.run_focused(),
+            Action::RunAll => return self.run_all(),
+            Action::Cancel => return self.cancel(),
+            Action::ToggleRaw => {
+                self.raw = !self.raw;
+                self.scroll = 0;
+            }
+            Action::Reveal => self.reveal = !self.reveal,
+            Action::History => {
+                self.screen = Screen::History;
+                if !self.history.searched() {
+                    return self.history.search(self.now);
+                }
+            }
+            Action::Back => {
+                if self.notice.take().is_none() {
+                    if self.screen == Screen::History {
+                        self.screen = Screen::Review;
+                    } else if self.stored.is_some() {
+                        self.stored = None;
+                        self.scroll = 0;
+                    }
+                }
+            }
+            Action::NextTab => self.switch_tab(1),
+            Action::PrevTab => self.switch_tab(CheckKind::ALL.len() - 1),
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-10),
+            Action::PageDown => self.move_by(10),
+            Action::Open => return self.open(),
+            Action::Rerun => return self.rerun(),
+            Action::Export => return self.export(),
+            Action::CopyId => return self.copy_id(),
+            Action::FilterCheck => return self.history.cycle_check(self.now),
+            Action::FilterOutcome => return self.history.cycle_outcome(self.now),
+            Action::FilterDate => return self.history.cycle_date(self.now),
+        }
+        Vec::new()
+    }
+
+    fn switch_tab(&mut self, step: usize) {
+        if self.screen == Screen::Review {
+            self.tab = (self.tab + step) % CheckKind::ALL.len();
+            self.scroll = 0;
+        }
+    }
+
+    fn move_by(&mut self, delta: i32) {
+        match (self.screen, self.focus) {
+            (Screen::History, _) => self.history.move_selection(delta),
+            (Screen::Review, Pane::Form) => {
+                for _ in 0..delta.unsigned_abs().min(FieldId::ALL.len() as u32) {
+                    self.form.move_focus(delta > 0);
+                }
+            }
+            (Screen::Review, Pane::Results) => {
+                self.scroll = if delta < 0 {
+                    self.scroll.saturating_sub(delta.unsigned_abs() as u16)
+                } else {
+                    self.scroll.saturating_add(delta as u16)
+                };
+            }
+            (Screen::Review, Pane::Tasks) => {
+                let n = self.tasks.len();
+                if n > 0 {
+                    let i = self.task_sel as i64 + i64::from(delta);
+                    self.task_sel = i.clamp(0, n as i64 - 1) as usize;
+                }
+            }
+        }
+    }
+
+    fn open(&mut self) -> Vec<Command> {
+        match (self.screen, self.focus) {
+            (Screen::History, _) => match self.history.selected_row() {
+                Some(row) => vec![Command::OpenLookup { id: row.id }],
+                None => Vec::new(),
+            },
+            (Screen::Review, Pane::Form) => {
+                self.form.move_focus(true);
+                Vec::new()
+            }
+            (Screen::Review, Pane::Tasks) => {
+                self.open_task_result();
+                Vec::new()
+            }
+            (Screen::Review, Pane::Results) => Vec::new(),
+        }
+    }
+
+    fn export(&mut self) -> Vec<Command> {
+        let id = match self.screen {
+            Screen::History => self.history.selected_row().map(|r| r.id),
+            Screen::Review => self
+                .stored
+                .as_ref()
+                .map(|s| s.row.id)
+                .or_else(|| self.visible_answer().and_then(|a| a.lookup_id)),
+        };
+        match id {
+            Some(id) => vec![Command::ExportLookup { id }],
+            None => {
+                self.notify(Level::Warn, "nothing stored to export here");
+                Vec::new()
+            }
+        }
+    }
+
+    fn copy_id(&mut self) -> Vec<Command> {
+        let id = match self.screen {
+            Screen::History => self.history.selected_row().map(|r| r.request_id.clone()),
+            Screen::Review => self.visible_answer().map(|a| a.request_id.clone()),
+        };
+        match id.filter(|i| !i.is_empty()) {
+            Some(id) => {
+                self.notify(Level::Info, format!("copied request id {id} (OSC 52)"));
+                vec![Command::Copy(id)]
+            }
+            None => {
+                self.notify(Level::Warn, "no vendor request id here to copy");
+                Vec::new()
+            }
+        }
+    }
+
+    /// The answer the results pane shows for the current tab.
+    pub fn visible_answer(&self) -> Option<&Answer> {
+        match &self.stored {
+            Some(s) => (s.answer.check == self.current_check()).then_some(&s.answer),
+            None => self.slots[self.tab].answer(),
+        }
+    }
+
+    fn on_paste(&mut self, text: &str) -> Vec<Command> {
+        match self.screen {
+            Screen::History => self.history.paste(text, self.now),
+            Screen::Review if self.focus == Pane::Form => {
+                if self.form.paste(text) {
+                    self.form.validate(self.now);
+                }
+                Vec::new()
+            }
+            Screen::Review => Vec::new(),
+        }
+    }
+
+    fn on_mouse(&mut self, m: MouseEvent) -> Vec<Command> {
+        let at = Position::new(m.column, m.row);
+        let hits = self.hits.borrow().clone();
+        fn find<T: Copy>(list: &[(Rect, T)], at: Position) -> Option<T> {
+            list.iter().find(|(r, _)| r.contains(at)).map(|(_, v)| *v)
+        }
+        match m.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                if self.show_help {
+                    self.show_help = false;
+                    return Vec::new();
+                }
+                if let Some(pane) = find(&hits.panes, at) {
+                    self.focus = pane;
+                }
+                if let Some(field) = find(&hits.fields, at) {
+                    self.focus = Pane::Form;
+                    self.form.focus_field(field);
+                } else if let Some(tab) = find(&hits.tabs, at) {
+                    self.focus = Pane::Results;
+                    self.tab = tab;
+                    self.scroll = 0;
+                } else if let Some(i) = find(&hits.tasks, at) {
+                    self.focus = Pane::Tasks;
+                    self.task_sel = i;
+                } else if let Some(i) = find(&hits.history_rows, at) {
+                    self.history.selected = i;
+                }
+            }
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                let delta = if m.kind == MouseEventKind::ScrollDown {
+                    3
+                } else {
+                    -3
+                };
+                if self.screen == Screen::Review
+                    && let Some(pane) = find(&hits.panes, at)
+                {
+                    self.focus = pane;
+                }
+                self.move_by(delta);
+            }
+            _ => self.dirty = false,
+        }
+        Vec::new()
+    }
+
+    pub fn next_run_id(&mut self) -> u64 {
+        let id = self.next_run_id;
+        self.next_run_id += 1;
+        id
+    }
+}
+
+pub fn index(check: CheckKind) -> usize {
+    CheckKind::ALL.iter().position(|c| *c == check).unwrap_or(0)
+}

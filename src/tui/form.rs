@@ -1,0 +1,474 @@
+//! The applicant form: text inputs, the country selector, check options, and validation
+//! as you type (every offered check's `prepare` runs on each change).
+
+use crate::applicant::{Applicant, CheckOptions, FieldError, SOURCES, packages_for, prepare};
+use crate::check::CheckKind;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use ratatui_textarea::TextArea;
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+/// Every country some check is offered in, in a stable order.
+pub const COUNTRIES: &[&str] = &["ID", "IN", "MX", "TH", "CO", "PH", "VN", "NG", "PK"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldId {
+    Country,
+    Phone,
+    IdNumber,
+    Name,
+    Bankcard,
+    Email,
+    Gaid,
+    AppName,
+    OrderId,
+    Package,
+    Source,
+    Date,
+    PolicyId,
+    HashPhone,
+}
+
+impl FieldId {
+    pub const ALL: [FieldId; 14] = [
+        FieldId::Country,
+        FieldId::Phone,
+        FieldId::IdNumber,
+        FieldId::Name,
+        FieldId::Bankcard,
+        FieldId::Email,
+        FieldId::Gaid,
+        FieldId::AppName,
+        FieldId::OrderId,
+        FieldId::Package,
+        FieldId::Source,
+        FieldId::Date,
+        FieldId::PolicyId,
+        FieldId::HashPhone,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            FieldId::Country => "Country",
+            FieldId::Phone => "Phone",
+            FieldId::IdNumber => "ID number",
+            FieldId::Name => "Name",
+            FieldId::Bankcard => "Bank card",
+            FieldId::Email => "Email",
+            FieldId::Gaid => "GAID",
+            FieldId::AppName => "App name",
+            FieldId::OrderId => "Order id",
+            FieldId::Package => "Package",
+            FieldId::Source => "Source",
+            FieldId::Date => "Date",
+            FieldId::PolicyId => "Policy id",
+            FieldId::HashPhone => "Hash phone",
+        }
+    }
+
+    /// The name `prepare` uses for this field in a `FieldError`.
+    pub fn key(self) -> &'static str {
+        match self {
+            FieldId::Country => "country",
+            FieldId::Phone => "phone",
+            FieldId::IdNumber => "id_number",
+            FieldId::Name => "name",
+            FieldId::Bankcard => "bankcard",
+            FieldId::Email => "email",
+            FieldId::Gaid => "gaid",
+            FieldId::AppName => "app_name",
+            FieldId::OrderId => "order_id",
+            FieldId::Package => "package",
+            FieldId::Source => "source",
+            FieldId::Date => "date",
+            FieldId::PolicyId => "policy_id",
+            FieldId::HashPhone => "hash_phone",
+        }
+    }
+
+    pub fn is_text(self) -> bool {
+        !matches!(
+            self,
+            FieldId::Country | FieldId::Package | FieldId::Source | FieldId::HashPhone
+        )
+    }
+
+    /// Fields whose value is personal and masked unless revealed.
+    pub fn is_private(self) -> bool {
+        matches!(self, FieldId::Phone | FieldId::IdNumber | FieldId::Bankcard)
+    }
+}
+
+/// Whether a check can run with what is typed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Readiness {
+    Ready,
+    /// Offered, but fields are missing or wrong: the errors' fields, joined.
+    Needs(String),
+    /// Not offered for the country: why.
+    NotOffered(String),
+}
+
+/// What a key did to the form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormKey {
+    /// Not for the form: bindings get it.
+    Ignored,
+    /// Taken (e.g. the cursor moved) without changing a value.
+    Consumed,
+    /// A value changed: validate again.
+    Changed,
+}
+
+pub struct Form {
+    inputs: BTreeMap<&'static str, TextArea<'static>>,
+    pub focus: usize,
+    pub country: usize,
+    /// 0 = the default package; n = packages_for(country)[n-1].
+    pub package: usize,
+    /// 0 = none; n = SOURCES[n-1].
+    pub source: usize,
+    pub hash_phone: bool,
+    /// Fields the operator has changed; errors show under these (all after a run attempt).
+    touched: Vec<FieldId>,
+    pub show_all_errors: bool,
+    errors: BTreeMap<String, Vec<String>>,
+    readiness: Vec<(CheckKind, Readiness)>,
+}
+
+fn input() -> TextArea<'static> {
+    let mut t = TextArea::default();
+    t.set_cursor_line_style(ratatui::style::Style::default());
+    t
+}
+
+impl Default for Form {
+    fn default() -> Self {
+        Form::new()
+    }
+}
+
+impl Form {
+    pub fn new() -> Form {
+        let inputs = FieldId::ALL
+            .iter()
+            .filter(|f| f.is_text())
+            .map(|f| (f.key(), input()))
+            .collect();
+        let mut form = Form {
+            inputs,
+            focus: 1,
+            country: 0,
+            package: 0,
+            source: 0,
+            hash_phone: false,
+            touched: Vec::new(),
+            show_all_errors: false,
+            errors: BTreeMap::new(),
+            readiness: Vec::new(),
+        };
+        form.validate(OffsetDateTime::UNIX_EPOCH);
+        form
+    }
+
+    pub fn focused(&self) -> FieldId {
+        FieldId::ALL[self.focus.min(FieldId::ALL.len() - 1)]
+    }
+
+    pub fn focus_field(&mut self, field: FieldId) {
+        if let Some(i) = FieldId::ALL.iter().position(|f| *f == field) {
+            self.focus = i;
+        }
+    }
+
+    pub fn move_focus(&mut self, down: bool) {
+        let n = FieldId::ALL.len();
+        self.focus = if down {
+            (self.focus + 1) % n
+        } else {
+            (self.focus + n - 1) % n
+        };
+    }
+
+    pub fn text(&self, field: FieldId) -> String {
+        self.inputs
+            .get(field.key())
+            .map(|t| t.lines().join(""))
+            .unwrap_or_default()
+    }
+
+    pub fn textarea(&self, field: FieldId) -> Option<&TextArea<'static>> {
+        self.inputs.get(field.key())
+    }
+
+    pub fn set_text(&mut self, field: FieldId, value: &str) {
+        if let Some(t) = self.inputs.get_mut(field.key()) {
+            *t = input();
+            t.insert_str(one_line(value));
+        }
+    }
+
+    pub fn country_code(&self) -> &'static str {
+        COUNTRIES[self.country.min(COUNTRIES.len() - 1)]
+    }
+
+    pub fn set_country(&mut self, code: &str) {
+        if let Some(i) = COUNTRIES
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(code.trim()))
+        {
+            self.country = i;
+            self.package = 0;
+        }
+    }
+
+    /// The package choices for the country, the first being the default.
+    pub fn package_choices(&self) -> Vec<&'static str> {
+        let mut v = vec!["default"];
+        v.extend_from_slice(packages_for(self.country_code()));
+        v
+    }
+
+    pub fn package_label(&self) -> &'static str {
+        let choices = self.package_choices();
+        choices[self.package.min(choices.len() - 1)]
+    }
+
+    pub fn source_label(&self) -> &'static str {
+        if self.source == 0 {
+            "any"
+        } else {
+            SOURCES[(self.source - 1).min(SOURCES.len() - 1)]
+        }
+    }
+
+    pub fn applicant(&self) -> Applicant {
+        Applicant {
+            name: self.text(FieldId::Name),
+            country: self.country_code().to_string(),
+            phone: self.text(FieldId::Phone),
+            id_number: self.text(FieldId::IdNumber),
+            id_type: String::new(),
+            bankcard: self.text(FieldId::Bankcard),
+            email: self.text(FieldId::Email),
+            gaid: self.text(FieldId::Gaid),
+            app_name: self.text(FieldId::AppName),
+            order_id: self.text(FieldId::OrderId),
+        }
+    }
+
+    pub fn options(&self) -> CheckOptions {
+        let non_empty = |s: String| (!s.trim().is_empty()).then_some(s);
+        CheckOptions {
+            package: (self.package > 0).then(|| self.package_label().to_string()),
+            source: (self.source > 0).then(|| self.source_label().to_string()),
+            date: non_empty(self.text(FieldId::Date)),
+            hash_phone: self.hash_phone,
+            policy_id: non_empty(self.text(FieldId::PolicyId)),
+        }
+    }
+
+    /// Takes the options a stored request was sent with (package, source, date, hash, ...).
+    pub fn apply_request_options(&mut self, request: &serde_json::Map<String, serde_json::Value>) {
+        let get = |k: &str| {
+            request
+                .get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
+        let package = get("package_name");
+        if let Some(i) = self.package_choices().iter().position(|p| *p == package) {
+            self.package = i;
+        }
+        let source = get("source");
+        self.source = SOURCES
+            .iter()
+            .position(|s| *s == source)
+            .map_or(0, |i| i + 1);
+        self.set_text(FieldId::Date, &get("date"));
+        self.hash_phone = request.contains_key("mobile_md5");
+        self.set_text(FieldId::PolicyId, &get("policy_id"));
+        self.set_text(FieldId::AppName, &get("app_name"));
+        self.set_text(FieldId::OrderId, &get("order_id"));
+    }
+
+    /// Runs every offered check's `prepare` and files each error under its field.
+    pub fn validate(&mut self, now: OffsetDateTime) {
+        let applicant = self.applicant();
+        let options = self.options();
+        let country = self.country_code();
+        self.errors.clear();
+        self.readiness.clear();
+        for check in CheckKind::ALL {
+            let readiness = match check.not_offered_reason(country) {
+                Some(reason) => Readiness::NotOffered(reason),
+                None => match prepare(check, &applicant, &options, now) {
+                    Ok(_) => Readiness::Ready,
+                    Err(errors) => {
+                        let mut fields: Vec<&str> = Vec::new();
+                        for FieldError { field, message } in &errors {
+                            let list = self.errors.entry(field.clone()).or_default();
+                            let tagged = format!("{message} ({})", check.title());
+                            if !list.iter().any(|m| m.starts_with(message.as_str())) {
+                                list.push(tagged);
+                            }
+                            if !fields.contains(&field.as_str()) {
+                                fields.push(field.as_str());
+                            }
+                        }
+                        Readiness::Needs(fields.join(", "))
+                    }
+                },
+            };
+            self.readiness.push((check, readiness));
+        }
+    }
+
+    pub fn readiness(&self, check: CheckKind) -> Readiness {
+        self.readiness
+            .iter()
+            .find(|(c, _)| *c == check)
+            .map(|(_, r)| r.clone())
+            .unwrap_or(Readiness::NotOffered(String::new()))
+    }
+
+    /// The errors shown under a field (only once touched, or after a run attempt).
+    pub fn errors_for(&self, field: FieldId) -> &[String] {
+        if !self.show_all_errors && !self.touched.contains(&field) {
+            return &[];
+        }
+        self.errors
+            .get(field.key())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    fn touch(&mut self, field: FieldId) {
+        if !self.touched.contains(&field) {
+            self.touched.push(field);
+        }
+    }
+
+    /// An editing key for the focused field (the app has routed movement and bindings).
+    pub fn on_key(&mut self, key: &KeyEvent) -> FormKey {
+        let field = self.focused();
+        let changed = match field {
+            FieldId::Country => self.cycle(key, |f, fwd| {
+                let n = COUNTRIES.len();
+                f.country = if fwd {
+                    (f.country + 1) % n
+                } else {
+                    (f.country + n - 1) % n
+                };
+                f.package = 0;
+            }),
+            FieldId::Package => self.cycle(key, |f, fwd| {
+                let n = f.package_choices().len();
+                f.package = if fwd {
+                    (f.package + 1) % n
+                } else {
+                    (f.package + n - 1) % n
+                };
+            }),
+            FieldId::Source => self.cycle(key, |f, fwd| {
+                let n = SOURCES.len() + 1;
+                f.source = if fwd {
+                    (f.source + 1) % n
+                } else {
+                    (f.source + n - 1) % n
+                };
+            }),
+            FieldId::HashPhone => {
+                if matches!(
+                    key.code,
+                    KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right
+                ) {
+                    self.hash_phone = !self.hash_phone;
+                    true
+                } else {
+                    false
+                }
+            }
+            _ => match self.inputs.get_mut(field.key()) {
+                Some(t) => {
+                    let changed = t.input(*key);
+                    if t.lines().len() > 1 {
+                        // A single-line input: fold anything that split it back together.
+                        let joined = t.lines().join("");
+                        *t = input();
+                        t.insert_str(joined);
+                    }
+                    if !changed {
+                        return FormKey::Consumed;
+                    }
+                    true
+                }
+                None => false,
+            },
+        };
+        if changed {
+            self.touch(field);
+            FormKey::Changed
+        } else {
+            FormKey::Ignored
+        }
+    }
+
+    /// Pasted text goes into the focused text input, newlines folded away.
+    pub fn paste(&mut self, text: &str) -> bool {
+        let field = self.focused();
+        match self.inputs.get_mut(field.key()) {
+            Some(t) => {
+                let changed = t.insert_str(one_line(text));
+                if changed {
+                    self.touch(field);
+                }
+                changed
+            }
+            None => false,
+        }
+    }
+
+    fn cycle(&mut self, key: &KeyEvent, step: impl Fn(&mut Form, bool)) -> bool {
+        let forward = match key.code {
+            KeyCode::Right | KeyCode::Char(' ') => true,
+            KeyCode::Left => false,
+            KeyCode::Char(c) if key.modifiers.difference(KeyModifiers::SHIFT).is_empty() => {
+                // Typing a letter jumps to the first matching choice, e.g. "m" -> MX.
+                if self.focused() == FieldId::Country {
+                    let c = c.to_ascii_uppercase();
+                    let start = self.country + 1;
+                    let n = COUNTRIES.len();
+                    if let Some(i) = (0..n)
+                        .map(|k| (start + k) % n)
+                        .find(|i| COUNTRIES[*i].starts_with(c))
+                    {
+                        self.country = i;
+                        self.package = 0;
+                        return true;
+                    }
+                }
+                return false;
+            }
+            _ => return false,
+        };
+        step(self, forward);
+        true
+    }
+
+    /// Whether the focused field is a text input (so plain hotkeys stay off).
+    pub fn typing(&self) -> bool {
+        self.focused().is_text()
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.chars()
+        .filter(|c| *c != '\r')
+        .map(|c| if c == '\n' || c == '\t' { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}

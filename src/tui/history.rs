@@ -1,0 +1,217 @@
+//! The history pane's state: the search input, filters, the latest results, selection.
+//! Every edit issues a new search with a higher sequence number; only the newest
+//! answer is shown, so typing never waits on the store.
+
+use super::keymap::is_editing_key;
+use super::message::Command;
+use super::model::{HistoryQuery, HistoryRow};
+use crate::check::{CheckKind, Outcome};
+use crossterm::event::KeyEvent;
+use ratatui_textarea::TextArea;
+use time::OffsetDateTime;
+
+/// How many rows a search asks for (the store always applies a LIMIT).
+pub const PAGE: usize = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateFilter {
+    Any,
+    Today,
+    Week,
+    Month,
+    Year,
+}
+
+impl DateFilter {
+    pub fn label(self) -> &'static str {
+        match self {
+            DateFilter::Any => "any date",
+            DateFilter::Today => "last 24 h",
+            DateFilter::Week => "last 7 days",
+            DateFilter::Month => "last 30 days",
+            DateFilter::Year => "last 365 days",
+        }
+    }
+
+    fn next(self) -> DateFilter {
+        match self {
+            DateFilter::Any => DateFilter::Today,
+            DateFilter::Today => DateFilter::Week,
+            DateFilter::Week => DateFilter::Month,
+            DateFilter::Month => DateFilter::Year,
+            DateFilter::Year => DateFilter::Any,
+        }
+    }
+
+    fn since(self, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        let days = match self {
+            DateFilter::Any => return None,
+            DateFilter::Today => 1,
+            DateFilter::Week => 7,
+            DateFilter::Month => 30,
+            DateFilter::Year => 365,
+        };
+        Some(now - time::Duration::days(days))
+    }
+}
+
+pub struct HistoryPane {
+    pub input: TextArea<'static>,
+    pub check: Option<CheckKind>,
+    pub outcome: Option<Outcome>,
+    pub date: DateFilter,
+    /// The sequence number of the newest search issued.
+    pub seq: u64,
+    /// The sequence number of the results shown.
+    pub shown_seq: u64,
+    pub rows: Vec<HistoryRow>,
+    pub selected: usize,
+    pub error: Option<String>,
+    rerun_after_open: Option<i64>,
+}
+
+impl Default for HistoryPane {
+    fn default() -> Self {
+        HistoryPane::new()
+    }
+}
+
+impl HistoryPane {
+    pub fn new() -> HistoryPane {
+        let mut input = TextArea::default();
+        input.set_cursor_line_style(ratatui::style::Style::default());
+        input.set_placeholder_text("phone, ID number, name or request id");
+        HistoryPane {
+            input,
+            check: None,
+            outcome: None,
+            date: DateFilter::Any,
+            seq: 0,
+            shown_seq: 0,
+            rows: Vec::new(),
+            selected: 0,
+            error: None,
+            rerun_after_open: None,
+        }
+    }
+
+    pub fn text(&self) -> String {
+        self.input.lines().join("")
+    }
+
+    pub fn searched(&self) -> bool {
+        self.seq > 0
+    }
+
+    /// Whether a newer search than the shown results is still out.
+    pub fn loading(&self) -> bool {
+        self.shown_seq < self.seq
+    }
+
+    pub fn query(&self, now: OffsetDateTime) -> HistoryQuery {
+        HistoryQuery {
+            text: self.text().trim().to_string(),
+            check: self.check,
+            outcome: self.outcome,
+            since: self.date.since(now),
+            limit: PAGE,
+        }
+    }
+
+    pub fn search(&mut self, now: OffsetDateTime) -> Vec<Command> {
+        self.seq += 1;
+        vec![Command::Search {
+            seq: self.seq,
+            query: self.query(now),
+        }]
+    }
+
+    pub fn on_search_key(&mut self, key: &KeyEvent, now: OffsetDateTime) -> Vec<Command> {
+        if is_editing_key(key) && self.input.input(*key) {
+            if self.input.lines().len() > 1 {
+                let joined = self.input.lines().join("");
+                self.input = TextArea::default();
+                self.input.insert_str(joined);
+            }
+            return self.search(now);
+        }
+        Vec::new()
+    }
+
+    pub fn paste(&mut self, text: &str, now: OffsetDateTime) -> Vec<Command> {
+        let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+        if self.input.insert_str(clean.trim()) {
+            self.search(now)
+        } else {
+            Vec::new()
+        }
+    }
+
+    pub fn on_results(&mut self, seq: u64, rows: Result<Vec<HistoryRow>, String>) {
+        // Latest wins: an older search finishing late never replaces newer results.
+        if seq < self.shown_seq || seq > self.seq {
+            return;
+        }
+        self.shown_seq = seq;
+        match rows {
+            Ok(rows) => {
+                self.rows = rows;
+                self.error = None;
+                self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    pub fn selected_row(&self) -> Option<&HistoryRow> {
+        self.rows.get(self.selected)
+    }
+
+    pub fn move_selection(&mut self, delta: i32) {
+        if self.rows.is_empty() {
+            return;
+        }
+        let i = self.selected as i64 + i64::from(delta);
+        self.selected = i.clamp(0, self.rows.len() as i64 - 1) as usize;
+    }
+
+    pub fn cycle_check(&mut self, now: OffsetDateTime) -> Vec<Command> {
+        self.check = match self.check {
+            None => Some(CheckKind::ALL[0]),
+            Some(c) => {
+                let i = CheckKind::ALL.iter().position(|k| *k == c).unwrap_or(0);
+                CheckKind::ALL.get(i + 1).copied()
+            }
+        };
+        self.search(now)
+    }
+
+    pub fn cycle_outcome(&mut self, now: OffsetDateTime) -> Vec<Command> {
+        self.outcome = match self.outcome {
+            None => Some(Outcome::ALL[0]),
+            Some(o) => {
+                let i = Outcome::ALL.iter().position(|k| *k == o).unwrap_or(0);
+                Outcome::ALL.get(i + 1).copied()
+            }
+        };
+        self.search(now)
+    }
+
+    pub fn cycle_date(&mut self, now: OffsetDateTime) -> Vec<Command> {
+        self.date = self.date.next();
+        self.search(now)
+    }
+
+    pub fn request_rerun(&mut self, id: i64) {
+        self.rerun_after_open = Some(id);
+    }
+
+    pub fn take_rerun_request(&mut self, id: i64) -> bool {
+        if self.rerun_after_open == Some(id) {
+            self.rerun_after_open = None;
+            true
+        } else {
+            false
+        }
+    }
+}

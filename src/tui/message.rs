@@ -1,0 +1,81 @@
+//! What flows into `App::update` and what comes out of it.
+
+use super::model::{Answer, HistoryQuery, HistoryRow, StoredLookup, TaskUpdate, TaskView};
+use crate::applicant::{Identity, VendorRequest};
+use crate::check::CheckKind;
+use crossterm::event::{KeyEvent, MouseEvent};
+use std::path::PathBuf;
+use time::OffsetDateTime;
+
+/// Everything that can change the console's state, from the terminal or from a task.
+#[derive(Debug, Clone)]
+pub enum Message {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    Paste(String),
+    /// The stored-result lookup that precedes a paid call came back.
+    RecentFound {
+        run_id: u64,
+        found: Result<Option<Box<Answer>>, String>,
+    },
+    /// A vendor answered a check (or the call failed).
+    CheckAnswered {
+        run_id: u64,
+        answer: Box<Answer>,
+    },
+    /// Pending phone tasks as stored, at start.
+    TasksLoaded(Result<Vec<TaskView>, String>),
+    /// One poll of one phone task finished.
+    TaskPolled {
+        task_id: String,
+        update: Result<Box<TaskUpdate>, String>,
+    },
+    SearchResults {
+        seq: u64,
+        rows: Result<Vec<HistoryRow>, String>,
+    },
+    LookupOpened(Result<Box<StoredLookup>, String>),
+    Exported(Result<PathBuf, String>),
+    /// Time passed; sent only while something animates or waits.
+    Tick,
+}
+
+/// I/O the runtime performs on the app's behalf; each result comes back as a `Message`.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Look for the same check on the same identifiers since `since` (the re-run window).
+    FindRecent {
+        run_id: u64,
+        check: CheckKind,
+        identity: Identity,
+        since: OffsetDateTime,
+    },
+    /// Call the vendor (and record the lookup).
+    RunCheck {
+        run_id: u64,
+        request: VendorRequest,
+    },
+    /// Stop waiting on a running check.
+    CancelRun {
+        run_id: u64,
+    },
+    LoadTasks,
+    PollTask {
+        task_id: String,
+    },
+    /// Latest wins: the runtime drops any older search still running.
+    Search {
+        seq: u64,
+        query: HistoryQuery,
+    },
+    OpenLookup {
+        id: i64,
+    },
+    ExportLookup {
+        id: i64,
+    },
+    /// Put text on the clipboard through OSC 52.
+    Copy(String),
+    Quit,
+}

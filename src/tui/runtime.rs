@@ -1,0 +1,260 @@
+//! The runtime: owns the terminal, turns terminal events and task results into
+//! `Message`s, runs `Command`s on tokio, and draws only when the app changed.
+//! Idle (nothing running, no pending phone task) it waits on input alone: no tick.
+
+use super::app::{App, AppSettings};
+use super::live::Live;
+use super::message::{Command, Message};
+use super::theme::Theme;
+use super::view;
+use crate::config::Config;
+use crate::vendor::VendorClient;
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
+    EventStream,
+};
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use futures::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use std::collections::HashMap;
+use std::io::{Stdout, Write, stdout};
+use std::path::PathBuf;
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// What `main` hands the console.
+pub struct ConsoleContext {
+    pub config: Config,
+    pub client: VendorClient,
+    pub data_dir: PathBuf,
+    pub sandbox: bool,
+    pub operator: String,
+    /// `--theme NAME`, over `theme = "NAME"` in config.
+    pub theme_override: Option<String>,
+    /// Where user themes live (`<config_dir>/themes/NAME.toml`).
+    pub config_dir: Option<PathBuf>,
+}
+
+/// Raw mode, the alternate screen, mouse capture and bracketed paste, undone on drop,
+/// so every way out (quit, error, panic unwinding) restores the terminal.
+struct TerminalGuard;
+
+impl TerminalGuard {
+    fn enter() -> std::io::Result<TerminalGuard> {
+        enable_raw_mode()?;
+        let guard = TerminalGuard;
+        crossterm::execute!(
+            stdout(),
+            EnterAlternateScreen,
+            EnableMouseCapture,
+            EnableBracketedPaste
+        )?;
+        Ok(guard)
+    }
+}
+
+fn restore_terminal() {
+    let _ = crossterm::execute!(
+        stdout(),
+        DisableBracketedPaste,
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    let _ = disable_raw_mode();
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// A panic restores the terminal before the message prints, so it is readable.
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous(info);
+    }));
+}
+
+/// The settings the app starts with; theme problems are returned to show as a notice.
+pub fn settings_from(
+    config: &Config,
+    sandbox: bool,
+    operator: &str,
+    theme_override: Option<&str>,
+    config_dir: Option<&std::path::Path>,
+) -> (AppSettings, Option<String>) {
+    let name = theme_override.unwrap_or(&config.theme);
+    let (theme, problem) = Theme::load(name, config_dir);
+    (
+        AppSettings {
+            sandbox,
+            operator: operator.to_string(),
+            rerun_window_hours: config.console.rerun_window_hours,
+            mask_pii: config.mask_pii,
+            keys: config.keys.clone(),
+            theme,
+        },
+        problem,
+    )
+}
+
+/// Runs the console until the operator quits.
+pub async fn run(ctx: ConsoleContext) -> anyhow::Result<()> {
+    let (settings, theme_problem) = settings_from(
+        &ctx.config,
+        ctx.sandbox,
+        &ctx.operator,
+        ctx.theme_override.as_deref(),
+        ctx.config_dir.as_deref(),
+    );
+    let mut app = App::new(settings, OffsetDateTime::now_utc());
+    if let Some(p) = theme_problem {
+        tracing::warn!("{p}");
+        app.notify(super::app::Level::Warn, p);
+    }
+    let live = Live::new(ctx.client, ctx.data_dir, ctx.sandbox, ctx.operator);
+
+    install_panic_hook();
+    let _guard = TerminalGuard::enter()?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
+    terminal.clear()?;
+    let size = terminal.size()?;
+    app.size = (size.width, size.height);
+    let result = event_loop(&mut terminal, &mut app, live).await;
+    terminal.show_cursor().ok();
+    result
+}
+
+struct Runner {
+    live: Live,
+    tx: mpsc::UnboundedSender<Message>,
+    search: Option<JoinHandle<()>>,
+    runs: HashMap<u64, JoinHandle<()>>,
+}
+
+impl Runner {
+    fn spawn<F>(&self, fut: F) -> JoinHandle<()>
+    where
+        F: std::future::Future<Output = Message> + Send + 'static,
+    {
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            // The app may be gone (quit) when a late answer arrives: nothing to tell.
+            let _ = tx.send(fut.await);
+        })
+    }
+
+    fn exec(&mut self, cmd: Command, out: &mut Stdout) {
+        let live = self.live.clone();
+        match cmd {
+            Command::FindRecent {
+                run_id,
+                check,
+                identity,
+                since,
+            } => {
+                self.spawn(async move { live.find_recent(run_id, check, identity, since).await });
+            }
+            Command::RunCheck { run_id, request } => {
+                self.runs.retain(|_, h| !h.is_finished());
+                let h = self.spawn(async move { live.run_check(run_id, request).await });
+                self.runs.insert(run_id, h);
+            }
+            Command::CancelRun { run_id } => {
+                // The request may already be at the vendor (and billed): let it finish and
+                // be recorded; the app ignores its answer.
+                self.runs.remove(&run_id);
+            }
+            Command::LoadTasks => {
+                self.spawn(async move { live.load_tasks().await });
+            }
+            Command::PollTask { task_id } => {
+                self.spawn(async move { live.poll_task(task_id).await });
+            }
+            Command::Search { seq, query } => {
+                // Latest wins: a search still queued is dropped.
+                if let Some(h) = self.search.take() {
+                    h.abort();
+                }
+                self.search = Some(self.spawn(async move { live.search(seq, query).await }));
+            }
+            Command::OpenLookup { id } => {
+                self.spawn(async move { live.open_lookup(id).await });
+            }
+            Command::ExportLookup { id } => {
+                self.spawn(async move { live.export(id).await });
+            }
+            Command::Copy(text) => {
+                let _ = out.write_all(super::format::osc52(&text).as_bytes());
+                let _ = out.flush();
+            }
+            Command::Quit => {}
+        }
+    }
+}
+
+fn to_message(event: Event) -> Option<Message> {
+    match event {
+        Event::Key(k) => Some(Message::Key(k)),
+        Event::Mouse(m) => Some(Message::Mouse(m)),
+        Event::Resize(w, h) => Some(Message::Resize(w, h)),
+        Event::Paste(p) => Some(Message::Paste(p)),
+        Event::FocusGained | Event::FocusLost => None,
+    }
+}
+
+async fn event_loop(
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    app: &mut App,
+    live: Live,
+) -> anyhow::Result<()> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut runner = Runner {
+        live,
+        tx,
+        search: None,
+        runs: HashMap::new(),
+    };
+    let mut events = EventStream::new();
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut out = stdout();
+    for cmd in app.init() {
+        runner.exec(cmd, &mut out);
+    }
+    loop {
+        if app.dirty {
+            terminal.draw(|f| view::draw(f, app))?;
+            app.dirty = false;
+        }
+        if app.quit {
+            return Ok(());
+        }
+        let ticking = app.wants_tick();
+        let msg = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => match to_message(ev) {
+                    Some(m) => m,
+                    None => continue,
+                },
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()),
+            },
+            Some(m) = rx.recv() => m,
+            _ = ticker.tick(), if ticking => Message::Tick,
+        };
+        app.set_now(OffsetDateTime::now_utc());
+        for cmd in app.update(msg) {
+            runner.exec(cmd, &mut out);
+        }
+    }
+}

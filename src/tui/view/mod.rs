@@ -1,0 +1,436 @@
+//! Drawing: a pure function of `App` onto a ratatui `Frame`. Each pane has its own file;
+//! this one lays them out and draws the chrome (header, summary strip, status bar,
+//! overlays, "terminal too small").
+
+mod form;
+mod history;
+mod results;
+mod tasks;
+
+use super::app::{App, Level, MIN_HEIGHT, MIN_WIDTH, Pane, Screen, Slot};
+use super::form::Readiness;
+use super::format::{clock, timestamp};
+use super::keymap::Action;
+use super::model::Risk;
+use crate::check::{CheckKind, Outcome};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    *app.hits.borrow_mut() = Default::default();
+    frame.render_widget(Block::new().style(app.theme.base()), area);
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(frame, app, area);
+        return;
+    }
+    let [header, strip, main, notice, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(frame, app, header);
+    draw_strip(frame, app, strip);
+    match app.screen {
+        Screen::Review => {
+            let form_width = if area.width >= 160 { 52 } else { 38 };
+            let [left, right] =
+                Layout::horizontal([Constraint::Length(form_width), Constraint::Min(20)])
+                    .areas(main);
+            let tasks_height = (app.tasks.len() as u16 + 3)
+                .clamp(4, 10)
+                .min(right.height / 3);
+            let [results_area, tasks_area] =
+                Layout::vertical([Constraint::Min(5), Constraint::Length(tasks_height)])
+                    .areas(right);
+            form::draw(frame, app, left);
+            results::draw(frame, app, results_area);
+            tasks::draw(frame, app, tasks_area);
+            let mut hits = app.hits.borrow_mut();
+            hits.panes.push((left, Pane::Form));
+            hits.panes.push((results_area, Pane::Results));
+            hits.panes.push((tasks_area, Pane::Tasks));
+        }
+        Screen::History => history::draw(frame, app, main),
+    }
+    draw_notice(frame, app, notice);
+    draw_status(frame, app, status);
+    if let Some(check) = app.confirming() {
+        draw_confirm(frame, app, check, main);
+    }
+    if app.show_help {
+        draw_help(frame, app, area);
+    }
+}
+
+fn sandbox_span(app: &App) -> Option<Span<'static>> {
+    app.sandbox.then(|| {
+        Span::styled(
+            " SANDBOX ",
+            Style::new()
+                .fg(app.theme.background.color())
+                .bg(app.theme.sandbox.color())
+                .add_modifier(Modifier::BOLD),
+        )
+    })
+}
+
+fn too_small(frame: &mut Frame, app: &App, area: Rect) {
+    let mut lines = Vec::new();
+    if let Some(s) = sandbox_span(app) {
+        lines.push(Line::from(s));
+    }
+    lines.push(Line::styled("Terminal too small", app.theme.title()));
+    lines.push(Line::from(format!(
+        "{}×{} here; riskdesk needs at least {MIN_WIDTH}×{MIN_HEIGHT}.",
+        area.width, area.height
+    )));
+    lines.push(Line::styled(
+        "Enlarge the window, or Ctrl-C to quit.",
+        app.theme.muted(),
+    ));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
+}
+
+fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
+    let mut spans = vec![Span::styled(
+        " riskdesk ",
+        app.theme.accent().add_modifier(Modifier::BOLD),
+    )];
+    if let Some(s) = sandbox_span(app) {
+        spans.push(s);
+        spans.push(Span::raw(" "));
+    }
+    let screen = match (app.screen, &app.stored) {
+        (Screen::History, _) => "history".to_string(),
+        (Screen::Review, Some(s)) => format!("stored lookup #{} (read-only)", s.row.id),
+        (Screen::Review, None) => "live review".to_string(),
+    };
+    spans.push(Span::styled(screen, app.theme.title()));
+    if !app.operator.is_empty() {
+        spans.push(Span::styled(
+            format!("  operator {}", app.operator),
+            app.theme.muted(),
+        ));
+    }
+    let privacy = if app.reveal {
+        "  PII revealed"
+    } else {
+        "  PII masked"
+    };
+    spans.push(Span::styled(
+        privacy,
+        if app.reveal {
+            app.theme.fg(app.theme.warn)
+        } else {
+            app.theme.muted()
+        },
+    ));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub(super) fn risk_style(app: &App, risk: Risk) -> Style {
+    let t = &app.theme;
+    match risk {
+        Risk::Low => t.fg(t.ok),
+        Risk::Medium => t.fg(t.warn),
+        Risk::High => t.fg(t.risk_high).add_modifier(Modifier::BOLD),
+        Risk::Unknown => t.fg(t.text),
+    }
+}
+
+/// A slot's state in a few words and its colour, for tabs and the summary strip.
+pub(super) fn slot_state(app: &App, check: CheckKind) -> (String, Style) {
+    let t = &app.theme;
+    if let Some(stored) = &app.stored {
+        return if stored.answer.check == check {
+            outcome_words(app, &stored.answer)
+        } else {
+            ("—".into(), t.muted())
+        };
+    }
+    match app.slot(check) {
+        Slot::Idle => match app.form.readiness(check) {
+            Readiness::NotOffered(_) => ("n/a".into(), t.muted()),
+            Readiness::Needs(_) => ("needs input".into(), t.fg(t.warn)),
+            Readiness::Ready => ("ready".into(), t.fg(t.text)),
+        },
+        Slot::Checking { .. } => ("checking history".into(), t.fg(t.pending)),
+        Slot::Confirm { .. } => ("stored: run again?".into(), t.fg(t.warn)),
+        Slot::Running { started, .. } => (
+            format!("running {}", clock((app.now - *started).whole_seconds())),
+            t.fg(t.pending),
+        ),
+        Slot::Done { answer, stored, .. } => {
+            let (w, s) = outcome_words(app, answer);
+            (if *stored { format!("{w} (stored)") } else { w }, s)
+        }
+        Slot::Cancelled => ("cancelled".into(), t.muted()),
+    }
+}
+
+fn outcome_words(app: &App, answer: &super::model::Answer) -> (String, Style) {
+    let t = &app.theme;
+    match answer.outcome {
+        Outcome::Ok => {
+            let gist = answer
+                .report
+                .as_ref()
+                .map(|r| r.gist.as_str())
+                .unwrap_or("");
+            let w = if gist.is_empty() {
+                "ok".to_string()
+            } else {
+                format!("ok: {gist}")
+            };
+            (w, risk_style(app, answer.risk()))
+        }
+        Outcome::NotHit => ("not hit".into(), t.fg(t.ok)),
+        Outcome::Pending => ("pending".into(), t.fg(t.pending)),
+        Outcome::Error => {
+            let kind = answer
+                .error
+                .as_ref()
+                .map(|e| e.kind.as_str())
+                .unwrap_or("error");
+            (format!("error: {kind}"), t.fg(t.risk_high))
+        }
+        Outcome::Skipped => ("skipped".into(), t.muted()),
+    }
+}
+
+fn draw_strip(frame: &mut Frame, app: &App, area: Rect) {
+    let mut spans = Vec::new();
+    for (i, check) in CheckKind::ALL.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" │ ", app.theme.fg(app.theme.border)));
+        }
+        let (words, style) = slot_state(app, check);
+        spans.push(Span::styled(
+            format!("{}: ", short_title(check)),
+            app.theme.muted(),
+        ));
+        let max = (area.width as usize / 5).saturating_sub(12).max(6);
+        spans.push(Span::styled(truncate(&words, max), style));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub(super) fn short_title(check: CheckKind) -> &'static str {
+    match check {
+        CheckKind::DebtsReport => "Debts",
+        CheckKind::MultipleOrder => "Orders",
+        CheckKind::PhoneStatus => "Phone",
+        CheckKind::Multiplatform => "Multi",
+        CheckKind::CreditWillingness => "Willing",
+    }
+}
+
+pub(super) fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+fn draw_notice(frame: &mut Frame, app: &App, area: Rect) {
+    let Some(n) = &app.notice else { return };
+    let t = &app.theme;
+    let style = match n.level {
+        Level::Info => t.fg(t.accent),
+        Level::Warn => t.fg(t.warn),
+        Level::Error => t.fg(t.risk_high).add_modifier(Modifier::BOLD),
+    };
+    let line = Line::from(vec![
+        Span::styled(
+            format!(" {} ", truncate(&n.text, area.width as usize - 12)),
+            style,
+        ),
+        Span::styled("(Esc)", t.muted()),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// Hints for what matters here, from the same keymap the keys go through.
+pub fn hint_actions(app: &App) -> Vec<Action> {
+    use Action::*;
+    match (app.screen, app.focus) {
+        _ if app.confirming().is_some() => vec![],
+        (Screen::History, _) => vec![
+            Open,
+            Rerun,
+            Export,
+            CopyId,
+            FilterCheck,
+            FilterOutcome,
+            FilterDate,
+            Back,
+            Help,
+        ],
+        (Screen::Review, Pane::Form) => {
+            vec![RunAll, RunFocused, FocusNext, History, Reveal, Help, Quit]
+        }
+        (Screen::Review, Pane::Results) if app.stored.is_some() => {
+            vec![Rerun, Export, CopyId, ToggleRaw, Back, Help, Quit]
+        }
+        (Screen::Review, Pane::Results) => {
+            vec![
+                RunFocused, RunAll, Cancel, ToggleRaw, NextTab, CopyId, FocusNext, Help, Quit,
+            ]
+        }
+        (Screen::Review, Pane::Tasks) => vec![Open, Down, Up, FocusNext, History, Help, Quit],
+    }
+}
+
+fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
+    let typing = match app.screen {
+        Screen::History => true,
+        Screen::Review => app.focus == Pane::Form && app.form.typing(),
+    };
+    let t = &app.theme;
+    let mut spans = Vec::new();
+    if app.confirming().is_some() {
+        spans.push(Span::styled(" y ", t.selection()));
+        spans.push(Span::styled(" run again (paid)  ", t.muted()));
+        spans.push(Span::styled(" n ", t.selection()));
+        spans.push(Span::styled(" keep the stored result ", t.muted()));
+    }
+    for action in hint_actions(app) {
+        let info = super::keymap::action_info(action);
+        spans.push(Span::styled(
+            format!(" {} ", app.keymap.label(action, typing)),
+            t.selection(),
+        ));
+        spans.push(Span::styled(
+            format!(" {} ", info.name.replace('_', " ")),
+            t.muted(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+fn draw_confirm(frame: &mut Frame, app: &App, check: CheckKind, area: Rect) {
+    let Slot::Confirm { stored, .. } = app.slot(check) else {
+        return;
+    };
+    let t = &app.theme;
+    let (words, style) = outcome_words(app, stored);
+    let hours = app.rerun_window.whole_hours();
+    let lines = vec![
+        Line::from(vec![
+            Span::styled(check.title(), t.title()),
+            Span::raw(format!(" already ran for this applicant within {hours} h:")),
+        ]),
+        Line::from(vec![
+            Span::raw(format!("{}  ", timestamp(stored.at))),
+            Span::styled(words, style),
+        ]),
+        Line::styled(format!("request id {}", stored.request_id), t.muted()),
+        Line::raw(""),
+        Line::from("The stored result is in its tab. Running again is a paid call."),
+        Line::from(vec![
+            Span::styled(" y ", t.selection()),
+            Span::raw(" run again   "),
+            Span::styled(" n ", t.selection()),
+            Span::raw(" keep the stored result"),
+        ]),
+    ];
+    let popup = centered(area, 70, 8);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .style(t.base())
+            .block(
+                Block::bordered()
+                    .title(" Run again? ")
+                    .border_style(t.fg(t.warn)),
+            ),
+        popup,
+    );
+}
+
+fn draw_help(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let rows = app.keymap.help_rows();
+    let key_width = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(4)
+        + 2;
+    // Two columns when one would not fit the height (80×24 must show every binding).
+    let columns = if rows.len() as u16 + 4 > area.height {
+        2
+    } else {
+        1
+    };
+    let popup_width = if columns == 2 {
+        area.width
+    } else {
+        76.min(area.width)
+    };
+    let col_width = (popup_width.saturating_sub(2) / columns) as usize;
+    let per_col = rows.len().div_ceil(columns as usize);
+    let cell = |(keys, help): &(String, &str)| -> Vec<Span<'static>> {
+        let kw = key_width.min(col_width / 3);
+        vec![
+            Span::styled(
+                format!("{:<kw$}", truncate(keys, kw.saturating_sub(1))),
+                t.accent(),
+            ),
+            Span::raw(format!(
+                "{:<w$}",
+                truncate(help, col_width.saturating_sub(kw + 1)),
+                w = col_width - kw
+            )),
+        ]
+    };
+    let mut lines: Vec<Line> = (0..per_col)
+        .map(|i| {
+            let mut spans = Vec::new();
+            for c in 0..columns as usize {
+                if let Some(row) = rows.get(c * per_col + i) {
+                    spans.extend(cell(row));
+                }
+            }
+            Line::from(spans)
+        })
+        .collect();
+    lines.push(Line::styled(
+        "In a text input plain keys type: use the Ctrl/F-key bindings. Any key closes this.",
+        t.muted(),
+    ));
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let popup = centered(area, popup_width, height);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).style(t.base()).block(
+            Block::bordered()
+                .title(" Keys ")
+                .border_style(t.border(true)),
+        ),
+        popup,
+    );
+}

@@ -1,0 +1,1004 @@
+//! The sandbox over real loopback HTTP, with reqwest directly: every scenario row, auth,
+//! validation, the phone task life on a manual clock, and faults.
+
+use riskdesk::check::CheckKind;
+use riskdesk::sandbox::{
+    self, Behaviour, Debts, Fault, Indicators, ManualClock, Orders, PhoneFlow, Sandbox,
+    SandboxOptions, Willingness,
+};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn client(timeout: Duration) -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .expect("client")
+}
+
+async fn start_with_clock() -> (Sandbox, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::starting_now());
+    let opts = SandboxOptions {
+        clock: clock.clone(),
+        ..SandboxOptions::default()
+    };
+    (Sandbox::start(opts).await.expect("sandbox"), clock)
+}
+
+struct Answer {
+    http: u16,
+    body: Value,
+}
+
+async fn accu(sb: &Sandbox, path: &str, form: &[(&str, &str)]) -> Answer {
+    let r = client(Duration::from_secs(10))
+        .post(format!("{}{path}", sb.base_url()))
+        .header("X-DF-API-ID", sandbox::SANDBOX_API_ID)
+        .header("X-DF-API-SECRET", sandbox::SANDBOX_API_SECRET)
+        .form(form)
+        .send()
+        .await
+        .expect("send");
+    let http = r.status().as_u16();
+    Answer {
+        http,
+        body: r.json().await.expect("json body"),
+    }
+}
+
+fn td_url(base: &str) -> String {
+    format!(
+        "{base}?partner_code={}&partner_key={}",
+        sandbox::SANDBOX_PARTNER_CODE,
+        sandbox::SANDBOX_PARTNER_KEY
+    )
+}
+
+async fn td(url: &str, body: &Value) -> Value {
+    let r = client(Duration::from_secs(10))
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 200, "TrustDecision always answers 200");
+    r.json().await.expect("json body")
+}
+
+fn assert_envelope(a: &Answer, http: u16, status: &str, what: &str) {
+    assert_eq!(a.http, http, "{what}: {}", a.body);
+    assert_eq!(a.body["status"], status, "{what}: {}", a.body);
+    let rid = a.body["request_id"].as_str().unwrap_or_default();
+    assert!(
+        rid.starts_with("TID") && rid.len() == 35,
+        "{what}: request_id {rid}"
+    );
+}
+
+fn multiplatform_body(id: &str, country: &str, phone: &str, package: &str) -> Value {
+    json!({
+        "id_number": id, "id_type": "national_id", "country": country, "name": "Ana Lopez",
+        "phone_number": phone, "package_name": package, "app_name": "riskdesk"
+    })
+}
+
+fn willingness_body(phone: &str) -> Value {
+    json!({
+        "country": "ID", "order_id": "o-1", "event_time": "2024-04-25T14:20:50.521+07:00",
+        "product_id": "CreditWillingnessPhone", "policy_id": null, "phone_number": phone,
+        "gaid": null, "ext": null
+    })
+}
+
+async fn poll(sb: &Sandbox, task_id: &str) -> Answer {
+    accu(
+        sb,
+        "/check/phone_number/task_result/o1",
+        &[("task_id", task_id)],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn readme_section_is_generated_from_the_table() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    let readme = std::fs::read_to_string(path).expect("README.md");
+    let (begin, end) = ("<!-- scenarios:begin -->\n", "<!-- scenarios:end -->");
+    let start = readme.find(begin).expect("begin marker") + begin.len();
+    let stop = readme.find(end).expect("end marker");
+    let expected = sandbox::scenarios_markdown();
+    if std::env::var_os("UPDATE_README").is_some() {
+        let updated = format!("{}{expected}{}", &readme[..start], &readme[stop..]);
+        std::fs::write(path, updated).expect("write README.md");
+        return;
+    }
+    assert_eq!(
+        &readme[start..stop],
+        expected,
+        "README scenarios differ: run UPDATE_README=1 cargo test --test sandbox readme"
+    );
+}
+
+#[tokio::test]
+async fn every_scenario_row_answers_as_its_table_says() {
+    let (sb, clock) = start_with_clock().await;
+    let mp_url = td_url(&sb.multiplatform_url());
+    let cw_url = td_url(&sb.credit_willingness_url());
+    for row in sandbox::scenarios() {
+        let what = format!("{:?} {} ({})", row.check, row.key, row.answer());
+        if let Behaviour::Fault(_) = row.behaviour {
+            continue; // faults_on_every_check
+        }
+        match row.check {
+            CheckKind::DebtsReport => {
+                let mobile = format!("62{}", &row.key[1..]);
+                let a = accu(&sb, "/check/debts_report", &[("mobile", &mobile)]).await;
+                match &row.behaviour {
+                    Behaviour::Debts(Debts::Clean) => {
+                        assert_envelope(&a, 200, "OK", &what);
+                        assert_eq!(a.body["result"]["reg_total_num"], 3, "{what}");
+                    }
+                    Behaviour::Debts(Debts::HeavyBorrower) => {
+                        assert_envelope(&a, 200, "OK", &what);
+                        assert_eq!(a.body["result"]["apply_total_num "], 57, "{what}");
+                        assert_eq!(a.body["result"]["reg_total_num"], 41, "{what}");
+                    }
+                    Behaviour::Debts(Debts::DocumentedArray) => {
+                        assert_envelope(&a, 200, "OK", &what);
+                        assert_eq!(a.body["result"][0]["apply_total_num"], 4, "{what}");
+                    }
+                    Behaviour::Debts(Debts::NotHit) => assert_envelope(&a, 400, "NOT_HIT", &what),
+                    Behaviour::AccuAuthError(e) => assert_envelope(&a, e.http, e.status, &what),
+                    other => panic!("{what}: unexpected behaviour {other:?}"),
+                }
+            }
+            CheckKind::MultipleOrder => {
+                let hashed = sandbox::mobile_no_for(&format!("91{}", row.key));
+                let a = accu(&sb, "/check/multiple_order/o1", &[("mobile_no", &hashed)]).await;
+                match &row.behaviour {
+                    Behaviour::Orders(Orders::Miss) => {
+                        assert_envelope(&a, 200, "OK", &what);
+                        assert_eq!(a.body["result"], json!({"target": false}), "{what}");
+                    }
+                    Behaviour::Orders(o) => {
+                        assert_envelope(&a, 200, "OK", &what);
+                        let r = &a.body["result"];
+                        assert_eq!(r["target"], true, "{what}");
+                        let data = r["data"].as_array().expect("data");
+                        assert_eq!(r["count"], data.len(), "{what}");
+                        let level = if *o == Orders::Blacklist { 5 } else { 4 };
+                        assert!(data.iter().all(|d| d["level"] == level), "{what}");
+                        if *o == Orders::Blacklist {
+                            for s in ["seat", "voice", "sms"] {
+                                let n = data.iter().filter(|d| d["source"] == s).count();
+                                assert_eq!(n, 3, "{what}: {s}");
+                            }
+                            assert!(data.iter().any(|d| d["cid"].is_string()));
+                            assert!(data.iter().any(|d| d["cid"].is_number()));
+                            assert!(data.iter().any(|d| d["duration"].is_string()));
+                            assert!(data.iter().any(|d| d["duration"].is_number()));
+                        }
+                    }
+                    Behaviour::AccuAuthError(e) => assert_envelope(&a, e.http, e.status, &what),
+                    other => panic!("{what}: unexpected behaviour {other:?}"),
+                }
+            }
+            CheckKind::PhoneStatus => {
+                let number = format!("52{}", row.key);
+                let a = accu(&sb, "/check/phone_number/o1", &[("phone_number", &number)]).await;
+                match &row.behaviour {
+                    Behaviour::AccuAuthError(e) => assert_envelope(&a, e.http, e.status, &what),
+                    Behaviour::Phone(PhoneFlow::Immediate(s)) => {
+                        assert_envelope(&a, 200, "OK", &what);
+                        assert_eq!(a.body["result"]["phone_status"], *s, "{what}");
+                        assert!(a.body.get("task_id").is_none(), "{what}");
+                    }
+                    Behaviour::Phone(flow) => {
+                        assert_envelope(&a, 200, "OK", &what);
+                        let task = a.body["task_id"].as_str().expect("task_id").to_string();
+                        let first = poll(&sb, &task).await;
+                        clock.advance(Duration::from_secs(9));
+                        let later = poll(&sb, &task).await;
+                        match flow {
+                            PhoneFlow::After(s) => {
+                                assert_envelope(&first, 400, "PENDING", &what);
+                                assert_envelope(&later, 200, "OK", &what);
+                                assert_eq!(later.body["result"]["phone_status"], *s, "{what}");
+                            }
+                            PhoneFlow::Never => assert_envelope(&later, 400, "PENDING", &what),
+                            PhoneFlow::PollError(e) => {
+                                assert_envelope(&first, e.http, e.status, &what)
+                            }
+                            PhoneFlow::Immediate(_) => unreachable!(),
+                        }
+                    }
+                    other => panic!("{what}: unexpected behaviour {other:?}"),
+                }
+            }
+            CheckKind::Multiplatform => {
+                for package in [
+                    "credit_rating_estimation",
+                    "multiplatform_multi",
+                    "behavior_analysis_of_repayment",
+                    "multiplatform_multi_V1_1",
+                ] {
+                    let body = multiplatform_body(&row.key, "MX", "5512345678", package);
+                    let r = td(&mp_url, &body).await;
+                    assert_eq!(r["sequence_id"].as_str().map(str::len), Some(32), "{what}");
+                    let code = match &row.behaviour {
+                        Behaviour::TrustDecisionError(e) => e.code,
+                        _ => 200,
+                    };
+                    assert_eq!(r["code"], code, "{what} {package}: {r}");
+                    let Behaviour::Indicators(set) = &row.behaviour else {
+                        continue;
+                    };
+                    let data = r["data"].as_array().expect("data");
+                    assert!(!data.is_empty());
+                    let statuses: Vec<i64> = data
+                        .iter()
+                        .map(|d| d["indicator_status"].as_i64().unwrap())
+                        .collect();
+                    match set {
+                        Indicators::Clean | Indicators::Heavy | Indicators::Strings => {
+                            assert!(statuses.iter().all(|s| *s == 200), "{what}")
+                        }
+                        Indicators::NoRecord => {
+                            assert!(statuses.iter().all(|s| *s == 201), "{what}");
+                            assert!(data.iter().all(|d| d["indicator_value"] == -999));
+                        }
+                        Indicators::Mixed => {
+                            for s in [200, 201, 202] {
+                                assert!(statuses.contains(&s), "{what} {package}: {s}");
+                            }
+                            assert!(data.iter().any(|d| d["indicator_value"] == -1111));
+                        }
+                    }
+                    if *set == Indicators::Strings {
+                        assert!(data.iter().all(|d| d["indicator_value"].is_string()));
+                    }
+                }
+            }
+            CheckKind::CreditWillingness => {
+                let r = td(&cw_url, &willingness_body(&row.key)).await;
+                assert_eq!(r["sequence_id"].as_str().map(str::len), Some(32), "{what}");
+                match &row.behaviour {
+                    Behaviour::Willingness(Willingness::Score(s)) => {
+                        assert_eq!(r["code"], 200, "{what}");
+                        assert_eq!(r["score"], *s, "{what}");
+                        assert_eq!(r["order_id"], "o-1", "{what}");
+                    }
+                    Behaviour::Willingness(Willingness::ScoreAsString(s)) => {
+                        assert_eq!(r["score"], s.to_string(), "{what}")
+                    }
+                    Behaviour::TrustDecisionError(e) => {
+                        assert_eq!(r["code"], e.code, "{what}");
+                        assert_eq!(r["message"], e.message, "{what}");
+                    }
+                    other => panic!("{what}: unexpected behaviour {other:?}"),
+                }
+            }
+        }
+    }
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn credentials_are_checked() {
+    let (sb, _) = start_with_clock().await;
+    let c = client(Duration::from_secs(5));
+    let url = format!("{}/check/debts_report", sb.base_url());
+    let none = c
+        .post(&url)
+        .form(&[("mobile", "6281234567890")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.status().as_u16(), 401);
+    let body: Value = none.json().await.unwrap();
+    assert_eq!(body["status"], "UNAUTHORIZED");
+    let wrong = c
+        .post(&url)
+        .header("X-DF-API-ID", sandbox::SANDBOX_API_ID)
+        .header("X-DF-API-SECRET", "not-the-secret")
+        .form(&[("mobile", "6281234567890")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    let text = wrong.text().await.unwrap();
+    assert!(
+        !text.contains("not-the-secret"),
+        "secrets never echo: {text}"
+    );
+
+    let mp = format!(
+        "{}?partner_code={}&partner_key=nope",
+        sb.multiplatform_url(),
+        sandbox::SANDBOX_PARTNER_CODE
+    );
+    let body = multiplatform_body(
+        "RDSK800101HDFMPL00",
+        "MX",
+        "5512345678",
+        "multiplatform_multi",
+    );
+    assert_eq!(td(&mp, &body).await["code"], 300);
+    assert_eq!(
+        td(&sb.multiplatform_url(), &body).await["message"],
+        "partner_code empty"
+    );
+    let cw = format!(
+        "{}?partner_code={}&partner_key=nope",
+        sb.credit_willingness_url(),
+        sandbox::SANDBOX_PARTNER_CODE
+    );
+    assert_eq!(
+        td(&cw, &willingness_body("081234567890")).await["code"],
+        301
+    );
+    let r = td(
+        &sb.credit_willingness_url(),
+        &willingness_body("081234567890"),
+    )
+    .await;
+    assert_eq!(r["code"], 11000);
+}
+
+#[tokio::test]
+async fn accuauth_validates_like_the_vendor() {
+    let (sb, _) = start_with_clock().await;
+    let a = accu(
+        &sb,
+        "/check/debts_report",
+        &[("idcard", "3171234567890001")],
+    )
+    .await;
+    assert_envelope(&a, 400, "INVALID_ARGUMENT", "no mobile");
+    assert_eq!(a.body["reason"], "argument 'mobile': not found");
+    let a = accu(&sb, "/check/debts_report", &[("mobile", "62812x")]).await;
+    assert_eq!(a.body["reason"], "argument 'mobile': invalid");
+    let a = accu(&sb, "/check/multiple_order/o1", &[]).await;
+    assert_eq!(a.body["reason"], "argument 'mobile_no': not found");
+    let a = accu(
+        &sb,
+        "/check/multiple_order/o1",
+        &[("mobile_no", "919123456789")],
+    )
+    .await;
+    assert_eq!(a.body["reason"], "argument 'mobile_no': invalid");
+    let hashed = sandbox::mobile_no_for("919123456789");
+    let a = accu(
+        &sb,
+        "/check/multiple_order/o1",
+        &[("mobile_no", &hashed), ("source", "fax")],
+    )
+    .await;
+    assert_eq!(a.body["reason"], "argument 'source': invalid");
+    let a = accu(
+        &sb,
+        "/check/multiple_order/o1",
+        &[("mobile_no", &hashed), ("date", "03/10/2022")],
+    )
+    .await;
+    assert_eq!(a.body["reason"], "argument 'date': invalid");
+    let a = accu(
+        &sb,
+        "/check/phone_number/o1",
+        &[("phone_number", "5512340001")],
+    )
+    .await;
+    assert_eq!(a.body["reason"], "argument 'phone_number': invalid");
+    let a = accu(&sb, "/check/phone_number/o1", &[]).await;
+    assert_eq!(a.body["reason"], "argument 'phone_number': not found");
+    let a = accu(&sb, "/check/nowhere", &[]).await;
+    assert_envelope(&a, 404, "NOT_FOUND", "unknown path");
+    let r = client(Duration::from_secs(5))
+        .get(format!("{}/check/debts_report", sb.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "NOT_FOUND");
+
+    // Filters: only seat records, and only those on or before the date.
+    let today = time::OffsetDateTime::now_utc().date();
+    let until = (today - time::Duration::days(10)).to_string();
+    let a = accu(
+        &sb,
+        "/check/multiple_order/o1",
+        &[("mobile_no", &hashed), ("source", "seat"), ("date", &until)],
+    )
+    .await;
+    let data = a.body["result"]["data"].as_array().expect("data").clone();
+    assert!(!data.is_empty() && data.len() < 3, "{data:?}");
+    assert!(
+        data.iter()
+            .all(|d| d["source"] == "seat" && d["day"].as_str().unwrap() <= until.as_str())
+    );
+}
+
+#[tokio::test]
+async fn accuauth_takes_json_and_unlabelled_bodies() {
+    let (sb, _) = start_with_clock().await;
+    let c = client(Duration::from_secs(5));
+    let url = format!("{}/check/debts_report", sb.base_url());
+    let send = |body: reqwest::RequestBuilder| async move {
+        let r = body
+            .header("X-DF-API-ID", sandbox::SANDBOX_API_ID)
+            .header("X-DF-API-SECRET", sandbox::SANDBOX_API_SECRET)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json::<Value>().await.unwrap())
+    };
+    let (s, b) = send(c.post(&url).json(&json!({"mobile": "+6281234567890"}))).await;
+    assert_eq!((s, b["result"]["reg_total_num"].clone()), (200, json!(3)));
+    let (s, b) = send(c.post(&url).body(r#"{"mobile":"081234567890"}"#)).await;
+    assert_eq!((s, b["status"].clone()), (200, json!("OK")));
+    let (s, b) = send(c.post(&url).body("mobile=6281211110000")).await;
+    assert_eq!((s, b["status"].clone()), (400, json!("NOT_HIT")));
+    let md5 = sandbox::mobile_no_for("6281298765432");
+    let (s, b) = send(c.post(&url).form(&[("mobile_md5", md5.as_str())])).await;
+    assert_eq!(
+        (s, b["result"]["apply_total_num "].clone()),
+        (200, json!(57))
+    );
+}
+
+#[tokio::test]
+async fn trustdecision_validates_like_the_vendor() {
+    let (sb, _) = start_with_clock().await;
+    let mp = td_url(&sb.multiplatform_url());
+    let id = "RDSK800101HDFMPL00";
+    let code = |r: Value| {
+        (
+            r["code"].as_u64().unwrap(),
+            r["message"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    let r = td(
+        &mp,
+        &multiplatform_body(id, "VN", "0912345678", "credit_rating_estimation"),
+    )
+    .await;
+    assert_eq!(code(r), (9061, "package_name error".into()));
+    let r = td(
+        &mp,
+        &multiplatform_body(id, "VN", "0912345678", "behavior_analysis_of_repayment"),
+    )
+    .await;
+    assert_eq!(r["code"], 200);
+    let r = td(
+        &mp,
+        &multiplatform_body(id, "IN", "09876543210", "multiplatform_multi"),
+    )
+    .await;
+    assert_eq!(r["code"], 9081);
+    let r = td(
+        &mp,
+        &multiplatform_body(id, "ID", "081234567890", "multiplatform_multi"),
+    )
+    .await;
+    assert_eq!(code(r), (9061, "country error".into()));
+    let mut body = multiplatform_body(id, "MX", "5512345678", "multiplatform_multi");
+    body["name"] = json!("");
+    assert_eq!(code(td(&mp, &body).await), (9060, "name empty".into()));
+
+    let cw = td_url(&sb.credit_willingness_url());
+    let mut body = willingness_body("081234567890");
+    body["country"] = json!("MX");
+    assert_eq!(
+        code(td(&cw, &body).await),
+        (11001, "country input parameter error".into())
+    );
+    let mut body = willingness_body("6281234567890");
+    assert_eq!(td(&cw, &body).await["code"], 11001);
+    body["phone_number"] = Value::Null;
+    assert_eq!(
+        code(td(&cw, &body).await),
+        (11000, "phone_number input parameter empty".into())
+    );
+    body["gaid"] = json!("38400000-8cf0-11bd-b23e-10b96e40000d");
+    let r = td(&cw, &body).await;
+    let score = r["score"].as_u64().unwrap();
+    assert!((300..=900).contains(&score));
+    let r = client(Duration::from_secs(5))
+        .post(&cw)
+        .body("not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], 11002);
+}
+
+#[tokio::test]
+async fn unknown_identifiers_get_a_stable_ordinary_answer() {
+    let (sb, _) = start_with_clock().await;
+    let a = accu(&sb, "/check/debts_report", &[("mobile", "6281355550123")]).await;
+    let b = accu(&sb, "/check/debts_report", &[("mobile", "081355550123")]).await;
+    assert_eq!(a.http, b.http);
+    assert_eq!(a.body["result"], b.body["result"]);
+    let cw = td_url(&sb.credit_willingness_url());
+    let x = td(&cw, &willingness_body("081355550123")).await;
+    let y = td(&cw, &willingness_body("081355550123")).await;
+    assert_eq!(x["score"], y["score"]);
+}
+
+#[tokio::test]
+async fn phone_task_life_on_a_manual_clock() {
+    let (sb, clock) = start_with_clock().await;
+    let submit = accu(
+        &sb,
+        "/check/phone_number/o1",
+        &[("phone_number", "525512340004")],
+    )
+    .await;
+    let task = submit.body["task_id"]
+        .as_str()
+        .expect("task_id")
+        .to_string();
+    for _ in 0..3 {
+        assert_envelope(&poll(&sb, &task).await, 400, "PENDING", "pending");
+        clock.advance(Duration::from_secs(2));
+    }
+    clock.advance(Duration::from_secs(2));
+    let done = poll(&sb, &task).await;
+    assert_envelope(&done, 200, "OK", "resolved");
+    assert_eq!(done.body["result"]["phone_status"], "busy");
+
+    let never = accu(
+        &sb,
+        "/check/phone_number/o1",
+        &[("phone_number", "525512340010")],
+    )
+    .await;
+    let never = never.body["task_id"].as_str().unwrap().to_string();
+    clock.advance(Duration::from_secs(23 * 3600 + 59 * 60));
+    assert_envelope(&poll(&sb, &never).await, 400, "PENDING", "still pending");
+    clock.advance(Duration::from_secs(60));
+    let expired = poll(&sb, &never).await;
+    assert_envelope(&expired, 400, "INVALID_ARGUMENT", "expired");
+    assert!(expired.body["reason"].as_str().unwrap().contains("expired"));
+
+    let unknown = poll(&sb, "0123456789abcdef0123456789abcdef").await;
+    assert_eq!(unknown.body["reason"], "argument 'task_id': task not found");
+    let missing = accu(&sb, "/check/phone_number/task_result/o1", &[]).await;
+    assert_eq!(missing.body["reason"], "argument 'task_id': not found");
+}
+
+async fn raw_debts(
+    sb: &Sandbox,
+    mobile: &str,
+    timeout: Duration,
+) -> reqwest::Result<reqwest::Response> {
+    client(timeout)
+        .post(format!("{}/check/debts_report", sb.base_url()))
+        .header("X-DF-API-ID", sandbox::SANDBOX_API_ID)
+        .header("X-DF-API-SECRET", sandbox::SANDBOX_API_SECRET)
+        .form(&[("mobile", mobile)])
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn faults_per_identifier() {
+    let (sb, _) = start_with_clock().await;
+    let t = Duration::from_secs(5);
+    let started = Instant::now();
+    let r = raw_debts(&sb, "081266000001", t).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(started.elapsed() >= Duration::from_millis(1500));
+
+    let hang = raw_debts(&sb, "081266000002", Duration::from_millis(300)).await;
+    assert!(hang.expect_err("hangs").is_timeout());
+
+    let dropped = match raw_debts(&sb, "081266000003", t).await {
+        Err(_) => true,
+        Ok(r) => r.bytes().await.is_err(),
+    };
+    assert!(dropped, "the connection is dropped");
+
+    let r = raw_debts(&sb, "081266000004", t).await.unwrap();
+    assert_eq!(r.status().as_u16(), 502);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(r.text().await.unwrap().contains("502 Bad Gateway"));
+
+    let r = raw_debts(&sb, "081266000005", t).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let text = r.text().await.unwrap();
+    assert!(!text.is_empty() && serde_json::from_str::<Value>(&text).is_err());
+
+    let started = Instant::now();
+    let r = raw_debts(&sb, "081266000006", Duration::from_secs(20))
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "OK");
+    assert!(started.elapsed() >= Duration::from_millis(600));
+    let slow = raw_debts(&sb, "081266000006", Duration::from_millis(400)).await;
+    let timed_out = match slow {
+        Err(e) => e.is_timeout(),
+        Ok(r) => r.bytes().await.is_err(),
+    };
+    assert!(timed_out, "a trickle outlasts a short timeout");
+
+    // A hanging request does not keep a stopped sandbox alive.
+    let base = sb.base_url();
+    let pending = tokio::spawn(async move {
+        client(Duration::from_secs(30))
+            .post(format!("{base}/check/debts_report"))
+            .header("X-DF-API-ID", sandbox::SANDBOX_API_ID)
+            .header("X-DF-API-SECRET", sandbox::SANDBOX_API_SECRET)
+            .form(&[("mobile", "081266000002")])
+            .send()
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    sb.shutdown().await;
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(pending.await.unwrap().is_err());
+}
+
+#[tokio::test]
+async fn faults_per_server_and_latency() {
+    let opts = SandboxOptions {
+        fault: Some(Fault::BadGateway),
+        ..SandboxOptions::default()
+    };
+    let sb = Sandbox::start(opts).await.unwrap();
+    let r = raw_debts(&sb, "081234567890", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 502);
+    let r = client(Duration::from_secs(5))
+        .post(td_url(&sb.credit_willingness_url()))
+        .json(&willingness_body("081234567890"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 502);
+    sb.shutdown().await;
+
+    let opts = SandboxOptions {
+        latency: Duration::from_millis(300),
+        ..SandboxOptions::default()
+    };
+    let sb = Sandbox::start(opts).await.unwrap();
+    let started = Instant::now();
+    let r = raw_debts(&sb, "081234567890", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn config_snippet_is_a_valid_riskdesk_config() {
+    let (sb, _) = start_with_clock().await;
+    let cfg: riskdesk::config::Config = toml::from_str(&sb.config_snippet()).expect("parses");
+    assert_eq!(
+        cfg.accuauth.api_id.unwrap().expose(),
+        sandbox::SANDBOX_API_ID
+    );
+    assert_eq!(cfg.accuauth.phone_status_url, sb.base_url());
+    assert_eq!(
+        cfg.trustdecision.multiplatform_url,
+        Some(sb.multiplatform_url())
+    );
+    assert_eq!(
+        cfg.trustdecision.credit_willingness_url,
+        Some(sb.credit_willingness_url())
+    );
+}
+
+/// The request a scenario row's check sends for its key, authenticated.
+fn request_for(
+    sb: &Sandbox,
+    row: &sandbox::Scenario,
+    timeout: Duration,
+) -> reqwest::RequestBuilder {
+    let c = client(timeout);
+    let accu = |path: &str, form: Vec<(&str, String)>| {
+        c.post(format!("{}{path}", sb.base_url()))
+            .header("X-DF-API-ID", sandbox::SANDBOX_API_ID)
+            .header("X-DF-API-SECRET", sandbox::SANDBOX_API_SECRET)
+            .form(&form)
+    };
+    match row.check {
+        CheckKind::DebtsReport => accu("/check/debts_report", vec![("mobile", row.key.clone())]),
+        CheckKind::MultipleOrder => accu(
+            "/check/multiple_order/o1",
+            vec![(
+                "mobile_no",
+                sandbox::mobile_no_for(&format!("91{}", row.key)),
+            )],
+        ),
+        CheckKind::PhoneStatus => accu(
+            "/check/phone_number/o1",
+            vec![("phone_number", format!("52{}", row.key))],
+        ),
+        CheckKind::Multiplatform => {
+            c.post(td_url(&sb.multiplatform_url()))
+                .json(&multiplatform_body(
+                    &row.key,
+                    "MX",
+                    "5512345678",
+                    "multiplatform_multi",
+                ))
+        }
+        CheckKind::CreditWillingness => c
+            .post(td_url(&sb.credit_willingness_url()))
+            .json(&willingness_body(&row.key)),
+    }
+}
+
+async fn check_fault(sb: &Sandbox, row: &sandbox::Scenario, fault: Fault) {
+    let what = format!("{:?} {}", row.check, row.key);
+    match fault {
+        Fault::BadGateway => {
+            let r = request_for(sb, row, Duration::from_secs(5))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 502, "{what}");
+        }
+        Fault::TruncatedJson => {
+            let r = request_for(sb, row, Duration::from_secs(5))
+                .send()
+                .await
+                .unwrap();
+            let text = r.text().await.unwrap();
+            assert!(
+                serde_json::from_str::<Value>(&text).is_err(),
+                "{what}: {text}"
+            );
+        }
+        Fault::Hang => {
+            let r = request_for(sb, row, Duration::from_millis(200))
+                .send()
+                .await;
+            assert!(r.expect_err("hangs").is_timeout(), "{what}");
+        }
+        Fault::DropConnection => {
+            let failed = match request_for(sb, row, Duration::from_secs(5)).send().await {
+                Err(_) => true,
+                Ok(r) => r.bytes().await.is_err(),
+            };
+            assert!(failed, "{what}");
+        }
+        // Timed in faults_per_identifier; here only that the answer still arrives whole.
+        Fault::Latency(_) | Fault::Trickle(_) => {
+            let r = request_for(sb, row, Duration::from_secs(20))
+                .send()
+                .await
+                .unwrap();
+            r.json::<Value>().await.expect(&what);
+        }
+    }
+}
+
+#[tokio::test]
+async fn faults_on_every_check() {
+    let (sb, _) = start_with_clock().await;
+    let rows: Vec<_> = sandbox::scenarios()
+        .iter()
+        .filter_map(|r| match r.behaviour {
+            Behaviour::Fault(f) => Some((r, f)),
+            _ => None,
+        })
+        .collect();
+    let checks: std::collections::BTreeSet<_> =
+        rows.iter().map(|(r, _)| format!("{:?}", r.check)).collect();
+    assert_eq!(checks.len(), 5, "every check has fault rows: {checks:?}");
+    futures::future::join_all(rows.iter().map(|(r, f)| check_fault(&sb, r, *f))).await;
+}
+
+/// The Applicant whose identifier is the row's key, in the row's country.
+fn applicant_for(row: &sandbox::Scenario) -> riskdesk::applicant::Applicant {
+    let mut a = riskdesk::applicant::Applicant {
+        country: row.country.to_string(),
+        name: "Ana Lopez".into(),
+        ..Default::default()
+    };
+    if row.identifier == "id_number" {
+        a.country = "MX".into();
+        a.id_number = row.key.clone();
+        a.phone = "5512345678".into();
+    } else {
+        a.phone = row.key.clone();
+    }
+    a
+}
+
+/// riskdesk's own client against the sandbox: each catches the other's mistakes.
+#[tokio::test]
+async fn riskdesk_client_reads_every_row_as_the_table_says() {
+    use riskdesk::applicant::{CheckOptions, prepare};
+    use riskdesk::check::Outcome;
+    use riskdesk::vendor::VendorClient;
+    let (sb, clock) = start_with_clock().await;
+    let mut cfg: riskdesk::config::Config = toml::from_str(&sb.config_snippet()).unwrap();
+    cfg.http.max_retries = 0;
+    cfg.http.timeout_secs = 5;
+    let client = VendorClient::new(&cfg).unwrap();
+    for row in sandbox::scenarios() {
+        let what = format!("{:?} {} ({})", row.check, row.key, row.answer());
+        let req = prepare(
+            row.check,
+            &applicant_for(row),
+            &CheckOptions::default(),
+            riskdesk::sandbox::Clock::now(clock.as_ref()),
+        )
+        .unwrap_or_else(|e| panic!("{what}: prepare: {e:?}"));
+        if let Behaviour::Fault(_) = row.behaviour {
+            continue; // a valid key is all this test needs of a fault row
+        }
+        let r = client.run(&req).await;
+        let expected_status = match &row.behaviour {
+            Behaviour::AccuAuthError(e) => Some(e.status.to_string()),
+            Behaviour::TrustDecisionError(e) => Some(e.code.to_string()),
+            _ => None,
+        };
+        match (&row.behaviour, expected_status) {
+            (_, Some(status)) => {
+                assert_eq!(r.outcome, Outcome::Error, "{what}");
+                assert_eq!(r.vendor_status.as_deref(), Some(status.as_str()), "{what}");
+            }
+            (Behaviour::Debts(Debts::NotHit), _) => {
+                assert_eq!(r.outcome, Outcome::NotHit, "{what}")
+            }
+            (Behaviour::Phone(PhoneFlow::Immediate(_)), _) => {
+                assert_eq!(r.outcome, Outcome::Ok, "{what}: {:?}", r.error)
+            }
+            (Behaviour::Phone(flow), _) => {
+                assert_eq!(r.outcome, Outcome::Pending, "{what}: {:?}", r.error);
+                let task = r.task_id.clone().expect("task id");
+                clock.advance(Duration::from_secs(9));
+                let polled = client.poll_phone_task(&task).await;
+                let expected = match flow {
+                    PhoneFlow::After(_) => Outcome::Ok,
+                    PhoneFlow::Never => Outcome::Pending,
+                    _ => Outcome::Error,
+                };
+                assert_eq!(polled.outcome, expected, "{what}: {:?}", polled.error);
+                if *flow == PhoneFlow::Never {
+                    clock.advance(Duration::from_secs(24 * 3600));
+                    let expired = client.poll_phone_task(&task).await;
+                    let kind = expired.error.map(|e| e.kind);
+                    assert_eq!(
+                        kind,
+                        Some(riskdesk::vendor::ErrorKind::TaskExpired),
+                        "{what}"
+                    );
+                }
+            }
+            (behaviour, _) => {
+                assert_eq!(r.outcome, Outcome::Ok, "{what}: {:?}", r.error);
+                check_report(behaviour, r.report.as_ref().expect("report"), &what);
+            }
+        }
+    }
+}
+
+/// The figures the table promises, as riskdesk's Report reads them.
+fn check_report(behaviour: &Behaviour, report: &riskdesk::report::Report, what: &str) {
+    use riskdesk::report::Report;
+    match (behaviour, report) {
+        (Behaviour::Debts(d), Report::DebtsReport(r)) => {
+            let apply = match d {
+                Debts::Clean => 1,
+                Debts::HeavyBorrower => 57,
+                Debts::DocumentedArray => 4,
+                Debts::NotHit => unreachable!(),
+            };
+            assert_eq!(r.apply_total_num, Some(apply), "{what}");
+            assert!(r.platform_loan_total.is_some(), "{what}: {r:?}");
+        }
+        (Behaviour::Orders(o), Report::MultipleOrder(r)) => {
+            let (count, level) = match o {
+                Orders::Miss => (0, None),
+                Orders::Blacklist => (9, Some(5)),
+                Orders::Greylist => (2, Some(4)),
+            };
+            assert_eq!(r.count, count, "{what}");
+            assert_eq!(r.target, count > 0, "{what}");
+            assert!(r.data.iter().all(|d| d.level == level), "{what}");
+        }
+        (Behaviour::Indicators(_), Report::Multiplatform(r)) => {
+            assert!(!r.indicators.is_empty(), "{what}")
+        }
+        (
+            Behaviour::Willingness(Willingness::Score(s) | Willingness::ScoreAsString(s)),
+            Report::CreditWillingness(r),
+        ) => {
+            assert_eq!(r.score, i64::from(*s), "{what}")
+        }
+        (other, report) => panic!("{what}: {other:?} read as {report:?}"),
+    }
+}
+
+/// riskdesk keeps its phone tasks across restarts; the sandbox it starts next time must
+/// still know them.
+#[tokio::test]
+async fn a_task_survives_a_sandbox_restart() {
+    let clock = Arc::new(ManualClock::starting_now());
+    let opts = SandboxOptions {
+        clock: clock.clone(),
+        ..SandboxOptions::default()
+    };
+    let first = Sandbox::start(opts.clone()).await.unwrap();
+    let submit = accu(
+        &first,
+        "/check/phone_number/o1",
+        &[("phone_number", "525512340006")],
+    )
+    .await;
+    let task = submit.body["task_id"]
+        .as_str()
+        .expect("task_id")
+        .to_string();
+    first.shutdown().await;
+    let second = Sandbox::start(opts).await.unwrap();
+    assert_envelope(&poll(&second, &task).await, 400, "PENDING", "pending");
+    clock.advance(Duration::from_secs(8));
+    let done = poll(&second, &task).await;
+    assert_eq!(done.body["result"]["phone_status"], "outside_service_area");
+}
+
+#[tokio::test]
+async fn custom_credentials_are_the_only_ones_accepted_and_never_echoed() {
+    let creds = sandbox::SandboxCredentials {
+        api_id: "canary-id".into(),
+        api_secret: "CANARY-secret-\"quoted\"".into(),
+        partner_code: "canary-partner".into(),
+        partner_key: "CANARY-key".into(),
+    };
+    let opts = SandboxOptions {
+        credentials: creds.clone(),
+        ..SandboxOptions::default()
+    };
+    assert!(!format!("{opts:?}").contains("CANARY"));
+    let sb = Sandbox::start(opts).await.unwrap();
+    let defaults = accu(&sb, "/check/debts_report", &[("mobile", "6281234567890")]).await;
+    assert_eq!(defaults.http, 401);
+
+    let mut cfg: riskdesk::config::Config = toml::from_str(&sb.config_snippet()).unwrap();
+    assert_eq!(
+        cfg.accuauth.api_secret.as_ref().unwrap().expose(),
+        creds.api_secret
+    );
+    cfg.http.max_retries = 0;
+    let client = riskdesk::vendor::VendorClient::new(&cfg).unwrap();
+    let applicant = riskdesk::applicant::Applicant {
+        country: "ID".into(),
+        phone: "081234567890".into(),
+        ..Default::default()
+    };
+    for check in [CheckKind::DebtsReport, CheckKind::CreditWillingness] {
+        let req = riskdesk::applicant::prepare(
+            check,
+            &applicant,
+            &Default::default(),
+            time::OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+        let r = client.run(&req).await;
+        assert_eq!(
+            r.outcome,
+            riskdesk::check::Outcome::Ok,
+            "{check:?}: {:?}",
+            r.error
+        );
+        let raw = String::from_utf8_lossy(&r.raw_body);
+        assert!(!raw.contains("CANARY") && !raw.contains("canary"), "{raw}");
+    }
+}
