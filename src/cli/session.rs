@@ -76,12 +76,10 @@ impl Session {
                     self.loaded.paths.data_dir.display()
                 )
             })?;
-        if let Some(days) = self.loaded.config.history.retain_days {
-            let cutoff = time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(days));
-            let purged = store.purge_older_than(cutoff)?;
-            if purged > 0 {
-                tracing::info!(purged, days, "history retention applied");
-            }
+        let purged =
+            store.apply_retention(&self.loaded.config.history, time::OffsetDateTime::now_utc())?;
+        if purged > 0 {
+            tracing::info!(purged, "history retention applied");
         }
         let store = Arc::new(Mutex::new(store));
         *slot = Some(store.clone());
