@@ -583,3 +583,89 @@ fn a_failing_vendor_exits_3_with_the_reason() {
     );
     rt.block_on(sandbox.shutdown());
 }
+
+#[test]
+fn an_unconfigured_vendor_is_skipped_not_sent() {
+    // Only AccuAuth is configured (pointing at a sandbox): credit willingness cannot run.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = rt
+        .block_on(riskdesk::sandbox::Sandbox::start(Default::default()))
+        .unwrap();
+    let base = sandbox.base_url();
+    let env = Env::new(&format!(
+        "[accuauth]\napi_id = \"{}\"\napi_secret = \"{}\"\ndebts_report_url = \"{base}\"\n",
+        riskdesk::sandbox::SANDBOX_API_ID,
+        riskdesk::sandbox::SANDBOX_API_SECRET
+    ));
+    let out = env.run(&[
+        "check",
+        "all",
+        "--country",
+        "ID",
+        "--phone",
+        "081234567890",
+        "--json",
+    ]);
+    assert_eq!(code(&out), 0, "{}", explain(&out));
+    let lines = json_lines(&out);
+    assert_eq!(lines[0]["outcome"], "ok");
+    assert_eq!(lines[1]["check"], "credit-willingness");
+    assert_eq!(lines[1]["outcome"], "skipped");
+    assert_eq!(lines[1]["errors"][0]["field"], "config");
+    let hist = env.run(&["history", "search", "", "--json"]);
+    let page: Value = serde_json::from_slice(&hist.stdout).unwrap();
+    assert_eq!(
+        page["rows"].as_array().map(Vec::len),
+        Some(1),
+        "only the sent check is stored: {page}"
+    );
+    rt.block_on(sandbox.shutdown());
+}
+
+#[test]
+fn absurd_numbers_are_refused_not_panicked_on() {
+    let env = Env::new("");
+    for args in [
+        &["history", "purge", "--older-than", "99999999999d"][..],
+        &["history", "purge", "--older-than", "9223372036854775807h"],
+        &[
+            "check",
+            "phone-status",
+            "--country",
+            "MX",
+            "--phone",
+            "5512345678",
+            "--wait",
+            "18446744073709551615",
+        ],
+        &["tasks", "--resume", "--wait", "99999999999"],
+    ] {
+        let out = env.run(args);
+        assert!(matches!(code(&out), 1 | 2), "{args:?}: {}", explain(&out));
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+            "{args:?}: {}",
+            explain(&out)
+        );
+    }
+}
+
+#[test]
+fn a_phone_task_whose_polls_keep_failing_is_a_vendor_failure() {
+    let env = Env::new("[http]\nmax_retries = 0\n");
+    let out = env.run(&[
+        "check",
+        "phone-status",
+        "--country",
+        "MX",
+        "--phone",
+        "5512340011",
+        "--wait",
+        "4",
+        "--json",
+    ]);
+    assert_eq!(code(&out), 3, "{}", explain(&out));
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["outcome"], "error", "{line}");
+    assert!(line["error"]["kind"].is_string(), "{line}");
+}

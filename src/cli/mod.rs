@@ -80,8 +80,8 @@ pub struct TasksCmd {
     /// Poll every unexpired pending task again (marking expired ones) until done or --wait runs out.
     #[arg(long)]
     pub resume: bool,
-    /// With --resume: seconds to keep polling.
-    #[arg(long, default_value_t = 60)]
+    /// With --resume: seconds to keep polling (at most a day).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub wait: u64,
 }
 
@@ -119,10 +119,16 @@ async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         None => session.run_console(cli.theme.clone()).await,
         Some(Command::Check(args)) => check::run(&session, *args).await,
-        Some(Command::History(cmd)) => session.with_store(|store| {
+        Some(Command::History(mut cmd)) => session.with_store(|store| {
+            if !session.loaded.config.mask_pii {
+                cmd.reveal_all();
+            }
             crate::history::cli::run_history(cmd, store, &mut std::io::stdout().lock())
         }),
-        Some(Command::Tasks(cmd)) => check::run_tasks(&session, cmd).await,
+        Some(Command::Tasks(mut cmd)) => {
+            cmd.list.reveal |= !session.loaded.config.mask_pii;
+            check::run_tasks(&session, cmd).await
+        }
         Some(Command::Sandbox(_)) => unreachable!("handled above"),
     };
     session.shutdown().await;

@@ -97,7 +97,7 @@ impl Store {
         }
         // FULL: a committed lookup survives power loss too, not only a crash.
         conn.execute_batch(&format!(
-            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA secure_delete = ON;
              PRAGMA cache_size = {CACHE_KIB};"
         ))
         .map_err(open_err)?;
@@ -207,9 +207,10 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let n = tx.execute("DELETE FROM lookups WHERE created_at < ?1", [stamp(cutoff)])?;
-        // Finished tasks of that age go too; pending ones are never older than a day.
+        // Tasks of that age go too: finished ones, and pending ones whose 24 hours ran out
+        // before the cutoff (never resumed, they would keep a phone number forever).
         tx.execute(
-            "DELETE FROM phone_tasks WHERE submitted_at < ?1 AND state <> 'pending'",
+            "DELETE FROM phone_tasks WHERE (submitted_at < ?1 AND state <> 'pending') OR expires_at < ?1",
             [stamp(cutoff)],
         )?;
         tx.commit()?;
@@ -223,7 +224,10 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<usize, HistoryError> {
         match cfg.retain_days {
-            Some(days) => self.purge_older_than(now - time::Duration::days(i64::from(days))),
+            Some(days) => match now.checked_sub(time::Duration::days(i64::from(days))) {
+                Some(cutoff) => self.purge_older_than(cutoff),
+                None => Ok(0),
+            },
             None => Ok(0),
         }
     }
