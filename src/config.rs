@@ -421,11 +421,27 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
         &c.accuauth.multiple_order_url,
     )?;
     url("accuauth.phone_status_url", &c.accuauth.phone_status_url)?;
-    if let Some(u) = &c.trustdecision.multiplatform_url {
-        url("trustdecision.multiplatform_url", u)?;
-    }
-    if let Some(u) = &c.trustdecision.credit_willingness_url {
-        url("trustdecision.credit_willingness_url", u)?;
+    for (key, u) in [
+        (
+            "trustdecision.multiplatform_url",
+            &c.trustdecision.multiplatform_url,
+        ),
+        (
+            "trustdecision.credit_willingness_url",
+            &c.trustdecision.credit_willingness_url,
+        ),
+    ] {
+        if let Some(u) = u {
+            url(key, u)?;
+            // The client puts partner_code and partner_key in the query and never logs it:
+            // a query written here would be dropped, so say so instead.
+            if u.contains('?') {
+                return Err((
+                    key.into(),
+                    "give the endpoint URL without a query: riskdesk adds partner_code and partner_key itself".into(),
+                ));
+            }
+        }
     }
     if !(1..=600).contains(&c.http.timeout_secs) {
         return Err((

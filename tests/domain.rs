@@ -706,3 +706,15 @@ fn phone_status_takes_an_optional_callback() {
             .is_none()
     );
 }
+
+#[test]
+fn legacy_mexican_mobile_one_is_dropped() {
+    assert_eq!(
+        parse_phone("MX", "+52 1 55 1234 5678").unwrap().e164(),
+        "+525512345678"
+    );
+    assert_eq!(
+        parse_phone("MX", "52 1 55 1234 5678").unwrap().e164(),
+        "+525512345678"
+    );
+}
