@@ -37,6 +37,8 @@ pub struct CheckOptions {
     pub hash_phone: bool,
     /// credit-willingness: policy_id.
     pub policy_id: Option<String>,
+    /// phone-status: the optional `callback` URL the vendor calls when the task is done.
+    pub callback: Option<String>,
 }
 
 /// A rule an identifier breaks, for one field.
@@ -160,7 +162,7 @@ pub fn prepare(
         match check {
             CheckKind::DebtsReport => b.debts_report(a, opts, &country),
             CheckKind::MultipleOrder => b.multiple_order(a, opts, &country, now),
-            CheckKind::PhoneStatus => b.phone_status(a, &country),
+            CheckKind::PhoneStatus => b.phone_status(a, opts, &country),
             CheckKind::Multiplatform => b.multiplatform(a, opts, &country),
             CheckKind::CreditWillingness => b.credit_willingness(a, opts, &country, now),
         }
@@ -293,9 +295,27 @@ impl Builder {
         }
     }
 
-    fn phone_status(&mut self, a: &Applicant, country: &str) {
+    fn phone_status(&mut self, a: &Applicant, opts: &CheckOptions, country: &str) {
         if let Some(p) = self.phone(a, country, true) {
             self.put("phone_number", p.with_calling_code());
+        }
+        if let Some(url) = opts
+            .callback
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            let ok = url.len() <= 2000
+                && (url.starts_with("https://") || url.starts_with("http://"))
+                && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+            if ok {
+                self.put("callback", url);
+            } else {
+                self.errors.push(err(
+                    "callback",
+                    "an http(s) URL without spaces, e.g. https://example.com/hook",
+                ));
+            }
         }
     }
 
@@ -525,6 +545,9 @@ fn check_email(s: &str) -> Result<Option<String>, String> {
     let s = s.trim();
     if s.is_empty() {
         return Ok(None);
+    }
+    if s.len() > 254 {
+        return Err("an email address has at most 254 characters".into());
     }
     let ok = match s.split_once('@') {
         Some((local, domain)) => {

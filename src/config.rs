@@ -330,11 +330,20 @@ pub fn parse(text: &str, path: &std::path::Path) -> Result<Config, ConfigError> 
             Some(span) => locate_span(text, span.start),
             None => (0, String::new()),
         };
+        // toml quotes the offending value: never for a credential.
+        let secret = ["api_id", "api_secret", "partner_code", "partner_key"]
+            .iter()
+            .any(|k| key.ends_with(k));
+        let message = if secret {
+            "must be a quoted string (the value is not shown: it is a credential)".to_string()
+        } else {
+            e.message().trim().to_string()
+        };
         ConfigError::Invalid {
             path: path.to_path_buf(),
             line,
             key,
-            message: e.message().trim().to_string(),
+            message,
         }
     })?;
     validate(&config).map_err(|(key, message)| ConfigError::Invalid {
@@ -412,11 +421,27 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
         &c.accuauth.multiple_order_url,
     )?;
     url("accuauth.phone_status_url", &c.accuauth.phone_status_url)?;
-    if let Some(u) = &c.trustdecision.multiplatform_url {
-        url("trustdecision.multiplatform_url", u)?;
-    }
-    if let Some(u) = &c.trustdecision.credit_willingness_url {
-        url("trustdecision.credit_willingness_url", u)?;
+    for (key, u) in [
+        (
+            "trustdecision.multiplatform_url",
+            &c.trustdecision.multiplatform_url,
+        ),
+        (
+            "trustdecision.credit_willingness_url",
+            &c.trustdecision.credit_willingness_url,
+        ),
+    ] {
+        if let Some(u) = u {
+            url(key, u)?;
+            // The client puts partner_code and partner_key in the query and never logs it:
+            // a query written here would be dropped, so say so instead.
+            if u.contains('?') {
+                return Err((
+                    key.into(),
+                    "give the endpoint URL without a query: riskdesk adds partner_code and partner_key itself".into(),
+                ));
+            }
+        }
     }
     if !(1..=600).contains(&c.http.timeout_secs) {
         return Err((
@@ -429,6 +454,12 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
     }
     if c.theme.trim().is_empty() {
         return Err(("theme".into(), "must name a theme, e.g. \"default\"".into()));
+    }
+    if c.history.retain_days.is_some_and(|d| d > 36_500) {
+        return Err((
+            "history.retain_days".into(),
+            "must be at most 36500 days (100 years); leave it out to keep everything".into(),
+        ));
     }
     if c.history.retain_days == Some(0) {
         return Err((

@@ -103,8 +103,8 @@ pub fn parse_phone(country: &str, raw: &str) -> Result<Phone, String> {
         let as_typed = Some(digits.clone()).filter(|d| possible(d));
         let without_code = digits
             .strip_prefix(code_str.as_str())
-            .filter(|n| possible(n))
-            .map(str::to_string);
+            .map(|n| drop_legacy_mobile_one(code, n.to_string()))
+            .filter(|n| possible(n));
         let known = |n: &Option<String>| n.as_ref().is_some_and(|n| is_known(code, n));
         if known(&as_typed) {
             as_typed.unwrap_or_default()
@@ -115,6 +115,7 @@ pub fn parse_phone(country: &str, raw: &str) -> Result<Phone, String> {
         }
     };
 
+    let national = drop_legacy_mobile_one(code, national);
     if national.is_empty() {
         return Err(format!(
             "too short: expected {expected} after the country code"
@@ -147,6 +148,14 @@ pub fn parse_phone(country: &str, raw: &str) -> Result<Phone, String> {
         national,
         warning,
     })
+}
+
+/// Mexico dropped the mobile "1" after +52 in 2019; people still paste `+52 1 55 …`.
+fn drop_legacy_mobile_one(code: u16, national: String) -> String {
+    match national.strip_prefix('1') {
+        Some(rest) if code == 52 && national.len() == 11 => rest.to_string(),
+        _ => national,
+    }
 }
 
 /// Whether libphonenumber's numbering plan knows `+{code}{national}`.

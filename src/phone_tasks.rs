@@ -12,8 +12,11 @@ use std::time::Duration;
 
 /// A task id is valid for 24 hours after submission.
 pub const TASK_TTL: time::Duration = time::Duration::hours(24);
-/// How long a poller holds a task; longer than any single poll can take.
-pub const POLL_LEASE: Duration = Duration::from_secs(120);
+/// How long a poller holds a task: longer than any single poll can take (every retry
+/// timing out), so a slow poll never lets a second poller in.
+pub fn poll_lease(client: &VendorClient) -> Duration {
+    client.worst_case_call() + Duration::from_secs(10)
+}
 
 /// Delay before poll number `attempts + 1`: 2 s, then growing by half each time, at most a minute.
 pub fn next_poll_delay(attempts: u32) -> Duration {
@@ -84,12 +87,21 @@ pub async fn poll_task(
     origin: &Origin,
     now: time::OffsetDateTime,
 ) -> anyhow::Result<TaskPoll> {
+    if task.sandbox != origin.sandbox {
+        // A sandbox task id means nothing to the real vendor, and the other way round.
+        anyhow::bail!(
+            "task {} was submitted {} the sandbox: poll it from a session {} it",
+            task.task_id,
+            if task.sandbox { "to" } else { "outside" },
+            if task.sandbox { "on" } else { "off" },
+        );
+    }
     if now >= task.expires_at {
         // Not a poll: nothing is sent and no attempt is counted.
         lock(store).expire_tasks(now)?;
         return Ok(TaskPoll::Expired);
     }
-    if !lock(store).claim_task(&task.task_id, now, POLL_LEASE)? {
+    if !lock(store).claim_task(&task.task_id, now, poll_lease(client))? {
         return Ok(TaskPoll::Busy);
     }
     let started = std::time::Instant::now();
@@ -163,14 +175,19 @@ pub async fn poll_task(
     }
 }
 
-/// Marks tasks expired at `now` and returns the pending ones still worth polling.
+/// Marks tasks expired at `now` and returns the pending ones still worth polling from a
+/// session on (`sandbox`) or off the sandbox: the other kind's ids mean nothing here.
 pub fn resumable(
     store: &Mutex<Store>,
     now: time::OffsetDateTime,
+    sandbox: bool,
 ) -> anyhow::Result<Vec<PhoneTaskRow>> {
     let mut s = lock(store);
     s.expire_tasks(now)?;
-    Ok(s.pending_tasks()?)
+    Ok(s.pending_tasks()?
+        .into_iter()
+        .filter(|t| t.sandbox == sandbox)
+        .collect())
 }
 
 #[cfg(test)]

@@ -28,6 +28,10 @@ impl Env {
     }
 
     fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, &[])
+    }
+
+    fn run_with(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_riskdesk"));
         cmd.arg("--config")
             .arg(&self.config)
@@ -40,7 +44,8 @@ impl Env {
             .env_remove("RISKDESK_ACCUAUTH_API_SECRET")
             .env_remove("RISKDESK_TD_PARTNER_CODE")
             .env_remove("RISKDESK_TD_PARTNER_KEY")
-            .env("RISKDESK_LOG", "debug");
+            .env("RISKDESK_LOG", "debug")
+            .envs(vars.iter().copied());
         cmd.output().unwrap()
     }
 }
@@ -278,4 +283,389 @@ fn usage_errors_exit_2() {
     assert_eq!(code(&out), 2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("config.toml:2: http.timeout_secs"), "{err}");
+}
+
+fn all_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(all_files(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+/// With the API secret and partner key set to unique strings, every check runs against a
+/// sandbox that accepts exactly those (errors included: every error row of the scenario
+/// table, wrong credentials, faults); neither string appears in the data dir (database,
+/// WAL, logs), in an export, or on stdout/stderr.
+#[test]
+fn secrets_never_leave_the_wire() {
+    const SECRET: &str = "CANARY-accuauth-secret-5f0c2e91";
+    const KEY: &str = "CANARY-td-partner-key-b7d4a310";
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = rt
+        .block_on(riskdesk::sandbox::Sandbox::start(
+            riskdesk::sandbox::SandboxOptions {
+                credentials: riskdesk::sandbox::SandboxCredentials {
+                    api_secret: SECRET.into(),
+                    partner_key: KEY.into(),
+                    ..Default::default()
+                },
+                phone_pending: std::time::Duration::from_millis(500),
+                ..Default::default()
+            },
+        ))
+        .unwrap();
+    let base = sandbox.base_url();
+    let env = Env::new(&format!(
+        "[accuauth]\napi_id = \"{id}\"\ndebts_report_url = \"{base}\"\nmultiple_order_url = \"{base}\"\nphone_status_url = \"{base}\"\n\
+         [trustdecision]\npartner_code = \"{code}\"\nmultiplatform_url = \"{mp}\"\ncredit_willingness_url = \"{cw}\"\n\
+         [http]\ntimeout_secs = 2\nmax_retries = 1\n",
+        id = riskdesk::sandbox::SANDBOX_API_ID,
+        code = riskdesk::sandbox::SANDBOX_PARTNER_CODE,
+        mp = sandbox.multiplatform_url(),
+        cw = sandbox.credit_willingness_url(),
+    ));
+    let secrets = [
+        ("RISKDESK_ACCUAUTH_API_SECRET", SECRET),
+        ("RISKDESK_TD_PARTNER_KEY", KEY),
+    ];
+    let mut outputs: Vec<Output> = Vec::new();
+    let mut outcomes = std::collections::BTreeSet::new();
+    for s in riskdesk::sandbox::scenarios() {
+        // Rows keyed on an ID number answer in any multiplatform country.
+        let country = if s.country == "any" { "MX" } else { s.country };
+        let mut args: Vec<String> = [
+            "check",
+            s.check.cli_name(),
+            "--json",
+            "--wait",
+            "3",
+            "--country",
+            country,
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+        let filler: &[(&str, &str)] = &[
+            ("--name", "Canary Person"),
+            ("--id-number", default_id(country)),
+            ("--phone", default_phone(country)),
+        ];
+        let key_flag = format!("--{}", s.identifier.replace('_', "-"));
+        args.extend([key_flag.clone(), s.key.clone()]);
+        for (flag, value) in filler {
+            if *flag != key_flag {
+                args.extend([flag.to_string(), value.to_string()]);
+            }
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = env.run_with(&refs, &secrets);
+        for l in json_lines(&out) {
+            assert_ne!(
+                l["outcome"], "skipped",
+                "every scenario is sent: {args:?}: {l}"
+            );
+            outcomes.insert(l["outcome"].as_str().unwrap_or("?").to_string());
+        }
+        outputs.push(out);
+    }
+    // Wrong credentials too: the vendors' UNAUTHORIZED path.
+    outputs.push(env.run_with(
+        &[
+            "check",
+            "all",
+            "--country",
+            "ID",
+            "--phone",
+            "081234567890",
+            "--json",
+        ],
+        &[
+            ("RISKDESK_ACCUAUTH_API_SECRET", "CANARY-wrong-secret-0000"),
+            ("RISKDESK_TD_PARTNER_KEY", KEY),
+        ],
+    ));
+    for o in ["ok", "not_hit", "error"] {
+        assert!(
+            outcomes.contains(o),
+            "the scenarios should produce {o}: {outcomes:?}"
+        );
+    }
+    let export = env.data_dir().join("export.jsonl");
+    outputs.push(env.run(&["history", "export", "-o", export.to_str().unwrap()]));
+    outputs.push(env.run(&["history", "export", "--format", "csv"]));
+    outputs.push(env.run(&["history", "search", "", "--json", "--limit", "500"]));
+    outputs.push(env.run(&["history", "show", "1", "--json"]));
+    outputs.push(env.run(&["tasks", "--json"]));
+    assert!(
+        std::fs::metadata(&export).unwrap().len() > 1000,
+        "the export has the rows"
+    );
+
+    for out in &outputs {
+        for canary in [SECRET, KEY, "CANARY-wrong-secret-0000"] {
+            assert!(
+                !contains(&out.stdout, canary),
+                "{canary} on stdout: {}",
+                explain(out)
+            );
+            assert!(
+                !contains(&out.stderr, canary),
+                "{canary} on stderr: {}",
+                explain(out)
+            );
+        }
+    }
+    let files = all_files(&env.data_dir());
+    assert!(
+        files
+            .iter()
+            .any(|p| p.to_string_lossy().contains("history.db")),
+        "{files:?}"
+    );
+    assert!(
+        files
+            .iter()
+            .any(|p| p.to_string_lossy().contains("riskdesk.log")),
+        "{files:?}"
+    );
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        for canary in [SECRET, KEY, "CANARY-wrong-secret-0000"] {
+            assert!(
+                !contains(&bytes, canary),
+                "{canary} found in {}",
+                f.display()
+            );
+        }
+    }
+    rt.block_on(sandbox.shutdown());
+}
+
+fn default_id(country: &str) -> &'static str {
+    match country {
+        "ID" => "3171012345678901",
+        "MX" => "PEGA850101MDFRRN09",
+        _ => "ABC1234567",
+    }
+}
+
+fn default_phone(country: &str) -> &'static str {
+    match country {
+        "ID" => "081234567890",
+        "IN" => "9876543210",
+        "MX" => "5512345678",
+        "TH" => "0812345678",
+        "PH" => "09171234567",
+        "VN" => "0912345678",
+        "NG" => "08031234567",
+        "PK" => "03001234567",
+        _ => "3211234567",
+    }
+}
+
+#[test]
+fn a_pending_phone_task_survives_the_process_and_resumes() {
+    let env = Env::new("");
+    let out = env.run(&[
+        "check",
+        "phone-status",
+        "--country",
+        "MX",
+        "--phone",
+        "55 1234 0001",
+        "--wait",
+        "0",
+        "--json",
+    ]);
+    assert_eq!(code(&out), 4, "{}", explain(&out));
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["outcome"], "pending");
+    let task_id = line["task_id"].as_str().unwrap().to_string();
+
+    let listed = env.run(&["tasks", "--json"]);
+    assert_eq!(code(&listed), 0, "{}", explain(&listed));
+    assert!(String::from_utf8_lossy(&listed.stdout).contains(&task_id));
+
+    // A new process (and a new in-process sandbox) picks the task up and resolves it.
+    let resumed = env.run(&["tasks", "--resume", "--wait", "40"]);
+    assert_eq!(code(&resumed), 0, "{}", explain(&resumed));
+    assert!(
+        String::from_utf8_lossy(&resumed.stdout).contains(&format!("task {task_id}: ok")),
+        "{}",
+        explain(&resumed)
+    );
+
+    let found = env.run(&["history", "search", &task_id, "--json"]);
+    let page: Value = serde_json::from_slice(&found.stdout).unwrap();
+    let outcomes: Vec<&str> = page["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["ok", "pending"],
+        "the result row, newest first, then the submission: {page}"
+    );
+}
+
+#[test]
+fn a_failing_vendor_exits_3_with_the_reason() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = rt
+        .block_on(riskdesk::sandbox::Sandbox::start(
+            riskdesk::sandbox::SandboxOptions {
+                fault: Some(riskdesk::sandbox::Fault::BadGateway),
+                ..Default::default()
+            },
+        ))
+        .unwrap();
+    let env = Env::new(&format!(
+        "[http]\nmax_retries = 0\n{}",
+        sandbox.config_snippet()
+    ));
+    let out = env.run(&[
+        "check",
+        "debts-report",
+        "--country",
+        "ID",
+        "--phone",
+        "081234567890",
+        "--json",
+    ]);
+    assert_eq!(code(&out), 3, "{}", explain(&out));
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["outcome"], "error");
+    assert_eq!(
+        line["sandbox"], false,
+        "a configured server is not the built-in sandbox"
+    );
+    assert!(
+        line["error"]["kind"]
+            .as_str()
+            .is_some_and(|k| !k.is_empty()),
+        "{line}"
+    );
+    assert!(
+        line["error"]["hint"]
+            .as_str()
+            .is_some_and(|h| !h.is_empty()),
+        "{line}"
+    );
+    let human = env.run(&[
+        "check",
+        "debts-report",
+        "--country",
+        "ID",
+        "--phone",
+        "081234567890",
+    ]);
+    assert_eq!(code(&human), 3);
+    assert!(
+        String::from_utf8_lossy(&human.stdout).contains("what to do:"),
+        "{}",
+        explain(&human)
+    );
+    rt.block_on(sandbox.shutdown());
+}
+
+#[test]
+fn an_unconfigured_vendor_is_skipped_not_sent() {
+    // Only AccuAuth is configured (pointing at a sandbox): credit willingness cannot run.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = rt
+        .block_on(riskdesk::sandbox::Sandbox::start(Default::default()))
+        .unwrap();
+    let base = sandbox.base_url();
+    let env = Env::new(&format!(
+        "[accuauth]\napi_id = \"{}\"\napi_secret = \"{}\"\ndebts_report_url = \"{base}\"\n",
+        riskdesk::sandbox::SANDBOX_API_ID,
+        riskdesk::sandbox::SANDBOX_API_SECRET
+    ));
+    let out = env.run(&[
+        "check",
+        "all",
+        "--country",
+        "ID",
+        "--phone",
+        "081234567890",
+        "--json",
+    ]);
+    assert_eq!(code(&out), 0, "{}", explain(&out));
+    let lines = json_lines(&out);
+    assert_eq!(lines[0]["outcome"], "ok");
+    assert_eq!(lines[1]["check"], "credit-willingness");
+    assert_eq!(lines[1]["outcome"], "skipped");
+    assert_eq!(lines[1]["errors"][0]["field"], "config");
+    let hist = env.run(&["history", "search", "", "--json"]);
+    let page: Value = serde_json::from_slice(&hist.stdout).unwrap();
+    assert_eq!(
+        page["rows"].as_array().map(Vec::len),
+        Some(1),
+        "only the sent check is stored: {page}"
+    );
+    rt.block_on(sandbox.shutdown());
+}
+
+#[test]
+fn absurd_numbers_are_refused_not_panicked_on() {
+    let env = Env::new("");
+    for args in [
+        &["history", "purge", "--older-than", "99999999999d"][..],
+        &["history", "purge", "--older-than", "9223372036854775807h"],
+        &[
+            "check",
+            "phone-status",
+            "--country",
+            "MX",
+            "--phone",
+            "5512345678",
+            "--wait",
+            "18446744073709551615",
+        ],
+        &["tasks", "--resume", "--wait", "99999999999"],
+    ] {
+        let out = env.run(args);
+        assert!(matches!(code(&out), 1 | 2), "{args:?}: {}", explain(&out));
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+            "{args:?}: {}",
+            explain(&out)
+        );
+    }
+}
+
+#[test]
+fn a_phone_task_whose_polls_keep_failing_is_a_vendor_failure() {
+    let env = Env::new("[http]\nmax_retries = 0\n");
+    let out = env.run(&[
+        "check",
+        "phone-status",
+        "--country",
+        "MX",
+        "--phone",
+        "5512340011",
+        "--wait",
+        "4",
+        "--json",
+    ]);
+    assert_eq!(code(&out), 3, "{}", explain(&out));
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["outcome"], "error", "{line}");
+    assert!(line["error"]["kind"].is_string(), "{line}");
 }

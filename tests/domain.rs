@@ -658,3 +658,63 @@ fn digits_without_plus_prefer_the_reading_the_plan_knows() {
     let p = parse_phone("IN", "9198765432").unwrap();
     assert_eq!(p.national, "9198765432");
 }
+
+#[test]
+fn config_errors_never_echo_a_credential() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir, "[accuauth]\napi_secret = 987654321\n");
+    let e = config::load(Some(&p), Some(dir.path()), &Env::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("accuauth.api_secret"), "{e}");
+    assert!(!e.contains("987654321"), "{e}");
+    let p = write(&dir, "[history]\nretain_days = 4000000000\n");
+    let e = config::load(Some(&p), Some(dir.path()), &Env::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("history.retain_days") && e.contains("36500"),
+        "{e}"
+    );
+}
+
+#[test]
+fn phone_status_takes_an_optional_callback() {
+    let a = applicant("MX", "5512345678");
+    let with = |u: &str| CheckOptions {
+        callback: Some(u.into()),
+        ..Default::default()
+    };
+    let r = prepare(
+        CheckKind::PhoneStatus,
+        &a,
+        &with("https://hooks.example.com/phone"),
+        NOW,
+    )
+    .unwrap();
+    assert_eq!(
+        field(&r, "callback"),
+        Some("https://hooks.example.com/phone")
+    );
+    let e = errors(CheckKind::PhoneStatus, &a, &with("ftp://x y"));
+    assert_eq!(e[0].0, "callback");
+    assert!(
+        prepare(CheckKind::PhoneStatus, &a, &CheckOptions::default(), NOW)
+            .unwrap()
+            .fields
+            .get("callback")
+            .is_none()
+    );
+}
+
+#[test]
+fn legacy_mexican_mobile_one_is_dropped() {
+    assert_eq!(
+        parse_phone("MX", "+52 1 55 1234 5678").unwrap().e164(),
+        "+525512345678"
+    );
+    assert_eq!(
+        parse_phone("MX", "52 1 55 1234 5678").unwrap().e164(),
+        "+525512345678"
+    );
+}

@@ -645,3 +645,25 @@ fn retention_from_config() {
     assert_eq!(s.apply_retention(&ninety, now).unwrap(), 1);
     assert_eq!(ids(&s.search(&SearchQuery::all()).unwrap()), vec![recent]);
 }
+
+#[test]
+fn a_hand_edited_row_does_not_break_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open_in_data_dir(dir.path()).unwrap();
+    let good = s.record(&rec(1, "+6281234567890", "Budi", "")).unwrap();
+    let bad = s.record(&rec(2, "+6281234567890", "Budi", "")).unwrap();
+    drop(s);
+    let conn = rusqlite::Connection::open(dir.path().join("history.db")).unwrap();
+    conn.execute(
+        "UPDATE lookups SET check_kind = 'nonsense', request_json = '{' WHERE id = ?1",
+        [bad],
+    )
+    .unwrap();
+    drop(conn);
+    let s = Store::open_in_data_dir(dir.path()).unwrap();
+    assert_eq!(
+        ids(&s.search(&SearchQuery::text("budi")).unwrap()),
+        vec![good]
+    );
+    assert!(matches!(s.get(bad), Err(HistoryError::BadRow { .. })));
+}

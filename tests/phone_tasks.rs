@@ -155,8 +155,12 @@ async fn a_task_that_never_resolves_expires_after_24_hours() {
 
     // On resume, expired tasks are marked and not polled.
     let other = w.submit("5512340010").await;
-    let resumable =
-        phone_tasks::resumable(&w.store, other.expires_at + time::Duration::seconds(1)).unwrap();
+    let resumable = phone_tasks::resumable(
+        &w.store,
+        other.expires_at + time::Duration::seconds(1),
+        true,
+    )
+    .unwrap();
     assert!(resumable.is_empty());
     assert_eq!(w.task(&other.task_id).state, TaskState::Expired);
     w.sandbox.shutdown().await;
@@ -213,5 +217,31 @@ async fn transient_poll_failures_keep_the_task_pending() {
         }
         assert_eq!(w.task(&task.task_id).state, TaskState::Pending, "{phone}");
     }
+    w.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn sandbox_and_real_tasks_are_never_mixed() {
+    let w = world().await;
+    let task = w.submit("5512340001").await;
+    // The same task seen from a session off the sandbox: not resumable, not pollable.
+    assert!(
+        phone_tasks::resumable(&w.store, now(), false)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        phone_tasks::resumable(&w.store, now(), true).unwrap().len(),
+        1
+    );
+    let real = Origin {
+        operator: "tester".into(),
+        sandbox: false,
+    };
+    let err = phone_tasks::poll_task(&w.client, &w.store, &w.task(&task.task_id), &real, now())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("sandbox"), "{err}");
+    assert_eq!(w.task(&task.task_id).attempts, 0);
     w.sandbox.shutdown().await;
 }

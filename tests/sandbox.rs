@@ -128,13 +128,13 @@ async fn every_scenario_row_answers_as_its_table_says() {
     let cw_url = td_url(&sb.credit_willingness_url());
     for row in sandbox::scenarios() {
         let what = format!("{:?} {} ({})", row.check, row.key, row.answer());
+        if let Behaviour::Fault(_) = row.behaviour {
+            continue; // faults_on_every_check
+        }
         match row.check {
             CheckKind::DebtsReport => {
                 let mobile = format!("62{}", &row.key[1..]);
-                let a = match &row.behaviour {
-                    Behaviour::Fault(_) => continue,
-                    _ => accu(&sb, "/check/debts_report", &[("mobile", &mobile)]).await,
-                };
+                let a = accu(&sb, "/check/debts_report", &[("mobile", &mobile)]).await;
                 match &row.behaviour {
                     Behaviour::Debts(Debts::Clean) => {
                         assert_envelope(&a, 200, "OK", &what);
@@ -395,6 +395,13 @@ async fn accuauth_validates_like_the_vendor() {
     assert_eq!(a.body["reason"], "argument 'phone_number': not found");
     let a = accu(&sb, "/check/nowhere", &[]).await;
     assert_envelope(&a, 404, "NOT_FOUND", "unknown path");
+    let r = client(Duration::from_secs(5))
+        .get(format!("{}/check/debts_report", sb.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "NOT_FOUND");
 
     // Filters: only seat records, and only those on or before the date.
     let today = time::OffsetDateTime::now_utc().date();
@@ -691,4 +698,307 @@ async fn config_snippet_is_a_valid_riskdesk_config() {
         cfg.trustdecision.credit_willingness_url,
         Some(sb.credit_willingness_url())
     );
+}
+
+/// The request a scenario row's check sends for its key, authenticated.
+fn request_for(
+    sb: &Sandbox,
+    row: &sandbox::Scenario,
+    timeout: Duration,
+) -> reqwest::RequestBuilder {
+    let c = client(timeout);
+    let accu = |path: &str, form: Vec<(&str, String)>| {
+        c.post(format!("{}{path}", sb.base_url()))
+            .header("X-DF-API-ID", sandbox::SANDBOX_API_ID)
+            .header("X-DF-API-SECRET", sandbox::SANDBOX_API_SECRET)
+            .form(&form)
+    };
+    match row.check {
+        CheckKind::DebtsReport => accu("/check/debts_report", vec![("mobile", row.key.clone())]),
+        CheckKind::MultipleOrder => accu(
+            "/check/multiple_order/o1",
+            vec![(
+                "mobile_no",
+                sandbox::mobile_no_for(&format!("91{}", row.key)),
+            )],
+        ),
+        CheckKind::PhoneStatus => accu(
+            "/check/phone_number/o1",
+            vec![("phone_number", format!("52{}", row.key))],
+        ),
+        CheckKind::Multiplatform => {
+            c.post(td_url(&sb.multiplatform_url()))
+                .json(&multiplatform_body(
+                    &row.key,
+                    "MX",
+                    "5512345678",
+                    "multiplatform_multi",
+                ))
+        }
+        CheckKind::CreditWillingness => c
+            .post(td_url(&sb.credit_willingness_url()))
+            .json(&willingness_body(&row.key)),
+    }
+}
+
+async fn check_fault(sb: &Sandbox, row: &sandbox::Scenario, fault: Fault) {
+    let what = format!("{:?} {}", row.check, row.key);
+    match fault {
+        Fault::BadGateway => {
+            let r = request_for(sb, row, Duration::from_secs(5))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 502, "{what}");
+        }
+        Fault::TruncatedJson => {
+            let r = request_for(sb, row, Duration::from_secs(5))
+                .send()
+                .await
+                .unwrap();
+            let text = r.text().await.unwrap();
+            assert!(
+                serde_json::from_str::<Value>(&text).is_err(),
+                "{what}: {text}"
+            );
+        }
+        Fault::Hang => {
+            let r = request_for(sb, row, Duration::from_millis(200))
+                .send()
+                .await;
+            assert!(r.expect_err("hangs").is_timeout(), "{what}");
+        }
+        Fault::DropConnection => {
+            let failed = match request_for(sb, row, Duration::from_secs(5)).send().await {
+                Err(_) => true,
+                Ok(r) => r.bytes().await.is_err(),
+            };
+            assert!(failed, "{what}");
+        }
+        // Timed in faults_per_identifier; here only that the answer still arrives whole.
+        Fault::Latency(_) | Fault::Trickle(_) => {
+            let r = request_for(sb, row, Duration::from_secs(20))
+                .send()
+                .await
+                .unwrap();
+            r.json::<Value>().await.expect(&what);
+        }
+    }
+}
+
+#[tokio::test]
+async fn faults_on_every_check() {
+    let (sb, _) = start_with_clock().await;
+    let rows: Vec<_> = sandbox::scenarios()
+        .iter()
+        .filter_map(|r| match r.behaviour {
+            Behaviour::Fault(f) => Some((r, f)),
+            _ => None,
+        })
+        .collect();
+    let checks: std::collections::BTreeSet<_> =
+        rows.iter().map(|(r, _)| format!("{:?}", r.check)).collect();
+    assert_eq!(checks.len(), 5, "every check has fault rows: {checks:?}");
+    futures::future::join_all(rows.iter().map(|(r, f)| check_fault(&sb, r, *f))).await;
+}
+
+/// The Applicant whose identifier is the row's key, in the row's country.
+fn applicant_for(row: &sandbox::Scenario) -> riskdesk::applicant::Applicant {
+    let mut a = riskdesk::applicant::Applicant {
+        country: row.country.to_string(),
+        name: "Ana Lopez".into(),
+        ..Default::default()
+    };
+    if row.identifier == "id_number" {
+        a.country = "MX".into();
+        a.id_number = row.key.clone();
+        a.phone = "5512345678".into();
+    } else {
+        a.phone = row.key.clone();
+    }
+    a
+}
+
+/// riskdesk's own client against the sandbox: each catches the other's mistakes.
+#[tokio::test]
+async fn riskdesk_client_reads_every_row_as_the_table_says() {
+    use riskdesk::applicant::{CheckOptions, prepare};
+    use riskdesk::check::Outcome;
+    use riskdesk::vendor::VendorClient;
+    let (sb, clock) = start_with_clock().await;
+    let mut cfg: riskdesk::config::Config = toml::from_str(&sb.config_snippet()).unwrap();
+    cfg.http.max_retries = 0;
+    cfg.http.timeout_secs = 5;
+    let client = VendorClient::new(&cfg).unwrap();
+    for row in sandbox::scenarios() {
+        let what = format!("{:?} {} ({})", row.check, row.key, row.answer());
+        let req = prepare(
+            row.check,
+            &applicant_for(row),
+            &CheckOptions::default(),
+            riskdesk::sandbox::Clock::now(clock.as_ref()),
+        )
+        .unwrap_or_else(|e| panic!("{what}: prepare: {e:?}"));
+        if let Behaviour::Fault(_) = row.behaviour {
+            continue; // a valid key is all this test needs of a fault row
+        }
+        let r = client.run(&req).await;
+        let expected_status = match &row.behaviour {
+            Behaviour::AccuAuthError(e) => Some(e.status.to_string()),
+            Behaviour::TrustDecisionError(e) => Some(e.code.to_string()),
+            _ => None,
+        };
+        match (&row.behaviour, expected_status) {
+            (_, Some(status)) => {
+                assert_eq!(r.outcome, Outcome::Error, "{what}");
+                assert_eq!(r.vendor_status.as_deref(), Some(status.as_str()), "{what}");
+            }
+            (Behaviour::Debts(Debts::NotHit), _) => {
+                assert_eq!(r.outcome, Outcome::NotHit, "{what}")
+            }
+            (Behaviour::Phone(PhoneFlow::Immediate(_)), _) => {
+                assert_eq!(r.outcome, Outcome::Ok, "{what}: {:?}", r.error)
+            }
+            (Behaviour::Phone(flow), _) => {
+                assert_eq!(r.outcome, Outcome::Pending, "{what}: {:?}", r.error);
+                let task = r.task_id.clone().expect("task id");
+                clock.advance(Duration::from_secs(9));
+                let polled = client.poll_phone_task(&task).await;
+                let expected = match flow {
+                    PhoneFlow::After(_) => Outcome::Ok,
+                    PhoneFlow::Never => Outcome::Pending,
+                    _ => Outcome::Error,
+                };
+                assert_eq!(polled.outcome, expected, "{what}: {:?}", polled.error);
+                if *flow == PhoneFlow::Never {
+                    clock.advance(Duration::from_secs(24 * 3600));
+                    let expired = client.poll_phone_task(&task).await;
+                    let kind = expired.error.map(|e| e.kind);
+                    assert_eq!(
+                        kind,
+                        Some(riskdesk::vendor::ErrorKind::TaskExpired),
+                        "{what}"
+                    );
+                }
+            }
+            (behaviour, _) => {
+                assert_eq!(r.outcome, Outcome::Ok, "{what}: {:?}", r.error);
+                check_report(behaviour, r.report.as_ref().expect("report"), &what);
+            }
+        }
+    }
+}
+
+/// The figures the table promises, as riskdesk's Report reads them.
+fn check_report(behaviour: &Behaviour, report: &riskdesk::report::Report, what: &str) {
+    use riskdesk::report::Report;
+    match (behaviour, report) {
+        (Behaviour::Debts(d), Report::DebtsReport(r)) => {
+            let apply = match d {
+                Debts::Clean => 1,
+                Debts::HeavyBorrower => 57,
+                Debts::DocumentedArray => 4,
+                Debts::NotHit => unreachable!(),
+            };
+            assert_eq!(r.apply_total_num, Some(apply), "{what}");
+            assert!(r.platform_loan_total.is_some(), "{what}: {r:?}");
+        }
+        (Behaviour::Orders(o), Report::MultipleOrder(r)) => {
+            let (count, level) = match o {
+                Orders::Miss => (0, None),
+                Orders::Blacklist => (9, Some(5)),
+                Orders::Greylist => (2, Some(4)),
+            };
+            assert_eq!(r.count, count, "{what}");
+            assert_eq!(r.target, count > 0, "{what}");
+            assert!(r.data.iter().all(|d| d.level == level), "{what}");
+        }
+        (Behaviour::Indicators(_), Report::Multiplatform(r)) => {
+            assert!(!r.indicators.is_empty(), "{what}")
+        }
+        (
+            Behaviour::Willingness(Willingness::Score(s) | Willingness::ScoreAsString(s)),
+            Report::CreditWillingness(r),
+        ) => {
+            assert_eq!(r.score, i64::from(*s), "{what}")
+        }
+        (other, report) => panic!("{what}: {other:?} read as {report:?}"),
+    }
+}
+
+/// riskdesk keeps its phone tasks across restarts; the sandbox it starts next time must
+/// still know them.
+#[tokio::test]
+async fn a_task_survives_a_sandbox_restart() {
+    let clock = Arc::new(ManualClock::starting_now());
+    let opts = SandboxOptions {
+        clock: clock.clone(),
+        ..SandboxOptions::default()
+    };
+    let first = Sandbox::start(opts.clone()).await.unwrap();
+    let submit = accu(
+        &first,
+        "/check/phone_number/o1",
+        &[("phone_number", "525512340006")],
+    )
+    .await;
+    let task = submit.body["task_id"]
+        .as_str()
+        .expect("task_id")
+        .to_string();
+    first.shutdown().await;
+    let second = Sandbox::start(opts).await.unwrap();
+    assert_envelope(&poll(&second, &task).await, 400, "PENDING", "pending");
+    clock.advance(Duration::from_secs(8));
+    let done = poll(&second, &task).await;
+    assert_eq!(done.body["result"]["phone_status"], "outside_service_area");
+}
+
+#[tokio::test]
+async fn custom_credentials_are_the_only_ones_accepted_and_never_echoed() {
+    let creds = sandbox::SandboxCredentials {
+        api_id: "canary-id".into(),
+        api_secret: "CANARY-secret-\"quoted\"".into(),
+        partner_code: "canary-partner".into(),
+        partner_key: "CANARY-key".into(),
+    };
+    let opts = SandboxOptions {
+        credentials: creds.clone(),
+        ..SandboxOptions::default()
+    };
+    assert!(!format!("{opts:?}").contains("CANARY"));
+    let sb = Sandbox::start(opts).await.unwrap();
+    let defaults = accu(&sb, "/check/debts_report", &[("mobile", "6281234567890")]).await;
+    assert_eq!(defaults.http, 401);
+
+    let mut cfg: riskdesk::config::Config = toml::from_str(&sb.config_snippet()).unwrap();
+    assert_eq!(
+        cfg.accuauth.api_secret.as_ref().unwrap().expose(),
+        creds.api_secret
+    );
+    cfg.http.max_retries = 0;
+    let client = riskdesk::vendor::VendorClient::new(&cfg).unwrap();
+    let applicant = riskdesk::applicant::Applicant {
+        country: "ID".into(),
+        phone: "081234567890".into(),
+        ..Default::default()
+    };
+    for check in [CheckKind::DebtsReport, CheckKind::CreditWillingness] {
+        let req = riskdesk::applicant::prepare(
+            check,
+            &applicant,
+            &Default::default(),
+            time::OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+        let r = client.run(&req).await;
+        assert_eq!(
+            r.outcome,
+            riskdesk::check::Outcome::Ok,
+            "{check:?}: {:?}",
+            r.error
+        );
+        let raw = String::from_utf8_lossy(&r.raw_body);
+        assert!(!raw.contains("CANARY") && !raw.contains("canary"), "{raw}");
+    }
 }

@@ -64,11 +64,14 @@ pub struct CheckArgs {
     /// credit-willingness policy_id.
     #[arg(long)]
     pub policy_id: Option<String>,
+    /// phone-status: a URL the vendor calls when the task finishes (riskdesk still polls).
+    #[arg(long, value_name = "URL")]
+    pub callback: Option<String>,
     /// debts-report: send only the md5 of the phone (mobile_md5), never the number.
     #[arg(long)]
     pub hash_phone: bool,
-    /// phone-status: seconds to keep polling the task before giving up (exit 4).
-    #[arg(long, default_value_t = 60)]
+    /// phone-status: seconds to keep polling the task before giving up (exit 4); at most a day.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub wait: u64,
     /// One JSON object per check per line.
     #[arg(long)]
@@ -99,6 +102,7 @@ impl CheckArgs {
             date: self.date.clone(),
             hash_phone: self.hash_phone,
             policy_id: self.policy_id.clone(),
+            callback: self.callback.clone(),
         }
     }
 
@@ -155,6 +159,17 @@ pub async fn run(session: &Session, args: CheckArgs) -> anyhow::Result<ExitCode>
     let mut ready: Vec<VendorRequest> = Vec::new();
     let mut lines: Vec<Line> = Vec::new();
     for check in &checks {
+        if let Some(problem) = session.client.configuration_problem(*check) {
+            // Not configured: nothing can be sent, so nothing is stored either.
+            lines.push(Line::Skipped {
+                check: *check,
+                errors: vec![FieldError {
+                    field: "config".into(),
+                    message: format!("{} ({})", problem.message, problem.hint),
+                }],
+            });
+            continue;
+        }
         match prepare(*check, &applicant, &options, now) {
             Ok(r) => ready.push(r),
             Err(errors) => lines.push(Line::Skipped {
@@ -166,7 +181,14 @@ pub async fn run(session: &Session, args: CheckArgs) -> anyhow::Result<ExitCode>
     if ready.is_empty() {
         print_lines(session, &lines, args.json)?;
         if !args.json {
-            eprintln!("riskdesk: nothing was sent: fix the identifiers above");
+            eprintln!(
+                "riskdesk: {}nothing was sent: fix the identifiers above",
+                if session.is_sandbox() {
+                    "[SANDBOX] "
+                } else {
+                    ""
+                }
+            );
         }
         return Ok(ExitCode::from(EXIT_USAGE));
     }
@@ -245,46 +267,69 @@ async fn run_one(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .add_task(&task)?;
-    match follow_task(session, store, origin, task, started + wait).await? {
-        Some(line) => Ok(line),
-        None => Ok(Line::Ran {
-            result: Box::new(result),
-            lookup_id,
-        }),
-    }
+    Ok(
+        match follow_task(session, store, origin, task, started + wait).await? {
+            Ok(line) => line,
+            Err(Unresolved::LastPollFailed(failure)) => Line::Ran {
+                result: failure,
+                lookup_id,
+            },
+            Err(Unresolved::Pending) => Line::Ran {
+                result: Box::new(result),
+                lookup_id,
+            },
+        },
+    )
 }
 
-/// Polls a task with backoff until it ends or `deadline` passes (`None`: still pending).
+/// How a followed task ended when it did not resolve.
+enum Unresolved {
+    /// Still pending at the deadline (or expired): nothing more to report.
+    Pending,
+    /// The last poll failed (network, 5xx, rate limit): a vendor failure to report.
+    LastPollFailed(Box<CheckResult>),
+}
+
+/// Polls a task with backoff until it ends or `deadline` passes; the last poll is made at
+/// the deadline rather than skipped when the next backoff step would overshoot it.
 async fn follow_task(
     session: &Session,
     store: &Arc<Mutex<Store>>,
     origin: &Origin,
     mut task: PhoneTaskRow,
     deadline: Instant,
-) -> anyhow::Result<Option<Line>> {
+) -> anyhow::Result<Result<Line, Unresolved>> {
+    let mut last_failure = None;
     loop {
-        let delay = phone_tasks::next_poll_delay(task.attempts);
-        if Instant::now() + delay > deadline {
-            return Ok(None);
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok(Err(
+                last_failure.map_or(Unresolved::Pending, Unresolved::LastPollFailed)
+            ));
         }
-        tokio::time::sleep(delay).await;
-        match phone_tasks::poll_task(
+        tokio::time::sleep(phone_tasks::next_poll_delay(task.attempts).min(deadline - now)).await;
+        let poll = phone_tasks::poll_task(
             &session.client,
             store,
             &task,
             origin,
             time::OffsetDateTime::now_utc(),
         )
-        .await?
-        {
+        .await?;
+        match poll {
             TaskPoll::Done { result, lookup_id } | TaskPoll::Failed { result, lookup_id } => {
-                return Ok(Some(Line::Ran { result, lookup_id }));
+                return Ok(Ok(Line::Ran { result, lookup_id }));
             }
-            TaskPoll::Pending { attempts } | TaskPoll::Retry { attempts, .. } => {
-                task.attempts = attempts
+            TaskPoll::Pending { attempts } => {
+                task.attempts = attempts;
+                last_failure = None;
+            }
+            TaskPoll::Retry { attempts, result } => {
+                task.attempts = attempts;
+                last_failure = Some(result);
             }
             TaskPoll::Busy => task.attempts += 1,
-            TaskPoll::Expired => return Ok(None),
+            TaskPoll::Expired => return Ok(Err(Unresolved::Pending)),
         }
     }
 }
@@ -337,7 +382,7 @@ fn write_human(out: &mut dyn Write, line: &Line, sandbox: bool) -> std::io::Resu
         Line::Skipped { check, errors } => {
             writeln!(out, "{mark}{:<19} skipped   nothing sent", check.cli_name())?;
             for e in errors {
-                writeln!(out, "    {}: {}", e.field, e.message)?;
+                writeln!(out, "{mark}    {}: {}", e.field, e.message)?;
             }
         }
         Line::Ran { result, lookup_id } => {
@@ -351,9 +396,9 @@ fn write_human(out: &mut dyn Write, line: &Line, sandbox: bool) -> std::io::Resu
                 result.latency_ms,
             )?;
             if let Some(report) = &result.report {
-                writeln!(out, "    {}", report.summary())?;
+                writeln!(out, "{mark}    {}", report.summary())?;
                 for (label, value) in report.rows() {
-                    writeln!(out, "    {label:<28} {value}")?;
+                    writeln!(out, "{mark}    {label:<28} {value}")?;
                 }
             }
             if let Some(task) = &result.task_id
@@ -361,17 +406,17 @@ fn write_human(out: &mut dyn Write, line: &Line, sandbox: bool) -> std::io::Resu
             {
                 writeln!(
                     out,
-                    "    task {task} is still pending: `riskdesk tasks --resume` polls it again"
+                    "{mark}    task {task} is still pending: `riskdesk tasks --resume` polls it again"
                 )?;
             }
             if let Some(e) = &result.error {
-                writeln!(out, "    error ({}): {}", e.kind.as_str(), e.message)?;
+                writeln!(out, "{mark}    error ({}): {}", e.kind.as_str(), e.message)?;
                 if !e.hint.is_empty() {
-                    writeln!(out, "    what to do: {}", e.hint)?;
+                    writeln!(out, "{mark}    what to do: {}", e.hint)?;
                 }
             }
             for w in &result.warnings {
-                writeln!(out, "    warning: {w}")?;
+                writeln!(out, "{mark}    warning: {w}")?;
             }
         }
     }
@@ -389,7 +434,11 @@ pub async fn run_tasks(session: &Session, cmd: TasksCmd) -> anyhow::Result<ExitC
             &mut std::io::stdout().lock(),
         );
     }
-    let tasks = phone_tasks::resumable(&store, time::OffsetDateTime::now_utc())?;
+    let tasks = phone_tasks::resumable(
+        &store,
+        time::OffsetDateTime::now_utc(),
+        session.is_sandbox(),
+    )?;
     let origin = Origin {
         operator: session.operator.clone(),
         sandbox: session.is_sandbox(),
@@ -407,20 +456,38 @@ pub async fn run_tasks(session: &Session, cmd: TasksCmd) -> anyhow::Result<ExitC
     let mut failed = 0;
     let mut out = std::io::stdout().lock();
     for (task_id, r) in futures::future::join_all(follows).await {
-        match r? {
-            Some(Line::Ran { result, lookup_id }) => {
+        let (state, lookup_id, error) = match r? {
+            Ok(Line::Ran { result, lookup_id }) => {
                 if result.outcome == Outcome::Error {
                     failed += 1;
                 }
-                writeln!(
-                    out,
-                    "task {task_id}: {} (lookup #{lookup_id})",
-                    result.outcome
-                )?;
+                (
+                    result.outcome.as_str(),
+                    Some(lookup_id),
+                    result.error.clone(),
+                )
             }
-            _ => {
+            Ok(Line::Skipped { .. }) | Err(Unresolved::Pending) => {
                 still_pending += 1;
-                writeln!(out, "task {task_id}: still pending")?;
+                ("pending", None, None)
+            }
+            Err(Unresolved::LastPollFailed(result)) => {
+                failed += 1;
+                ("error", None, result.error.clone())
+            }
+        };
+        if cmd.list.json {
+            let e = error
+                .map(|e| json!({"kind": e.kind.as_str(), "message": e.message, "hint": e.hint}));
+            let line =
+                json!({"task_id": task_id, "outcome": state, "lookup_id": lookup_id, "error": e});
+            serde_json::to_writer(&mut out, &line)?;
+            writeln!(out)?;
+        } else {
+            match (lookup_id, error) {
+                (Some(id), _) => writeln!(out, "task {task_id}: {state} (lookup #{id})")?,
+                (None, Some(e)) => writeln!(out, "task {task_id}: {state}: {}", e.message)?,
+                (None, None) => writeln!(out, "task {task_id}: still pending")?,
             }
         }
     }

@@ -68,6 +68,9 @@ pub struct SandboxArgs {
     /// How long a phone task stays pending, in seconds.
     #[arg(long, default_value_t = 8)]
     pub phone_pending_secs: u64,
+    /// A fault on every answer: latency:MS, hang, drop, 502, truncated or trickle:MS.
+    #[arg(long, value_name = "FAULT")]
+    pub fault: Option<crate::sandbox::Fault>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -77,8 +80,8 @@ pub struct TasksCmd {
     /// Poll every unexpired pending task again (marking expired ones) until done or --wait runs out.
     #[arg(long)]
     pub resume: bool,
-    /// With --resume: seconds to keep polling.
-    #[arg(long, default_value_t = 60)]
+    /// With --resume: seconds to keep polling (at most a day).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub wait: u64,
 }
 
@@ -116,10 +119,16 @@ async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         None => session.run_console(cli.theme.clone()).await,
         Some(Command::Check(args)) => check::run(&session, *args).await,
-        Some(Command::History(cmd)) => session.with_store(|store| {
+        Some(Command::History(mut cmd)) => session.with_store(|store| {
+            if !session.loaded.config.mask_pii {
+                cmd.reveal_all();
+            }
             crate::history::cli::run_history(cmd, store, &mut std::io::stdout().lock())
         }),
-        Some(Command::Tasks(cmd)) => check::run_tasks(&session, cmd).await,
+        Some(Command::Tasks(mut cmd)) => {
+            cmd.list.reveal |= !session.loaded.config.mask_pii;
+            check::run_tasks(&session, cmd).await
+        }
         Some(Command::Sandbox(_)) => unreachable!("handled above"),
     };
     session.shutdown().await;
@@ -137,6 +146,7 @@ async fn run_sandbox(args: &SandboxArgs) -> ExitCode {
         listen: args.listen,
         latency: std::time::Duration::from_millis(args.latency_ms),
         phone_pending: std::time::Duration::from_secs(args.phone_pending_secs),
+        fault: args.fault,
         ..Default::default()
     };
     if !args.listen.ip().is_loopback() {

@@ -76,12 +76,10 @@ impl Session {
                     self.loaded.paths.data_dir.display()
                 )
             })?;
-        if let Some(days) = self.loaded.config.history.retain_days {
-            let cutoff = time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(days));
-            let purged = store.purge_older_than(cutoff)?;
-            if purged > 0 {
-                tracing::info!(purged, days, "history retention applied");
-            }
+        let purged =
+            store.apply_retention(&self.loaded.config.history, time::OffsetDateTime::now_utc())?;
+        if purged > 0 {
+            tracing::info!(purged, "history retention applied");
         }
         let store = Arc::new(Mutex::new(store));
         *slot = Some(store.clone());
@@ -162,16 +160,28 @@ fn passwd_name() -> Option<String> {
     None
 }
 
+/// Creates `dir` owner-only (0700). An existing directory is left as it is (it may be a
+/// shared one the user chose), with a warning when others can read it.
 fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("creating data directory {}", dir.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("restricting {} to its owner", dir.display()))?;
+    if dir.is_dir() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if let Ok(meta) = std::fs::metadata(dir)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                tracing::warn!(dir = %dir.display(), "the data directory can be read by group or others");
+            }
+        }
+        return Ok(());
     }
-    Ok(())
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("creating data directory {}", dir.display()))
 }
 
 /// Logs go to `<data dir>/logs/riskdesk.log.YYYY-MM-DD`, never to the terminal.

@@ -97,6 +97,18 @@ fn parse_date(s: &str) -> Result<time::Date, String> {
 }
 
 /// `90d`, `12w`, `48h`, or a bare number of days.
+impl HistoryCommand {
+    /// `mask_pii = false` in the config: show identifiers in full, as `--reveal` does.
+    pub fn reveal_all(&mut self) {
+        match self {
+            HistoryCommand::Search { reveal, .. } | HistoryCommand::Show { reveal, .. } => {
+                *reveal = true
+            }
+            _ => {}
+        }
+    }
+}
+
 pub fn parse_period(s: &str) -> Result<time::Duration, String> {
     let t = s.trim().to_ascii_lowercase();
     let (num, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
@@ -106,13 +118,17 @@ pub fn parse_period(s: &str) -> Result<time::Duration, String> {
     let n: i64 = num
         .parse()
         .map_err(|_| format!("'{s}' is not a period: expected e.g. 90d, 12w or 48h"))?;
-    let d = match unit.trim() {
-        "d" | "day" | "days" => time::Duration::days(n),
-        "w" | "week" | "weeks" => time::Duration::weeks(n),
-        "h" | "hour" | "hours" => time::Duration::hours(n),
+    let hours_per_unit: i64 = match unit.trim() {
+        "d" | "day" | "days" => 24,
+        "w" | "week" | "weeks" => 24 * 7,
+        "h" | "hour" | "hours" => 1,
         _ => return Err(format!("'{s}': unit must be d, w or h")),
     };
-    Ok(d)
+    // At most 1000 years: anything longer is a typo, and would overflow a date.
+    match n.checked_mul(hours_per_unit) {
+        Some(h) if h <= 1000 * 366 * 24 => Ok(time::Duration::hours(h)),
+        _ => Err(format!("'{s}' is too long a period: at most 1000 years")),
+    }
 }
 
 impl FilterArgs {
@@ -234,6 +250,15 @@ pub fn run_history(
                     let file = o
                         .open(&path)
                         .with_context(|| format!("cannot write {}", path.display()))?;
+                    // mode() applies only when the file is created: tighten an existing one too.
+                    #[cfg(unix)]
+                    {
+                        use std::os::unix::fs::PermissionsExt;
+                        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                            .with_context(|| {
+                                format!("cannot restrict {} to its owner", path.display())
+                            })?;
+                    }
                     let mut w = std::io::BufWriter::new(file);
                     let n = store.export(&q, format, &mut w)?;
                     w.flush()?;
@@ -265,7 +290,8 @@ pub fn run_history(
         }
         HistoryCommand::Purge { older_than } => {
             let period = parse_period(&older_than).map_err(anyhow::Error::msg)?;
-            let cutoff = OffsetDateTime::now_utc() - period;
+            let now = OffsetDateTime::now_utc();
+            let cutoff = now.checked_sub(period).unwrap_or(now);
             let n = store.purge_older_than(cutoff)?;
             writeln!(out, "purged {n} lookups older than {} UTC", when(cutoff))?;
             Ok(ExitCode::SUCCESS)

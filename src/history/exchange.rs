@@ -29,6 +29,8 @@ pub struct ImportStats {
 }
 
 const MAX_REPORTED_ERRORS: usize = 20;
+/// From this many added rows on, an import ends with [`Store::optimize`].
+const BIG_IMPORT: usize = 10_000;
 
 /// One exported lookup. The raw body is text when it is UTF-8 and hex otherwise, so a
 /// line stays readable and still restores the exact bytes.
@@ -266,48 +268,16 @@ impl Store {
     /// Reads an export's JSON lines, in one transaction. A row whose uuid is already stored
     /// is skipped, so importing the same file twice adds nothing. Ids are kept when free.
     pub fn import_jsonl(&mut self, input: &mut dyn BufRead) -> Result<ImportStats, HistoryError> {
-        let mut stats = ImportStats::default();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut buf = Vec::new();
-        let mut line_no = 0usize;
-        loop {
-            buf.clear();
-            let n = input
-                .read_until(b'\n', &mut buf)
-                .map_err(|e| HistoryError::Read(format!("line {}: {e}", line_no + 1)))?;
-            if n == 0 {
-                break;
-            }
-            line_no += 1;
-            let text = String::from_utf8_lossy(&buf);
-            if text.trim().is_empty() {
-                continue;
-            }
-            stats.read += 1;
-            let parsed = serde_json::from_str::<Line>(text.trim())
-                .map_err(|e| e.to_string())
-                .and_then(Line::into_record);
-            let (rec, uuid) = match parsed {
-                Ok(p) => p,
-                Err(why) => {
-                    stats.rejected += 1;
-                    if stats.errors.len() < MAX_REPORTED_ERRORS {
-                        stats.errors.push(format!("line {line_no}: {why}"));
-                    }
-                    continue;
-                }
-            };
-            if uuid_exists(&tx, &uuid)? {
-                stats.duplicates += 1;
-                continue;
-            }
-            let id = (rec.id > 0 && !id_exists(&tx, rec.id)?).then_some(rec.id);
-            insert(&tx, &rec, &uuid, id)?;
-            stats.added += 1;
+        let stats = self.bulk(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let stats = import_lines(&tx, input)?;
+            tx.commit()?;
+            Ok(stats)
+        })?;
+        // A bulk load leaves the name index in many segments: merge them once, here.
+        if stats.added >= BIG_IMPORT {
+            self.optimize()?;
         }
-        tx.commit()?;
         Ok(stats)
     }
 
@@ -338,4 +308,45 @@ fn id_exists(c: &Connection, id: i64) -> Result<bool, HistoryError> {
 /// A full record in the export's JSON shape (for `history show --json`).
 pub(crate) fn record_json(rec: LookupRecord, uuid: String) -> serde_json::Value {
     serde_json::to_value(Line::from_record(rec, uuid)).unwrap_or(serde_json::Value::Null)
+}
+
+fn import_lines(tx: &Connection, input: &mut dyn BufRead) -> Result<ImportStats, HistoryError> {
+    let mut stats = ImportStats::default();
+    let mut buf = Vec::new();
+    let mut line_no = 0usize;
+    loop {
+        buf.clear();
+        let n = input
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| HistoryError::Read(format!("line {}: {e}", line_no + 1)))?;
+        if n == 0 {
+            return Ok(stats);
+        }
+        line_no += 1;
+        let text = String::from_utf8_lossy(&buf);
+        if text.trim().is_empty() {
+            continue;
+        }
+        stats.read += 1;
+        let parsed = serde_json::from_str::<Line>(text.trim())
+            .map_err(|e| e.to_string())
+            .and_then(Line::into_record);
+        let (rec, uuid) = match parsed {
+            Ok(p) => p,
+            Err(why) => {
+                stats.rejected += 1;
+                if stats.errors.len() < MAX_REPORTED_ERRORS {
+                    stats.errors.push(format!("line {line_no}: {why}"));
+                }
+                continue;
+            }
+        };
+        if uuid_exists(tx, &uuid)? {
+            stats.duplicates += 1;
+            continue;
+        }
+        let id = (rec.id > 0 && !id_exists(tx, rec.id)?).then_some(rec.id);
+        insert(tx, &rec, &uuid, id)?;
+        stats.added += 1;
+    }
 }

@@ -43,14 +43,15 @@ CREATE TABLE lookups (
     report_json       TEXT,
     task_id           TEXT
 );
-CREATE INDEX lookups_by_time       ON lookups (created_at, id);
+-- Also carries the columns a newest-first walk filters on, so a scan for a common name
+-- fragment reads index pages only and touches a row just when it matches.
+CREATE INDEX lookups_by_time       ON lookups (created_at, id, check_kind, outcome, name_fold);
 CREATE INDEX lookups_by_phone      ON lookups (phone_nsn, created_at, id) WHERE phone_nsn <> '';
 CREATE INDEX lookups_by_id_number  ON lookups (id_key, created_at, id) WHERE id_key <> '';
 CREATE INDEX lookups_by_request_id ON lookups (vendor_request_id, created_at, id) WHERE vendor_request_id IS NOT NULL;
 CREATE INDEX lookups_by_task_id    ON lookups (task_id) WHERE task_id IS NOT NULL;
 CREATE INDEX lookups_by_check      ON lookups (check_kind, created_at, id);
 CREATE INDEX lookups_by_outcome    ON lookups (outcome, created_at, id);
-CREATE INDEX lookups_same_check    ON lookups (check_kind, phone_nsn, id_key, created_at);
 
 -- Names, case- and accent-folded by riskdesk before they get here; substring search.
 CREATE VIRTUAL TABLE lookup_names USING fts5(

@@ -8,7 +8,7 @@ use rusqlite::types::Value;
 
 /// Below this many name matches, the matches are fetched by id and sorted; above it,
 /// matches are dense enough that walking the time index finds a page quickly.
-const NAME_SORT_LIMIT: i64 = 2_000;
+const NAME_SORT_LIMIT: i64 = 1_000;
 
 /// The filter part of a WHERE clause and its parameters.
 pub(crate) struct Filters {
@@ -99,8 +99,10 @@ impl Store {
                 &filters,
                 fetch,
             )?);
-            // Names carry no digits; a string of digits is a phone or an ID, not a name.
-            if text.chars().any(char::is_alphabetic) {
+            // The form refuses digits in names: a text with digits that already matched a
+            // key (ID, request id) is not also looked up as a name.
+            let key_like = text.chars().any(|c| c.is_ascii_digit()) && !found.is_empty();
+            if text.chars().any(char::is_alphabetic) && !key_like {
                 found.extend(self.by_name(text, &filters, fetch)?);
             }
         }
@@ -208,7 +210,14 @@ impl Store {
         let mut q = st.query(rusqlite::params_from_iter(params))?;
         let mut out = Vec::new();
         while let Some(row) = q.next()? {
-            out.push(rows::summary(row)?);
+            // One hand-edited, unreadable row must not hide every other result.
+            match rows::summary(row) {
+                Ok(s) => out.push(s),
+                Err(HistoryError::BadRow { id, message }) => {
+                    tracing::warn!(id, %message, "history row skipped in search");
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(out)
     }

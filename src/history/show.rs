@@ -9,6 +9,31 @@ fn pretty(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
 }
 
+/// The request with its identifiers masked like the header (any depth: `body.mobile`, ...).
+fn masked_request(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let masked = match (k.as_str(), v) {
+                        ("mobile" | "phone_number", Value::String(s)) => {
+                            Value::String(mask_phone(s))
+                        }
+                        ("idcard" | "id_number" | "bankcard", Value::String(s)) => {
+                            Value::String(mask_id(s))
+                        }
+                        _ => masked_request(v),
+                    };
+                    (k.clone(), masked)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(masked_request).collect()),
+        other => other.clone(),
+    }
+}
+
 pub(crate) fn write_record(
     out: &mut dyn Write,
     r: &LookupRecord,
@@ -69,7 +94,12 @@ pub(crate) fn write_record(
             writeln!(out, "{k:>14}  {v}")?;
         }
     }
-    writeln!(out, "\nrequest as sent:\n{}", pretty(&r.request))?;
+    let request = if reveal {
+        r.request.clone()
+    } else {
+        masked_request(&r.request)
+    };
+    writeln!(out, "\nrequest as sent:\n{}", pretty(&request))?;
     if let Some(rep) = &r.report {
         writeln!(out, "\nreport:\n{}", pretty(rep))?;
     }

@@ -13,6 +13,12 @@ use time::OffsetDateTime;
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Page cache (negative = KiB): indexes of a million rows stay in memory while searching.
+const CACHE_KIB: i64 = -65_536;
+/// During one big write (import, bulk load): a transaction larger than the cache spills
+/// pages to the WAL again and again, which made imports I/O-bound.
+const BULK_CACHE_KIB: i64 = -524_288;
+
 /// The history database. `Send`; one connection inside; cheap to open.
 pub struct Store {
     pub(crate) conn: Connection,
@@ -80,6 +86,8 @@ impl Store {
         )
         .map_err(open_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        // Search builds a handful of statement shapes per filter combination; keep them all.
+        conn.set_prepared_statement_cache_capacity(64);
         // journal_mode needs a moment of exclusive access: retried by the busy handler.
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
@@ -88,8 +96,11 @@ impl Store {
             tracing::warn!(mode, "history database is not in WAL mode");
         }
         // FULL: a committed lookup survives power loss too, not only a crash.
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
-            .map_err(open_err)?;
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA secure_delete = ON;
+             PRAGMA cache_size = {CACHE_KIB};"
+        ))
+        .map_err(open_err)?;
         schema::migrate(&mut conn)?;
         Ok(Store { conn })
     }
@@ -110,16 +121,35 @@ impl Store {
     }
 
     /// Stores many lookups in one transaction (bulk loads, benchmarks); all or nothing.
-    pub fn record_batch(&mut self, recs: &[LookupRecord]) -> Result<Vec<i64>, HistoryError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let ids = recs
-            .iter()
-            .map(|r| insert(&tx, r, &new_uuid(), None))
-            .collect::<Result<Vec<_>, _>>()?;
-        tx.commit()?;
-        Ok(ids)
+    /// Returns how many were stored.
+    pub fn record_all(
+        &mut self,
+        recs: impl IntoIterator<Item = LookupRecord>,
+    ) -> Result<usize, HistoryError> {
+        self.bulk(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut n = 0;
+            for r in recs {
+                insert(&tx, &r, &new_uuid(), None)?;
+                n += 1;
+            }
+            tx.commit()?;
+            Ok(n)
+        })
+    }
+
+    /// Runs one large write with a large page cache, restoring the normal one after.
+    pub(crate) fn bulk<T>(
+        &mut self,
+        f: impl FnOnce(&mut Connection) -> Result<T, HistoryError>,
+    ) -> Result<T, HistoryError> {
+        self.conn
+            .pragma_update(None, "cache_size", BULK_CACHE_KIB)?;
+        let out = f(&mut self.conn);
+        let restored = self.conn.pragma_update(None, "cache_size", CACHE_KIB);
+        let out = out?;
+        restored?;
+        Ok(out)
     }
 
     /// The whole record, raw body included.
@@ -149,17 +179,22 @@ impl Store {
         identity: &Identity,
         since: OffsetDateTime,
     ) -> Result<Option<LookupSummary>, HistoryError> {
+        let nsn = phone_nsn(&identity.phone_e164, &identity.country);
+        let idk = id_key(&identity.id_number);
+        // Through the most selective key the identity has (one index less to write).
+        let index = if !nsn.is_empty() {
+            "lookups_by_phone WHERE phone_nsn <> '' AND"
+        } else if !idk.is_empty() {
+            "lookups_by_id_number WHERE id_key <> '' AND"
+        } else {
+            "lookups_by_check WHERE"
+        };
         let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM lookups INDEXED BY lookups_same_check
-             WHERE check_kind = ?1 AND phone_nsn = ?2 AND id_key = ?3 AND created_at >= ?4
+            "SELECT {SUMMARY_COLUMNS} FROM lookups INDEXED BY {index}
+             check_kind = ?1 AND phone_nsn = ?2 AND id_key = ?3 AND created_at >= ?4
              ORDER BY created_at DESC, id DESC LIMIT 1"
         ))?;
-        let mut q = st.query(params![
-            check.cli_name(),
-            phone_nsn(&identity.phone_e164, &identity.country),
-            id_key(&identity.id_number),
-            stamp(since),
-        ])?;
+        let mut q = st.query(params![check.cli_name(), nsn, idk, stamp(since)])?;
         match q.next()? {
             Some(row) => Ok(Some(rows::summary(row)?)),
             None => Ok(None),
@@ -172,9 +207,10 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let n = tx.execute("DELETE FROM lookups WHERE created_at < ?1", [stamp(cutoff)])?;
-        // Finished tasks of that age go too; pending ones are never older than a day.
+        // Tasks of that age go too: finished ones, and pending ones whose 24 hours ran out
+        // before the cutoff (never resumed, they would keep a phone number forever).
         tx.execute(
-            "DELETE FROM phone_tasks WHERE submitted_at < ?1 AND state <> 'pending'",
+            "DELETE FROM phone_tasks WHERE (submitted_at < ?1 AND state <> 'pending') OR expires_at < ?1",
             [stamp(cutoff)],
         )?;
         tx.commit()?;
@@ -188,7 +224,10 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<usize, HistoryError> {
         match cfg.retain_days {
-            Some(days) => self.purge_older_than(now - time::Duration::days(i64::from(days))),
+            Some(days) => match now.checked_sub(time::Duration::days(i64::from(days))) {
+                Some(cutoff) => self.purge_older_than(cutoff),
+                None => Ok(0),
+            },
             None => Ok(0),
         }
     }
@@ -208,9 +247,16 @@ impl Store {
         Ok(n.max(0) as u64)
     }
 
-    /// Refreshes the planner's statistics (after a large import).
+    /// After a large import: merges the name index into one segment (a bulk load leaves
+    /// many, and a name query reads each) and refreshes the planner's statistics.
     pub fn optimize(&mut self) -> Result<(), HistoryError> {
-        self.conn.execute_batch("PRAGMA optimize = 0x10002;")?;
+        self.bulk(|conn| {
+            conn.execute_batch(
+                "INSERT INTO lookup_names (lookup_names) VALUES ('optimize');
+                 PRAGMA optimize = 0x10002;",
+            )?;
+            Ok(())
+        })?;
         Ok(())
     }
 }

@@ -1,10 +1,12 @@
 //! The four AccuAuth endpoints: header auth, form or JSON bodies, `{status, result|reason,
 //! request_id}` envelopes with the documented HTTP statuses.
 
+use super::AppState;
 use super::data::{debts_result, orders_result};
-use super::scenarios::{self, AccuError, Behaviour, Debts, PHONE_STATUSES, PhoneFlow, Scenario};
+use super::lookup;
+use super::scenarios::{AccuError, Behaviour, Debts, PHONE_STATUSES, PhoneFlow, Scenario};
+use super::task_id;
 use super::wire::{Fault, Planned, deliver, md5_hex, parse_fields, request_id, stable_hash};
-use super::{AppState, SANDBOX_API_ID, SANDBOX_API_SECRET};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -12,15 +14,8 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
-use time::OffsetDateTime;
 
 type Fields = HashMap<String, String>;
-
-/// A phone task the sandbox issued.
-pub(crate) struct Task {
-    created: OffsetDateTime,
-    flow: PhoneFlow,
-}
 
 /// How long a task_id is valid (the task_result page: "valid within 24 hours").
 const TASK_VALIDITY: time::Duration = time::Duration::hours(24);
@@ -68,8 +63,9 @@ async fn serve(
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    let (planned, fault) = if header("X-DF-API-ID") != Some(SANDBOX_API_ID)
-        || header("X-DF-API-SECRET") != Some(SANDBOX_API_SECRET)
+    let creds = &st.opts.credentials;
+    let (planned, fault) = if header("X-DF-API-ID") != Some(creds.api_id.as_str())
+        || header("X-DF-API-SECRET") != Some(creds.api_secret.as_str())
     {
         (
             error(401, "UNAUTHORIZED", "Unauthorized or access is denied"),
@@ -101,10 +97,18 @@ fn is_phone_digits(s: &str) -> bool {
     (8..=15).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit())
 }
 
-/// The common answer of a scenario row that is an error or a fault.
+/// The answer of a scenario row that selects an error.
 fn common(s: &Scenario) -> Option<(Planned, Option<Fault>)> {
     match &s.behaviour {
         Behaviour::AccuAuthError(e) => Some((vendor_error(e), None)),
+        _ => None,
+    }
+}
+
+/// The fault a scenario row puts on the otherwise ordinary answer.
+pub(crate) fn row_fault(s: Option<&Scenario>) -> Option<Fault> {
+    match s.map(|s| &s.behaviour) {
+        Some(Behaviour::Fault(f)) => Some(*f),
         _ => None,
     }
 }
@@ -139,13 +143,13 @@ pub(crate) async fn debts_report(
         if field(f, "email").is_some_and(|v| !v.contains('@')) {
             return (bad_value("email"), None);
         }
-        let scenario = scenarios::find_debts(mobile, hashed);
+        let scenario = lookup::find_debts(mobile, hashed);
         if let Some(answer) = scenario.and_then(common) {
             return answer;
         }
         let seed = stable_hash(
             &mobile
-                .map(scenarios::id_national)
+                .map(lookup::id_national)
                 .or(hashed.map(str::to_ascii_lowercase))
                 .unwrap_or_default(),
         );
@@ -184,7 +188,7 @@ pub(crate) async fn multiple_order(
             Some(Ok(d)) => Some(d),
             Some(Err(_)) => return (bad_value("date"), None),
         };
-        let scenario = scenarios::find_orders(mobile_no);
+        let scenario = lookup::find_orders(mobile_no);
         if let Some(answer) = scenario.and_then(common) {
             return answer;
         }
@@ -194,7 +198,10 @@ pub(crate) async fn multiple_order(
         };
         let seed = stable_hash(&mobile_no.to_ascii_lowercase());
         let today = st.opts.clock.now().date();
-        (ok(orders_result(plan, seed, today, source, until)), None)
+        (
+            ok(orders_result(plan, seed, today, source, until)),
+            row_fault(scenario),
+        )
     })
     .await
 }
@@ -220,27 +227,32 @@ pub(crate) async fn phone_number(
         {
             return (bad_value("phone_number"), None);
         }
-        let scenario = scenarios::find_phone(d);
+        let scenario = lookup::find_phone(d);
         if let Some(answer) = scenario.and_then(common) {
             return answer;
         }
-        let flow = match scenario.map(|s| &s.behaviour) {
-            Some(Behaviour::Phone(flow)) => *flow,
-            _ => PhoneFlow::After(PHONE_STATUSES[(stable_hash(&d[d.len() - 10..]) % 8) as usize]),
-        };
+        let flow = phone_flow(d);
+        let fault = row_fault(scenario);
         if let PhoneFlow::Immediate(status) = flow {
-            return (ok(masked_result(status)), None);
+            return (ok(masked_result(status)), fault);
         }
-        let now = st.opts.clock.now();
-        let task_id = format!("{:032x}", rand::random::<u128>());
-        let mut tasks = st.tasks.lock().unwrap_or_else(|e| e.into_inner());
-        // Keep memory bounded in a long-running standalone sandbox.
-        tasks.retain(|_, t| now - t.created < TASK_VALIDITY * 2);
-        tasks.insert(task_id.clone(), Task { created: now, flow });
+        let task_id = task_id::issue(st.opts.clock.now(), d);
         let body = json!({ "status": "OK", "task_id": task_id, "request_id": request_id() });
-        (Planned::ok(body), None)
+        (Planned::ok(body), fault)
     })
     .await
+}
+
+/// How the task for a number goes: its scenario row, else an ordinary status from its hash.
+/// Fault rows answer at once, so the fault is the only thing a test of them sees.
+fn phone_flow(number: &str) -> PhoneFlow {
+    let tail = &number[number.len().saturating_sub(10)..];
+    let ordinary = PHONE_STATUSES[(stable_hash(tail) % 8) as usize];
+    match lookup::find_phone(number).map(|s| &s.behaviour) {
+        Some(Behaviour::Phone(flow)) => *flow,
+        Some(Behaviour::Fault(_)) => PhoneFlow::Immediate(ordinary),
+        _ => PhoneFlow::After(ordinary),
+    }
 }
 
 pub(crate) async fn task_result(
@@ -253,8 +265,7 @@ pub(crate) async fn task_result(
             return (not_found("task_id"), None);
         };
         let now = st.opts.clock.now();
-        let tasks = st.tasks.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(task) = tasks.get(task_id) else {
+        let Some(task) = task_id::read(task_id) else {
             return (invalid("argument 'task_id': task not found"), None);
         };
         let age = now - task.created;
@@ -265,7 +276,7 @@ pub(crate) async fn task_result(
             );
         }
         let pending = (error(400, "PENDING", "check in progress"), None);
-        match task.flow {
+        match phone_flow(&task.number) {
             PhoneFlow::Never => pending,
             PhoneFlow::PollError(e) => (vendor_error(&e), None),
             PhoneFlow::After(status) | PhoneFlow::Immediate(status) => {

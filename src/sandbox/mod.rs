@@ -7,8 +7,10 @@ mod accuauth;
 mod clock;
 mod data;
 mod errors;
+mod lookup;
 mod scenarios;
 mod table;
+mod task_id;
 mod trustdecision;
 mod wire;
 
@@ -24,9 +26,8 @@ pub use wire::Fault;
 
 use axum::Router;
 use axum::routing::post;
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -43,6 +44,39 @@ pub const MULTIPLATFORM_PATH: &str = "/td/multiplatform";
 /// Where the credit willingness product lives on the sandbox.
 pub const CREDIT_WILLINGNESS_PATH: &str = "/td/credit_willingness";
 
+/// The credentials a sandbox accepts: the `SANDBOX_*` constants by default. Tests set their
+/// own (e.g. canaries) to prove a credential never leaves the wire.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SandboxCredentials {
+    pub api_id: String,
+    pub api_secret: String,
+    pub partner_code: String,
+    pub partner_key: String,
+}
+
+impl Default for SandboxCredentials {
+    fn default() -> Self {
+        SandboxCredentials {
+            api_id: SANDBOX_API_ID.into(),
+            api_secret: SANDBOX_API_SECRET.into(),
+            partner_code: SANDBOX_PARTNER_CODE.into(),
+            partner_key: SANDBOX_PARTNER_KEY.into(),
+        }
+    }
+}
+
+// By hand: a test's canary secret must not reach Debug output either.
+impl std::fmt::Debug for SandboxCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxCredentials")
+            .field("api_id", &self.api_id)
+            .field("api_secret", &"***")
+            .field("partner_code", &self.partner_code)
+            .field("partner_key", &"***")
+            .finish()
+    }
+}
+
 /// How a sandbox runs.
 #[derive(Clone)]
 pub struct SandboxOptions {
@@ -55,6 +89,7 @@ pub struct SandboxOptions {
     pub clock: Arc<dyn Clock>,
     /// A fault on every answer (per-identifier faults are scenario rows).
     pub fault: Option<Fault>,
+    pub credentials: SandboxCredentials,
 }
 
 impl Default for SandboxOptions {
@@ -65,6 +100,7 @@ impl Default for SandboxOptions {
             phone_pending: Duration::from_secs(8),
             clock: Arc::new(SystemClock),
             fault: None,
+            credentials: SandboxCredentials::default(),
         }
     }
 }
@@ -76,6 +112,7 @@ impl std::fmt::Debug for SandboxOptions {
             .field("latency", &self.latency)
             .field("phone_pending", &self.phone_pending)
             .field("fault", &self.fault)
+            .field("credentials", &self.credentials)
             .finish_non_exhaustive()
     }
 }
@@ -83,7 +120,6 @@ impl std::fmt::Debug for SandboxOptions {
 /// What every handler shares.
 pub(crate) struct AppState {
     pub opts: SandboxOptions,
-    pub tasks: Mutex<HashMap<String, accuauth::Task>>,
     /// Turns true at shutdown; hanging answers watch it.
     pub stop: watch::Receiver<bool>,
 }
@@ -91,6 +127,7 @@ pub(crate) struct AppState {
 /// A running sandbox. Dropping it or calling [`Sandbox::shutdown`] stops it.
 pub struct Sandbox {
     addr: SocketAddr,
+    credentials: SandboxCredentials,
     stop: watch::Sender<bool>,
     server: Option<tokio::task::JoinHandle<()>>,
 }
@@ -98,14 +135,21 @@ pub struct Sandbox {
 impl Sandbox {
     /// Binds and starts serving in the background.
     pub async fn start(opts: SandboxOptions) -> anyhow::Result<Sandbox> {
+        // Simulated vendors with well-known credentials must not be reachable from the network.
+        if !opts.listen.ip().is_loopback() {
+            anyhow::bail!(
+                "sandbox: {} is not a loopback address; listen on 127.0.0.1 or [::1]",
+                opts.listen
+            );
+        }
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await
             .map_err(|e| anyhow::anyhow!("sandbox: cannot listen on {}: {e}", opts.listen))?;
         let addr = listener.local_addr()?;
         let (stop_tx, stop_rx) = watch::channel(false);
+        let credentials = opts.credentials.clone();
         let state = Arc::new(AppState {
             opts,
-            tasks: Mutex::new(HashMap::new()),
             stop: stop_rx.clone(),
         });
         let app = router(state);
@@ -123,6 +167,7 @@ impl Sandbox {
         });
         Ok(Sandbox {
             addr,
+            credentials,
             stop: stop_tx,
             server: Some(server),
         })
@@ -147,23 +192,29 @@ impl Sandbox {
 
     /// `[accuauth]` and `[trustdecision]` sections pointing at this sandbox.
     pub fn config_snippet(&self) -> String {
-        let base = self.base_url();
+        let q = |v: &str| toml::Value::String(v.to_string()).to_string();
+        let c = &self.credentials;
+        let base = q(&self.base_url());
         format!(
             "[accuauth]\n\
-             api_id = \"{SANDBOX_API_ID}\"\n\
-             api_secret = \"{SANDBOX_API_SECRET}\"\n\
+             api_id = {}\n\
+             api_secret = {}\n\
              body = \"form\"\n\
-             debts_report_url = \"{base}\"\n\
-             multiple_order_url = \"{base}\"\n\
-             phone_status_url = \"{base}\"\n\
+             debts_report_url = {base}\n\
+             multiple_order_url = {base}\n\
+             phone_status_url = {base}\n\
              \n\
              [trustdecision]\n\
-             partner_code = \"{SANDBOX_PARTNER_CODE}\"\n\
-             partner_key = \"{SANDBOX_PARTNER_KEY}\"\n\
-             multiplatform_url = \"{}\"\n\
-             credit_willingness_url = \"{}\"\n",
-            self.multiplatform_url(),
-            self.credit_willingness_url()
+             partner_code = {}\n\
+             partner_key = {}\n\
+             multiplatform_url = {}\n\
+             credit_willingness_url = {}\n",
+            q(&c.api_id),
+            q(&c.api_secret),
+            q(&c.partner_code),
+            q(&c.partner_key),
+            q(&self.multiplatform_url()),
+            q(&self.credit_willingness_url())
         )
     }
 
@@ -184,10 +235,9 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        // The server task winds down on its own: graceful shutdown closes idle connections
+        // and hanging answers end on the same signal.
         let _ = self.stop.send(true);
-        if let Some(server) = self.server.take() {
-            server.abort();
-        }
     }
 }
 
@@ -206,6 +256,7 @@ fn router(state: Arc<AppState>) -> Router {
             post(trustdecision::credit_willingness),
         )
         .fallback(accuauth::unknown_path)
+        .method_not_allowed_fallback(accuauth::unknown_path)
         .with_state(state)
 }
 
@@ -215,16 +266,33 @@ pub async fn run_standalone(
     opts: SandboxOptions,
     out: &mut (dyn std::io::Write + Send),
 ) -> anyhow::Result<()> {
+    run_until(opts, out, async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!("sandbox: cannot wait for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    })
+    .await
+}
+
+async fn run_until(
+    opts: SandboxOptions,
+    out: &mut (dyn std::io::Write + Send),
+    stop: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
     let sandbox = Sandbox::start(opts.clone()).await?;
     writeln!(out, "riskdesk SANDBOX: simulated vendors, never real data")?;
     writeln!(out, "listening on {}", sandbox.base_url())?;
+    let c = &opts.credentials;
     writeln!(
         out,
-        "AccuAuth: X-DF-API-ID = {SANDBOX_API_ID}, X-DF-API-SECRET = {SANDBOX_API_SECRET}"
+        "AccuAuth: X-DF-API-ID = {}, X-DF-API-SECRET = {}",
+        c.api_id, c.api_secret
     )?;
     writeln!(
         out,
-        "TrustDecision: partner_code = {SANDBOX_PARTNER_CODE}, partner_key = {SANDBOX_PARTNER_KEY}"
+        "TrustDecision: partner_code = {}, partner_key = {}",
+        c.partner_code, c.partner_key
     )?;
     writeln!(
         out,
@@ -240,10 +308,49 @@ pub async fn run_standalone(
         "\nPaste into config.toml:\n\n{}",
         sandbox.config_snippet()
     )?;
-    writeln!(out, "Serving until Ctrl-C.")?;
+    writeln!(out, "Scenarios: see the README. Serving until Ctrl-C.")?;
     out.flush()?;
-    tokio::signal::ctrl_c().await?;
+    stop.await;
     sandbox.shutdown().await;
     writeln!(out, "sandbox stopped")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn standalone_prints_where_and_how_then_stops() {
+        let mut out = Vec::new();
+        run_until(SandboxOptions::default(), &mut out, async {})
+            .await
+            .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("listening on http://127.0.0.1:"), "{text}");
+        assert!(text.contains(SANDBOX_API_SECRET) && text.contains(SANDBOX_PARTNER_KEY));
+        assert!(text.contains("[trustdecision]") && text.contains(MULTIPLATFORM_PATH));
+        assert!(text.ends_with("sandbox stopped\n"));
+    }
+
+    #[tokio::test]
+    async fn only_loopback_addresses_are_served() {
+        let opts = SandboxOptions {
+            listen: SocketAddr::from(([0, 0, 0, 0], 0)),
+            ..SandboxOptions::default()
+        };
+        let err = Sandbox::start(opts).await.err().expect("refused");
+        assert!(err.to_string().contains("not a loopback address"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_busy_address_is_an_error_not_a_panic() {
+        let first = Sandbox::start(SandboxOptions::default()).await.unwrap();
+        let opts = SandboxOptions {
+            listen: first.addr(),
+            ..SandboxOptions::default()
+        };
+        let err = Sandbox::start(opts).await.err().expect("address in use");
+        assert!(err.to_string().contains("cannot listen"));
+    }
 }

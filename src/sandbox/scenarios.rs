@@ -4,7 +4,7 @@
 pub use super::errors::{
     ACCUAUTH_ERRORS, AccuError, MULTIPLATFORM_ERRORS, TdError, WILLINGNESS_ERRORS,
 };
-use super::wire::{Fault, digits, md5_hex};
+use super::wire::Fault;
 use crate::check::CheckKind;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -109,7 +109,7 @@ pub const PHONE_STATUSES: [&str; 8] = [
     "temp_unavailable",
 ];
 
-/// Per-identifier faults, on debts_report (ID phones `0812660000NN`).
+/// Per-identifier faults; the key's last two digits are the 1-based index.
 pub const IDENTIFIER_FAULTS: [Fault; 6] = [
     Fault::Latency(Duration::from_millis(1500)),
     Fault::Hang,
@@ -140,6 +140,9 @@ fn row(
         behaviour,
     }
 }
+
+/// A check, its country, the identifier and how the n-th fault's key is spelled.
+type FaultKeys = (CheckKind, &'static str, &'static str, fn(usize) -> String);
 
 fn build() -> Vec<Scenario> {
     use Behaviour as B;
@@ -332,76 +335,21 @@ fn build() -> Vec<Scenario> {
             B::TrustDecisionError(*e),
         ));
     }
-    t
-}
-
-/// The national number of an Indonesian phone as sent (`62…`, `+62…`, `0…`).
-pub(crate) fn id_national(raw: &str) -> String {
-    let d = digits(raw);
-    if let Some(rest) = d.strip_prefix("62") {
-        rest.to_string()
-    } else if let Some(rest) = d.strip_prefix('0') {
-        rest.to_string()
-    } else {
-        d
-    }
-}
-
-fn rows(check: CheckKind) -> impl Iterator<Item = &'static Scenario> {
-    scenarios().iter().filter(move |s| s.check == check)
-}
-
-/// debts_report: by `mobile` (any common spelling) or `mobile_md5` (md5 of the number with
-/// country code, or of its national or trunk form).
-pub(crate) fn find_debts(
-    mobile: Option<&str>,
-    mobile_md5: Option<&str>,
-) -> Option<&'static Scenario> {
-    rows(CheckKind::DebtsReport).find(|s| {
-        let nat = id_national(&s.key);
-        match (mobile, mobile_md5) {
-            (Some(m), _) if !m.is_empty() => id_national(m) == nat,
-            (_, Some(h)) => {
-                let h = h.to_ascii_lowercase();
-                [
-                    format!("62{nat}"),
-                    format!("0{nat}"),
-                    nat.clone(),
-                    format!("+62{nat}"),
-                ]
-                .iter()
-                .any(|v| md5_hex(v) == h)
-            }
-            _ => false,
+    // The same faults for the other checks, so every client path can be rehearsed.
+    let fault_keys: [FaultKeys; 4] = [
+        (MultipleOrder, "IN", "phone", |n| format!("91000000{n:02}")),
+        (PhoneStatus, "MX", "phone", |n| format!("55660000{n:02}")),
+        (Multiplatform, "any", "id_number", |n| {
+            format!("RDSK800101HDFFLT{n:02}")
+        }),
+        (CreditWillingness, "ID", "phone", |n| {
+            format!("0812660000{n:02}")
+        }),
+    ];
+    for (check, country, identifier, key) in fault_keys {
+        for (i, f) in IDENTIFIER_FAULTS.iter().enumerate() {
+            t.push(row(check, country, identifier, key(i + 1), B::Fault(*f)));
         }
-    })
-}
-
-/// multiple_order: `mobile_no` is md5 of country code + number; also accept md5 of the bare
-/// 10 digits, which a confused client might send.
-pub(crate) fn find_orders(mobile_no_md5: &str) -> Option<&'static Scenario> {
-    let h = mobile_no_md5.to_ascii_lowercase();
-    rows(CheckKind::MultipleOrder)
-        .find(|s| md5_hex(&format!("91{}", s.key)) == h || md5_hex(&s.key) == h)
-}
-
-/// phone_number: the last ten digits after the country code 52.
-pub(crate) fn find_phone(phone_number: &str) -> Option<&'static Scenario> {
-    let d = digits(phone_number);
-    let tail = &d[d.len().saturating_sub(10)..];
-    rows(CheckKind::PhoneStatus).find(|s| s.key == tail)
-}
-
-pub(crate) fn find_multiplatform(id_number: &str) -> Option<&'static Scenario> {
-    let id: String = id_number
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-'))
-        .collect::<String>()
-        .to_ascii_uppercase();
-    rows(CheckKind::Multiplatform).find(|s| s.key == id)
-}
-
-pub(crate) fn find_willingness(phone_number: &str) -> Option<&'static Scenario> {
-    let nat = id_national(phone_number);
-    rows(CheckKind::CreditWillingness).find(|s| id_national(&s.key) == nat)
+    }
+    t
 }

@@ -102,7 +102,11 @@ HTTP 400 `INVALID_ARGUMENT`, reason `argument 'NAME': not found`; a malformed on
 Unknown paths: HTTP 404 `NOT_FOUND`.\n\
 - `/check/phone_number/o1` answers HTTP 200 `{\"status\":\"OK\",\"task_id\":\"…\",\"request_id\":\"…\"}` \
 (`task_id` top-level) or `{\"status\":\"OK\",\"result\":{\"phone_number\":\"0052********\",\"phone_status\":\"…\"},…}`.\n\
-- A `task_id` the sandbox never issued: HTTP 400 `INVALID_ARGUMENT`, reason `argument 'task_id': task not found` \
+- multiple-order `source` keeps only that source's records; `date` is the backtrack start: records on or before \
+that day (record days are relative to today). A hit whose records are all filtered out answers `target: false`.\n\
+- A `task_id` carries its issue time and number under a checksum, so a sandbox started later (riskdesk keeps \
+its phone tasks across restarts) still answers for it.\n\
+- A `task_id` no sandbox issued: HTTP 400 `INVALID_ARGUMENT`, reason `argument 'task_id': task not found` \
 (the documented `NOT_FOUND` means \"Requested API cannot be found\", not an unknown task).\n\
 - A task older than 24 hours: HTTP 400 `INVALID_ARGUMENT`, reason \
 `argument 'task_id': task expired, a task_id is valid within 24 hours`.\n\
@@ -114,7 +118,7 @@ country or a package not offered there 9061 `{parameter} error`; a phone not in 
 Willingness validation: 11000 `{field} input parameter empty`, 11001 `{field} input parameter error` \
 (country other than ID, phone not starting 08, event_time not ISO 8601), 11002 for a body that is not a JSON object.\n\
 - Multiplatform indicator names are illustrative (the page only shows `indicator_name_1`).\n\
-- Faults for every answer: `SandboxOptions::fault`. Per identifier: the debts-report rows above.\n",
+- Faults for every answer: `SandboxOptions::fault` (parses from `latency:MS`, `hang`, `drop`, `502`, `truncated`, `trickle:MS`). Per identifier: the fault rows above, for every check; under a phone-status fault the answer is a `result` at submit.\n",
     );
     s
 }

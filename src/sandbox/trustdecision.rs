@@ -1,12 +1,14 @@
 //! The two TrustDecision products: partner_code/partner_key in the query, JSON bodies,
 //! HTTP 200 with a `code` in the body for success and failure alike.
 
+use super::accuauth::row_fault;
 use super::data::indicators;
-use super::scenarios::{self, Behaviour, TdError, Willingness};
+use super::lookup;
+use super::scenarios::{Behaviour, TdError, Willingness};
 use super::wire::{
     Fault, Planned, deliver, form_fields, hex_sequence_id, stable_hash, willingness_sequence_id,
 };
-use super::{AppState, SANDBOX_PARTNER_CODE, SANDBOX_PARTNER_KEY};
+use super::{AppState, SandboxCredentials};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
@@ -35,12 +37,12 @@ enum AuthFailure {
     Wrong,
 }
 
-fn check_auth(query: Option<&str>) -> Result<(), AuthFailure> {
+fn check_auth(creds: &SandboxCredentials, query: Option<&str>) -> Result<(), AuthFailure> {
     let q = form_fields(query.unwrap_or("").as_bytes());
     let get = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let code = get("partner_code").ok_or(AuthFailure::Missing("partner_code"))?;
     let key = get("partner_key").ok_or(AuthFailure::Missing("partner_key"))?;
-    if code == SANDBOX_PARTNER_CODE && key == SANDBOX_PARTNER_KEY {
+    if code == creds.partner_code && key == creds.partner_key {
         Ok(())
     } else {
         Err(AuthFailure::Wrong)
@@ -77,8 +79,8 @@ pub(crate) async fn multiplatform(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    serve(st.0, |_| {
-        match check_auth(query.as_deref()) {
+    serve(st.0, |st| {
+        match check_auth(&st.opts.credentials, query.as_deref()) {
             Err(AuthFailure::Missing(p)) => return mp_error(9060, &format!("{p} empty")),
             Err(AuthFailure::Wrong) => return mp_error(300, "Service not purchased or not effective"),
             Ok(()) => {}
@@ -108,7 +110,7 @@ pub(crate) async fn multiplatform(
         if !phone_fits(country, phone) {
             return mp_error(9081, "The format of the phone number does not match with the country");
         }
-        let scenario = scenarios::find_multiplatform(id_number);
+        let scenario = lookup::find_multiplatform(id_number);
         let plan = match scenario.map(|s| &s.behaviour) {
             Some(Behaviour::TrustDecisionError(e)) => return mp_error(e.code, e.message),
             Some(Behaviour::Indicators(i)) => Some(*i),
@@ -116,7 +118,7 @@ pub(crate) async fn multiplatform(
         };
         let data = indicators(plan, package, country, stable_hash(&id_number.to_ascii_uppercase()));
         let body = json!({ "code": 200, "message": "Success", "sequence_id": hex_sequence_id(), "data": data });
-        (Planned::ok(body), None)
+        (Planned::ok(body), row_fault(scenario))
     })
     .await
 }
@@ -164,7 +166,7 @@ pub(crate) async fn credit_willingness(
     body: Bytes,
 ) -> Response {
     serve(st.0, |st| {
-        match check_auth(query.as_deref()) {
+        match check_auth(&st.opts.credentials, query.as_deref()) {
             Err(AuthFailure::Missing(p)) => return empty(p),
             Err(AuthFailure::Wrong) => return cw_error_text(301, "Service not purchased"),
             Ok(()) => {}
@@ -206,7 +208,7 @@ pub(crate) async fn credit_willingness(
         if order_id.as_ref().is_some_and(|o| o.chars().count() > 200) {
             return wrong("order_id");
         }
-        let scenario = phone.as_deref().and_then(scenarios::find_willingness);
+        let scenario = phone.as_deref().and_then(lookup::find_willingness);
         let score = match scenario.map(|s| &s.behaviour) {
             Some(Behaviour::TrustDecisionError(e)) => return cw_error(*e),
             Some(Behaviour::Willingness(Willingness::ScoreAsString(s))) => json!(s.to_string()),
@@ -225,7 +227,7 @@ pub(crate) async fn credit_willingness(
             "score": score,
             "sequence_id": willingness_sequence_id(st.opts.clock.now()),
         });
-        (Planned::ok(body), None)
+        (Planned::ok(body), row_fault(scenario))
     })
     .await
 }

@@ -42,6 +42,35 @@ impl Fault {
     }
 }
 
+/// Parses the spelling a command line would use: `latency:MS`, `hang`, `drop`, `502`,
+/// `truncated`, `trickle:MS`.
+impl std::str::FromStr for Fault {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim().to_ascii_lowercase();
+        let (name, arg) = s.split_once(':').unwrap_or((s.as_str(), ""));
+        let millis = |default: u64| -> Result<Duration, String> {
+            if arg.is_empty() {
+                return Ok(Duration::from_millis(default));
+            }
+            arg.parse::<u64>()
+                .map(Duration::from_millis)
+                .map_err(|_| format!("'{arg}' is not a number of milliseconds"))
+        };
+        match name {
+            "latency" => Ok(Fault::Latency(millis(1500)?)),
+            "hang" => Ok(Fault::Hang),
+            "drop" => Ok(Fault::DropConnection),
+            "502" | "bad-gateway" | "html" => Ok(Fault::BadGateway),
+            "truncated" => Ok(Fault::TruncatedJson),
+            "trickle" => Ok(Fault::Trickle(millis(100)?)),
+            _ => Err(format!(
+                "'{s}' is not a fault: expected latency:MS, hang, drop, 502, truncated or trickle:MS"
+            )),
+        }
+    }
+}
+
 /// How many bytes a trickled answer sends at a time.
 const TRICKLE_PIECE: usize = 32;
 
@@ -270,6 +299,24 @@ mod tests {
         let w = willingness_sequence_id(time::OffsetDateTime::now_utc());
         assert_eq!(w.len(), 32);
         assert_eq!(&w[16..17], "I");
+    }
+
+    #[test]
+    fn faults_parse_from_their_command_line_spelling() {
+        assert_eq!(
+            "latency:250".parse(),
+            Ok(Fault::Latency(Duration::from_millis(250)))
+        );
+        assert_eq!("HANG".parse(), Ok(Fault::Hang));
+        assert_eq!("drop".parse(), Ok(Fault::DropConnection));
+        assert_eq!("502".parse(), Ok(Fault::BadGateway));
+        assert_eq!("truncated".parse(), Ok(Fault::TruncatedJson));
+        assert_eq!(
+            "trickle".parse(),
+            Ok(Fault::Trickle(Duration::from_millis(100)))
+        );
+        assert!("latency:soon".parse::<Fault>().is_err());
+        assert!("explode".parse::<Fault>().is_err());
     }
 
     #[test]

@@ -186,6 +186,7 @@ impl Form {
             date: non_empty(self.text(FieldId::Date)),
             hash_phone: self.hash_phone,
             policy_id: non_empty(self.text(FieldId::PolicyId)),
+            ..CheckOptions::default()
         }
     }
 

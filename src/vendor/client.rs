@@ -44,6 +44,13 @@ static CRYPTO_PROVIDER: Once = Once::new();
 const MAX_BODY_BYTES: usize = 8 << 20;
 
 impl VendorClient {
+    /// The longest one call can take: every attempt timing out, plus the capped backoff
+    /// between them. A poll lease must outlast it.
+    pub fn worst_case_call(&self) -> Duration {
+        let attempts = self.inner.max_retries + 1;
+        self.inner.timeout * attempts + super::retry::backoff_delay(u32::MAX, 1.0) * attempts
+    }
+
     pub fn new(config: &Config) -> anyhow::Result<VendorClient> {
         // reqwest is built with rustls-no-provider: one provider must be installed per
         // process before the first client. Another component may have done it already.

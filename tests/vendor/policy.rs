@@ -119,7 +119,7 @@ async fn a_slow_vendor_times_out_without_retry() {
     assert_eq!(e.kind, ErrorKind::Timeout);
     assert!(e.message.contains("1 s"), "{}", e.message);
     assert!(
-        r.latency_ms >= 900 && r.latency_ms < 3_000,
+        r.latency_ms >= 900 && r.latency_ms < 10_000,
         "{}",
         r.latency_ms
     );
