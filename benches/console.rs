@@ -130,12 +130,11 @@ fn seed(dir: &std::path::Path, rows: u64) {
             task_id: None,
         });
         if batch.len() == 10_000 {
-            store.record_batch(&batch).expect("record batch");
-            batch.clear();
+            store.record_all(batch.drain(..)).expect("record batch");
         }
     }
     if !batch.is_empty() {
-        store.record_batch(&batch).expect("record batch");
+        store.record_all(batch.drain(..)).expect("record batch");
     }
     println!(
         "seeded {rows} lookups into {} in {:?}",

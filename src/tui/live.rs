@@ -24,7 +24,7 @@ pub struct Live {
     client: VendorClient,
     data_dir: PathBuf,
     origin: Origin,
-    retain_days: Option<u32>,
+    retention: crate::config::HistoryConfig,
     writer: Arc<OnceCell<Result<Shared, String>>>,
     reader: Arc<OnceCell<Result<Shared, String>>>,
 }
@@ -48,13 +48,13 @@ impl Live {
         client: VendorClient,
         data_dir: PathBuf,
         origin: Origin,
-        retain_days: Option<u32>,
+        retention: crate::config::HistoryConfig,
     ) -> Live {
         Live {
             client,
             data_dir,
             origin,
-            retain_days,
+            retention,
             writer: Arc::new(OnceCell::new()),
             reader: Arc::new(OnceCell::new()),
         }
@@ -62,18 +62,14 @@ impl Live {
 
     async fn open(&self, cell: &OnceCell<Result<Shared, String>>) -> Result<Shared, String> {
         // Retention runs once, on the writing connection.
-        let retain = std::ptr::eq(cell, &*self.writer)
-            .then_some(self.retain_days)
-            .flatten();
+        let retention = std::ptr::eq(cell, &*self.writer).then(|| self.retention.clone());
         cell.get_or_init(|| {
             let dir = self.data_dir.clone();
             async move {
                 tokio::task::spawn_blocking(move || {
                     let mut store = Store::open_in_data_dir(&dir)?;
-                    if let Some(days) = retain {
-                        let cutoff =
-                            OffsetDateTime::now_utc() - time::Duration::days(i64::from(days));
-                        store.purge_older_than(cutoff)?;
+                    if let Some(cfg) = retention {
+                        store.apply_retention(&cfg, OffsetDateTime::now_utc())?;
                     }
                     Ok::<_, crate::history::HistoryError>(store)
                 })
@@ -167,11 +163,13 @@ impl Live {
     }
 
     pub async fn load_tasks(&self) -> Message {
+        // Only this mode's tasks: a sandbox task id means nothing to the real vendor.
+        let sandbox = self.origin.sandbox;
         let result = async {
             let store = self.store().await?;
             tokio::task::spawn_blocking(move || {
-                let rows =
-                    resumable(&store, OffsetDateTime::now_utc()).map_err(|e| e.to_string())?;
+                let rows = resumable(&store, OffsetDateTime::now_utc(), sandbox)
+                    .map_err(|e| e.to_string())?;
                 Ok(rows
                     .iter()
                     .map(|t| task_view(t, next_poll_delay(t.attempts)))

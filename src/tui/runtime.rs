@@ -126,12 +126,7 @@ pub async fn run(ctx: ConsoleContext) -> anyhow::Result<()> {
         operator: ctx.operator,
         sandbox: ctx.sandbox,
     };
-    let live = Live::new(
-        ctx.client,
-        ctx.data_dir,
-        origin,
-        ctx.config.history.retain_days,
-    );
+    let live = Live::new(ctx.client, ctx.data_dir, origin, ctx.config.history.clone());
 
     install_panic_hook();
     let _guard = TerminalGuard::enter()?;
