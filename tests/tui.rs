@@ -444,6 +444,15 @@ fn phone_task_resolves_while_another_applicant_is_shown() {
         Slot::Done { answer, .. } if answer.outcome == Outcome::Pending
     ));
     assert!(!a.wants_tick());
+    // Back to the first applicant: the finished result is in their phone tab.
+    a.focus = Pane::Form;
+    a.form.focus_field(FieldId::Phone);
+    a.form.set_text(FieldId::Phone, "");
+    a.update(Message::Paste("+52 55 1234 5678".into()));
+    assert!(matches!(
+        a.slot(CheckKind::PhoneStatus),
+        Slot::Done { answer, .. } if answer.outcome == Outcome::Ok
+    ));
     // The tasks panel opens the finished result read-only.
     a.focus = Pane::Tasks;
     a.update(key(KeyCode::Enter));

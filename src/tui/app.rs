@@ -299,7 +299,7 @@ impl App {
                 if self.focus == Pane::Form && is_editing_key(&key) {
                     match self.form.on_key(&key) {
                         FormKey::Changed => {
-                            self.form.validate(self.now);
+                            self.form_changed();
                             return Vec::new();
                         }
                         FormKey::Consumed => return Vec::new(),

@@ -100,7 +100,7 @@ impl App {
             Screen::History => self.history.paste(text, self.now),
             Screen::Review if self.focus == Pane::Form => {
                 if self.form.paste(text) {
-                    self.form.validate(self.now);
+                    self.form_changed();
                 }
                 Vec::new()
             }

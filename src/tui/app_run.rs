@@ -297,7 +297,7 @@ impl App {
         self.form.set_text(super::form::FieldId::Email, &id.email);
         self.form.set_text(super::form::FieldId::Gaid, &id.gaid);
         self.form.apply_request_options(&lookup.request);
-        self.form.validate(self.now);
+        self.form_changed();
         self.scroll = 0;
         self.run_checks(&[lookup.answer.check], true)
     }

@@ -169,3 +169,40 @@ impl App {
         }
     }
 }
+
+impl App {
+    /// After any edit: validate, and when the applicant now on screen is one whose phone
+    /// task finished while someone else was shown, put that result in the phone tab.
+    pub(super) fn form_changed(&mut self) {
+        self.form.validate(self.now);
+        let i = index(CheckKind::PhoneStatus);
+        if !matches!(
+            self.slots[i],
+            Slot::Idle | Slot::Cancelled | Slot::Done { .. }
+        ) {
+            return;
+        }
+        let phone = self.form.identity().phone_e164.clone();
+        if phone.is_empty() {
+            return;
+        }
+        let finished = self
+            .tasks
+            .iter()
+            .rev()
+            .filter(|t| t.phone == phone && t.status != TaskStatus::Pending)
+            .find_map(|t| self.task_results.get(&t.task_id));
+        // Only over nothing, a pending answer, or an older one: never over a newer run.
+        if let Some(answer) = finished
+            && self.slots[i].answer().is_none_or(|a| {
+                a != answer && (a.outcome == crate::check::Outcome::Pending || a.at < answer.at)
+            })
+        {
+            self.slots[i] = Slot::Done {
+                answer: Box::new(answer.clone()),
+                identity: Box::new(self.form.identity().clone()),
+                stored: false,
+            };
+        }
+    }
+}
