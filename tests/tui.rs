@@ -628,6 +628,16 @@ fn mouse_focuses_and_wheel_scrolls() {
 }
 
 #[test]
+fn a_huge_rerun_window_never_panics() {
+    let mut a = app_with(AppSettings {
+        rerun_window_hours: u64::MAX,
+        ..AppSettings::default()
+    });
+    indonesian(&mut a);
+    assert_eq!(find_recent_ids(&a.update(ctrl('r'))).len(), 2);
+}
+
+#[test]
 fn key_overrides_from_config() {
     let mut settings = AppSettings::default();
     settings.keys.insert("run_all".into(), "f5".into());

@@ -8,6 +8,7 @@ use crate::applicant::prepare;
 use crate::check::{CheckKind, Outcome};
 use crossterm::event::{KeyCode, KeyEvent};
 use std::time::Duration;
+use time::OffsetDateTime;
 
 /// How long to wait before the next poll of a phone task after `attempts` polls.
 pub fn poll_delay(attempts: u32) -> Duration {
@@ -78,7 +79,11 @@ impl App {
                     run_id,
                     check,
                     identity: request.identity.clone(),
-                    since: self.now - self.rerun_window,
+                    // A window reaching before the calendar starts means "any time".
+                    since: self
+                        .now
+                        .checked_sub(self.rerun_window)
+                        .unwrap_or(OffsetDateTime::UNIX_EPOCH),
                 });
                 *slot = Slot::Checking {
                     run_id,
