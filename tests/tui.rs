@@ -883,3 +883,39 @@ fn reveal_toggle_unmasks() {
     let shown = render(&a, 120, 40);
     assert!(shown.contains("3171234567890123"));
 }
+
+#[test]
+fn theme_choice_and_bad_theme_files() {
+    use riskdesk::config::Config;
+    use riskdesk::tui::settings_from;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("themes")).unwrap();
+    std::fs::write(
+        dir.path().join("themes/mine.toml"),
+        "[colors]\ntext = \"#zzzzzz\"\n",
+    )
+    .unwrap();
+    let config = Config {
+        theme: "light".into(),
+        ..Config::default()
+    };
+    let (s, problem) = settings_from(&config, true, "ana", None, Some(dir.path()));
+    assert_eq!((s.theme.name.as_str(), problem), ("light", None));
+    // --theme wins over config; a broken user theme is reported and the default used.
+    let (s, problem) = settings_from(&config, true, "ana", Some("mine"), Some(dir.path()));
+    assert_eq!(s.theme.name, "default");
+    let problem = problem.unwrap();
+    assert!(
+        problem.contains("mine.toml") && problem.contains("colors.text"),
+        "{problem}"
+    );
+    // Every built-in theme draws every screen without trouble.
+    for name in builtin_names() {
+        let (s, _) = settings_from(&config, true, "ana", Some(name), None);
+        let mut a = app_with(s);
+        indonesian(&mut a);
+        render(&a, 80, 24);
+        a.update(ctrl('f'));
+        render(&a, 200, 50);
+    }
+}
