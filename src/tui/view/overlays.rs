@@ -109,7 +109,7 @@ pub(super) fn draw_help(frame: &mut Frame, app: &App, area: Rect) {
         })
         .collect();
     lines.push(Line::styled(
-        "In a text input plain keys type: use the Ctrl/F-key bindings. Any key closes this.",
+        "In text inputs plain keys type; use Ctrl/F-keys there. Any key closes this.",
         t.muted(),
     ));
     let height = (lines.len() as u16 + 2).min(area.height);
