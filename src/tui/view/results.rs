@@ -41,10 +41,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         };
         let (_, state_style) = slot_state(app, check);
         let offered = check.offered_in(app.form.country_code()) || app.stored.is_some();
+        // The marker shows the selected tab without colour (monochrome terminals, tmux logs).
+        let marker = if i == app.tab { "▸" } else { "" };
         let label = if wide {
-            format!(" {name} ")
+            format!(" {marker}{name} ")
         } else {
-            name.to_string()
+            format!("{marker}{name}")
         };
         let style = if i == app.tab {
             t.selection().add_modifier(Modifier::BOLD)
