@@ -919,3 +919,56 @@ fn theme_choice_and_bad_theme_files() {
         render(&a, 200, 50);
     }
 }
+
+#[test]
+fn stored_rows_convert_exactly_as_recorded() {
+    use riskdesk::history::LookupRecord;
+    use riskdesk::tui::convert::stored_lookup;
+    let base = LookupRecord {
+        id: 42,
+        created_at: NOW,
+        operator: "ana".into(),
+        sandbox: true,
+        check: CheckKind::DebtsReport,
+        identity: Default::default(),
+        request: serde_json::json!({"url": "https://x/check/debts_report", "body": {"mobile_md5": "abc"}}),
+        http_status: Some(200),
+        vendor_status: Some("OK".into()),
+        vendor_request_id: Some("TID1".into()),
+        outcome: Outcome::Ok,
+        error_kind: None,
+        error_message: None,
+        latency_ms: 9,
+        raw_response: DEBTS_BODY.as_bytes().to_vec(),
+        report: None,
+        task_id: None,
+    };
+    // No stored report JSON: the raw body is parsed again.
+    let s = stored_lookup(&base);
+    assert!(
+        s.answer
+            .report
+            .as_ref()
+            .unwrap()
+            .gist
+            .contains("6 applications")
+    );
+    assert!(s.request.contains_key("mobile_md5"));
+    assert_eq!(s.answer.raw, DEBTS_BODY.as_bytes());
+    // An error row gets the kind's hint back; garbage never panics.
+    let err = LookupRecord {
+        outcome: Outcome::Error,
+        error_kind: Some("out_of_quota".into()),
+        error_message: Some("API calls quota exceeded".into()),
+        raw_response: b"\xff\xfe not json".to_vec(),
+        report: Some(serde_json::json!({"type": "nonsense"})),
+        request: serde_json::json!("not an object"),
+        ..base
+    };
+    let s = stored_lookup(&err);
+    let e = s.answer.error.unwrap();
+    assert_eq!(e.kind, "out of quota");
+    assert!(!e.hint.is_empty());
+    assert!(s.answer.report.is_none());
+    assert!(s.request.is_empty());
+}
