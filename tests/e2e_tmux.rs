@@ -152,6 +152,24 @@ fn console_end_to_end_on_the_sandbox() {
     t.keys(&["Enter"]);
     let s = t.wait_text("read-only", Duration::from_secs(10));
     assert!(s.contains("stored lookup #"), "{s}");
+    // Export it for a ticket: a JSON file only its owner can read.
+    t.keys(&["C-s"]);
+    t.wait_text("exported to", Duration::from_secs(10));
+    let export = std::fs::read_dir(data.join("exports"))
+        .expect("exports dir")
+        .filter_map(Result::ok)
+        .next()
+        .expect("an export")
+        .path();
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&export).unwrap()).expect("export is JSON");
+    assert!(json.get("raw_response").is_some(), "{json}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&export).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "export readable by others: {mode:o}");
+    }
 
     // Back to the live review, then quit; the shell prompt returns.
     t.keys(&["Escape"]);

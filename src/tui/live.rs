@@ -284,7 +284,7 @@ impl Live {
         Message::LookupOpened(result)
     }
 
-    /// Writes one lookup, complete, to `<data dir>/exports/lookup-<id>.json`.
+    /// Writes one lookup, complete, to `<data dir>/exports/lookup-<id>.json` (as the README says).
     pub async fn export(&self, id: i64) -> Message {
         let dir = self.data_dir.join("exports");
         let result = async {
@@ -296,9 +296,10 @@ impl Live {
                     .ok_or_else(|| format!("lookup #{id} is not in history"))?;
                 let json = export_json(&rec);
                 std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-                let path = dir.join(format!("lookup-{id}-{}.json", rec.check.cli_name()));
+                let path = dir.join(format!("lookup-{id}.json"));
                 let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
-                std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+                write_private(&path, text.as_bytes())
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
                 Ok(path)
             })
             .await
@@ -306,6 +307,21 @@ impl Live {
         .await;
         Message::Exported(result)
     }
+}
+
+/// Writes a file only its owner can read: an export holds an applicant's identifiers.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 /// A lookup as a self-contained JSON document for a support ticket. The raw body is
