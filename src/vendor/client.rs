@@ -21,7 +21,9 @@ pub struct VendorClient {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    /// Built on first use: building reads the system's root certificates (~30 ms), which
+    /// the console's first frame must not wait for, and the sandbox never needs.
+    http: std::sync::OnceLock<Result<reqwest::Client, String>>,
     accuauth: AccuAuthConfig,
     trustdecision: TrustDecisionConfig,
     timeout: Duration,
@@ -58,24 +60,34 @@ impl VendorClient {
             let _ = rustls::crypto::ring::default_provider().install_default();
         });
         let timeout = Duration::from_secs(config.http.timeout_secs.max(1));
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            // A redirect would carry the TrustDecision query auth (and AccuAuth's headers) to
-            // another host; the configured URL must be the final one.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("riskdesk/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {}", e.without_url()))?;
         Ok(VendorClient {
             inner: Arc::new(Inner {
-                http,
+                http: std::sync::OnceLock::new(),
                 accuauth: config.accuauth.clone(),
                 trustdecision: config.trustdecision.clone(),
                 timeout,
                 max_retries: config.http.max_retries,
             }),
         })
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, String> {
+        let timeout = self.inner.timeout;
+        self.inner
+            .http
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .timeout(timeout)
+                    .connect_timeout(timeout.min(Duration::from_secs(10)))
+                    // A redirect would carry the TrustDecision query auth (and AccuAuth's
+                    // headers) to another host; the configured URL must be the final one.
+                    .redirect(reqwest::redirect::Policy::none())
+                    .user_agent(concat!("riskdesk/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .map_err(|e| format!("cannot build the HTTP client: {}", e.without_url()))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// Runs a check: one call (phone-status: the submit call, which may come back pending
@@ -219,7 +231,18 @@ impl VendorClient {
         let vendor = out.endpoint.vendor().label();
         // Only the URL without query is ever logged: TrustDecision auth lives in the query.
         tracing::info!(url = %out.url, "vendor request");
-        let mut builder = self.inner.http.post(&out.url);
+        let http = match self.http() {
+            Ok(h) => h,
+            Err(message) => {
+                let error = VendorError::new(
+                    ErrorKind::Transport,
+                    message,
+                    "The machine's TLS set-up is broken (root certificates): fix it and retry.",
+                );
+                return (None, Vec::new(), Answer::failed(error));
+            }
+        };
+        let mut builder = http.post(&out.url);
         if !out.query.is_empty() {
             let query: Vec<(&str, &str)> =
                 out.query.iter().map(|(k, v)| (*k, v.expose())).collect();
