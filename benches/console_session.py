@@ -141,19 +141,84 @@ def count_rows(data_dir):
 # ---------------------------------------------------------------- tmux harness
 
 
+class Control:
+    """A tmux control-mode client (`tmux -C`): commands over a pipe, answers between
+    `%begin` and `%end`, so a poll costs a pipe round trip instead of a process start."""
+
+    def __init__(self, argv, env):
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, env=env)
+        # Pane output is not wanted here: only command answers. The attach itself may
+        # answer with a block of its own: read up to the marker, then one block a command.
+        self.write("refresh-client -f no-output")
+        marker = f"bench-sync-{os.getpid()}"
+        self.write(f"display-message -p {marker}")
+        while self.block("sync").strip() != marker:
+            pass
+
+    def write(self, line):
+        self.p.stdin.write(line.encode() + b"\n")
+        self.p.stdin.flush()
+
+    def command(self, line):
+        self.write(line)
+        return self.block(line)
+
+    def block(self, line):
+        out, begin = [], None
+        while True:
+            raw = self.p.stdout.readline()
+            if not raw:
+                raise RuntimeError(f"tmux control client ended during `{line}`")
+            text = raw.decode("utf-8", "replace").rstrip("\n")
+            if begin is None:
+                # Notifications (%layout-change, ...) come between answers, never inside.
+                if text.startswith("%begin "):
+                    begin = text.split(" ", 2)[2]
+                continue
+            if text.startswith(("%end ", "%error ")) and text.split(" ", 2)[2:] == [begin]:
+                if text.startswith("%error"):
+                    raise RuntimeError(f"tmux {line}: {' '.join(out)}")
+                return "\n".join(out) + "\n"
+            out.append(text)
+
+    def close(self):
+        try:
+            self.p.stdin.close()
+        except OSError:
+            pass
+        self.p.wait(timeout=5)
+
+
+def quote(s):
+    """For sh."""
+    return "'" + s.replace("'", "'\\''") + "'"
+
+
+def tmux_quote(s):
+    """For tmux's command parser: double quotes, where backslash escapes `\\ " $`."""
+    return '"' + re.sub(r'([\\"$])', r"\\\1", s) + '"'
+
+
 class Tmux:
     """A private tmux server (its own socket), one fixed-size window, polled with
-    `capture-pane`. Every measurement includes the cost of one poll; the floor rows
+    `capture-pane` through a control-mode client (or, with `--poll exec`, one tmux
+    process per poll). Every measurement includes the cost of one poll; the floor rows
     measure exactly that cost with trivial programs."""
 
-    def __init__(self, env):
+    def __init__(self, env, control=True):
         self.sock = f"riskdesk-bench-{os.getpid()}"
         self.env = env
         self.tmux(["-f", "/dev/null", "new-session", "-d", "-s", "bench", "-x", str(COLS),
                    "-y", str(LINES), "sleep 86400"])
-        for opt in (["status", "off"], ["remain-on-exit", "on"], ["escape-time", "0"]):
+        # A manual window size: no client (the control one included) resizes the pane.
+        for opt in (["status", "off"], ["remain-on-exit", "on"], ["escape-time", "0"],
+                    ["window-size", "manual"]):
             self.tmux(["set-option", "-g"] + opt)
         self.tmux(["resize-window", "-t", "bench", "-x", str(COLS), "-y", str(LINES)])
+        self.ctl = None
+        if control:
+            self.ctl = Control(["tmux", "-L", self.sock, "-C", "attach", "-t", "bench"], env)
 
     def tmux(self, args, check=True):
         p = subprocess.run(["tmux", "-L", self.sock] + args, capture_output=True, text=True,
@@ -162,13 +227,18 @@ class Tmux:
             raise RuntimeError(f"tmux {' '.join(args)}: {p.stderr.strip()}")
         return p.stdout
 
+    def do(self, args):
+        if self.ctl:
+            return self.ctl.command(" ".join(tmux_quote(a) for a in args))
+        return self.tmux(args)
+
     def capture(self):
-        return self.tmux(["capture-pane", "-p", "-t", "bench"], check=False)
+        return self.do(["capture-pane", "-p", "-t", "bench"])
 
     def respawn(self, command):
         """Replaces whatever runs in the pane with `command`; returns its pid."""
-        self.tmux(["respawn-pane", "-k", "-t", "bench", command])
-        return int(self.tmux(["display-message", "-p", "-t", "bench", "#{pane_pid}"]).strip())
+        self.do(["respawn-pane", "-k", "-t", "bench", command])
+        return int(self.do(["display-message", "-p", "-t", "bench", "#{pane_pid}"]).strip())
 
     def blank(self):
         """A quiet pane, so the next start is measured from an empty screen."""
@@ -176,7 +246,7 @@ class Tmux:
         self.wait_for(lambda s: not s.strip(), timeout=5)
 
     def send(self, *keys):
-        self.tmux(["send-keys", "-t", "bench"] + list(keys))
+        self.do(["send-keys", "-t", "bench"] + list(keys))
 
     def wait_for(self, ok, timeout=10.0, since=None):
         """Polls until `ok(screen)`; returns (seconds since `since`, screen)."""
@@ -205,6 +275,11 @@ class Tmux:
                 return changed, last
 
     def kill(self):
+        if self.ctl:
+            try:
+                self.ctl.close()
+            except (OSError, subprocess.TimeoutExpired):
+                self.ctl.p.kill()
         self.tmux(["kill-server"], check=False)
 
 
@@ -342,8 +417,7 @@ def machine():
 
 def console_cmd(binary, data_dir, config):
     # `exec`: the pane's pid is riskdesk itself, so /proc is read from the right process.
-    q = lambda s: "'" + s.replace("'", "'\\''") + "'"  # noqa: E731
-    return f"exec {q(binary)} --data-dir {q(data_dir)} --config {q(config)}"
+    return f"exec {quote(binary)} --data-dir {quote(data_dir)} --config {quote(config)}"
 
 
 def session(args, binary, work, results):
@@ -383,7 +457,7 @@ def session(args, binary, work, results):
     db = os.path.join(data, "history.db")
     results["db_mib"] = os.path.getsize(db) / 2**20
 
-    tm = Tmux(env)
+    tm = Tmux(env, control=args.poll == "control")
     try:
         runs = args.runs
         floor_cmd = f"printf '%s\\n' {MARK}; exec sleep 86400"
@@ -532,6 +606,8 @@ def main():
     ap.add_argument("--runs", type=int, default=20, help="repetitions per timing")
     ap.add_argument("--idle", type=float, default=10.0, help="idle sampling seconds")
     ap.add_argument("--search", default="santos", help="text typed into history search")
+    ap.add_argument("--poll", choices=["control", "exec"], default="control",
+                    help="capture-pane through one tmux control client, or a tmux per poll")
     ap.add_argument("--bin", help="riskdesk binary (default: the release build)")
     ap.add_argument("--data-dir", help="keep/reuse this data dir instead of a temp one")
     ap.add_argument("--update", metavar="MD", help="write the results section into MD")
