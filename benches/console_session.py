@@ -350,20 +350,17 @@ def cpu_ticks(pid):
 
 
 def switches(pid):
-    """Context switches summed over every thread (the process's own status line counts
-    only its main thread)."""
-    vol = invol = 0
+    """Context switches (voluntary + not) per thread id: the process's own status line
+    counts only its main thread."""
+    out = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
             with open(f"/proc/{pid}/task/{tid}/status") as f:
-                for line in f:
-                    if line.startswith("voluntary_ctxt_switches"):
-                        vol += int(line.split()[1])
-                    elif line.startswith("nonvoluntary_ctxt_switches"):
-                        invol += int(line.split()[1])
+                out[tid] = sum(int(line.split()[1]) for line in f
+                               if "ctxt_switches:" in line)
         except FileNotFoundError:
             pass  # a thread that ended meanwhile
-    return vol, invol
+    return out
 
 
 def status_kib(pid, key):
@@ -375,14 +372,18 @@ def status_kib(pid, key):
 
 
 def idle(pid, seconds):
+    """CPU share and wakeups over `seconds`. A thread that ends meanwhile (tokio retires
+    idle blocking threads after 10 s) took at least one wakeup to do so: counted as one."""
     hz = os.sysconf("SC_CLK_TCK")
-    c0, (v0, i0) = cpu_ticks(pid), switches(pid)
+    c0, s0 = cpu_ticks(pid), switches(pid)
     time.sleep(seconds)
-    c1, (v1, i1) = cpu_ticks(pid), switches(pid)
+    c1, s1 = cpu_ticks(pid), switches(pid)
+    wakeups = sum(n - s0.get(tid, 0) for tid, n in s1.items())
+    ended = len(set(s0) - set(s1))
     return {
         "cpu_pct": (c1 - c0) / hz / seconds * 100,
-        "wakeups": (v1 - v0) + (i1 - i0),
-        "threads": len(os.listdir(f"/proc/{pid}/task")),
+        "wakeups": wakeups + ended,
+        "threads": f"{len(s0)}→{len(s1)}",
     }
 
 
@@ -425,6 +426,9 @@ def session(args, binary, work, results):
     for k in list(env):
         if (k.startswith("RISKDESK_") and k != "RISKDESK_LOG") or k == "TMUX":
             del env[k]  # no credentials: the console runs on its loopback sandbox
+    for kv in args.console_env:
+        k, _, v = kv.partition("=")
+        env[k] = v
     config = os.path.join(work, "empty.toml")
     open(config, "w").close()
     data = args.data_dir or os.path.join(work, "data")
@@ -547,7 +551,7 @@ def table(r, args, binary):
     for key, label in (("idle_start", "after start"), ("idle_after", "after the search")):
         i = r[key]
         rows.append((f"idle CPU over {args.idle:g} s, {label} ({i['threads']} threads)",
-                     f"{i['cpu_pct']:.1f}% , {i['wakeups']} wakeups", "0.0%",
+                     f"{i['cpu_pct']:.1f}%, {i['wakeups']} wakeups", "0.0%",
                      verdict(i["cpu_pct"] == 0)))
     rows.append(("peak memory (VmHWM) after all of the above",
                  f"{mib(r['vmhwm_kib'])} (RSS now {mib(r['vmrss_kib'])})", "< 20 MiB",
@@ -610,6 +614,8 @@ def main():
                     help="capture-pane through one tmux control client, or a tmux per poll")
     ap.add_argument("--bin", help="riskdesk binary (default: the release build)")
     ap.add_argument("--data-dir", help="keep/reuse this data dir instead of a temp one")
+    ap.add_argument("--console-env", action="append", default=[], metavar="K=V",
+                    help="extra environment for riskdesk (for A/B experiments)")
     ap.add_argument("--update", metavar="MD", help="write the results section into MD")
     args = ap.parse_args()
     if shutil.which("tmux") is None:
