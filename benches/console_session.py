@@ -578,9 +578,7 @@ def table(r, args, binary):
 
 def section(r, args, binary, tbl):
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return f"""{SECTION}
-
-The real release binary in a {COLS}x{LINES} tmux pane (private tmux server), on its built-in
+    return f"""The real release binary in a {COLS}x{LINES} tmux pane (private tmux server), on its built-in
 loopback sandbox, with a history of {r['rows']:,} lookups (history.db {r['db_mib']:.0f} MiB)
 generated from real sandbox checks exported with `riskdesk history export --format jsonl`,
 varied (phone, ID number, name, request id, date over 400 days) and loaded with
@@ -606,15 +604,19 @@ def Tmux_version():
     return run(["tmux", "-V"]).stdout.strip().removeprefix("tmux ")
 
 
+BEGIN, END = "<!-- console-session:begin -->", "<!-- console-session:end -->"
+
+
 def update_markdown(path, text):
-    """Replaces this script's own `##` section (up to the next `## `), or appends it."""
+    """Writes the measured part of this script's `##` section between its markers, so the
+    hand-written analysis around them survives a rerun; appends the section when absent."""
     old = open(path, encoding="utf-8").read() if os.path.exists(path) else "# Benchmarks\n"
-    start = old.find(SECTION)
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
+    block = f"{BEGIN}\n{text.strip()}\n{END}"
+    start, end = old.find(BEGIN), old.find(END)
+    if old.find(SECTION) >= 0 and 0 <= start < end:
+        new = old[:start] + block + old[end + len(END):]
     else:
-        nxt = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + ("" if nxt < 0 else "\n" + old[nxt + 1:])
+        new = old.rstrip("\n") + f"\n\n{SECTION}\n\n{block}\n"
     with open(path, "w", encoding="utf-8") as f:
         f.write(new)
 
