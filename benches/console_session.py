@@ -587,7 +587,9 @@ varied (phone, ID number, name, request id, date over 400 days) and loaded with
 the same measurement with a trivial program. {args.runs} runs each; idle is /proc/PID/stat
 utime+stime over {args.idle:g} s, wakeups are context switches summed over all threads.
 
-Measured {when} on {machine()}, tmux {Tmux_version()}.
+Measured {when} on {machine()}, tmux {Tmux_version()}, commit {commit()}; load
+average {r['load'][0]:.1f} at the start of the run and {r['load'][1]:.1f} at its end (other
+engineers compiling on the same 2 cores: expect noisy p95s, read medians and minimums).
 
 {tbl}
 
@@ -598,6 +600,12 @@ cargo build --release
 python3 benches/console_session.py [--rows N] [--runs N] [--update BENCHMARKS.md]
 ```
 """
+
+
+def commit():
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    p = run(["git", "-C", repo, "rev-parse", "--short", "HEAD"])
+    return p.stdout.strip() or "unknown"
 
 
 def Tmux_version():
@@ -639,9 +647,10 @@ def main():
         sys.exit("tmux is required")
     binary = find_binary(args.bin)
     work = tempfile.mkdtemp(prefix="riskdesk-bench-")
-    results = {}
+    results = {"load": [os.getloadavg()[0], 0.0]}
     try:
         session(args, binary, work, results)
+        results["load"][1] = os.getloadavg()[0]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     tbl = table(results, args, binary)
