@@ -148,12 +148,25 @@ class Control:
     def __init__(self, argv, env):
         self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.DEVNULL, env=env)
-        # Pane output is not wanted here: only command answers. The attach itself may
-        # answer with a block of its own: read up to the marker, then one block a command.
-        self.write("refresh-client -f no-output")
+        # The attach may answer with a block of its own: read up to a marker, then one
+        # block a command. A command sent before the attach completes may fail ("no current
+        # client"): such blocks are skipped here.
         marker = f"bench-sync-{os.getpid()}"
-        self.write(f"display-message -p {marker}")
-        while self.block("sync").strip() != marker:
+        for _ in range(100):
+            self.write(f"display-message -p {marker}")
+            out, ok = self.block("sync", strict=False)
+            while ok and out.strip() != marker:  # the attach's own answer came first
+                out, ok = self.block("sync", strict=False)
+            if ok:
+                break
+            time.sleep(0.01)
+        else:
+            raise RuntimeError("the tmux control client did not attach")
+        # Pane output is not wanted, only command answers; without this flag the %output
+        # lines are read and skipped, which costs only time.
+        try:
+            self.command("refresh-client -f no-output")
+        except RuntimeError:
             pass
 
     def write(self, line):
@@ -162,9 +175,10 @@ class Control:
 
     def command(self, line):
         self.write(line)
-        return self.block(line)
+        return self.block(line)[0]
 
-    def block(self, line):
+    def block(self, line, strict=True):
+        """The next answer: (text, whether it succeeded); raises on failure if strict."""
         out, begin = [], None
         while True:
             raw = self.p.stdout.readline()
@@ -177,9 +191,10 @@ class Control:
                     begin = text.split(" ", 2)[2]
                 continue
             if text.startswith(("%end ", "%error ")) and text.split(" ", 2)[2:] == [begin]:
-                if text.startswith("%error"):
+                ok = text.startswith("%end")
+                if not ok and strict:
                     raise RuntimeError(f"tmux {line}: {' '.join(out)}")
-                return "\n".join(out) + "\n"
+                return "\n".join(out) + "\n", ok
             out.append(text)
 
     def close(self):
@@ -211,14 +226,21 @@ class Tmux:
         self.env = env
         self.tmux(["-f", "/dev/null", "new-session", "-d", "-s", "bench", "-x", str(COLS),
                    "-y", str(LINES), "sleep 86400"])
-        # A manual window size: no client (the control one included) resizes the pane.
-        for opt in (["status", "off"], ["remain-on-exit", "on"], ["escape-time", "0"],
-                    ["window-size", "manual"]):
-            self.tmux(["set-option", "-g"] + opt)
-        self.tmux(["resize-window", "-t", "bench", "-x", str(COLS), "-y", str(LINES)])
         self.ctl = None
-        if control:
-            self.ctl = Control(["tmux", "-L", self.sock, "-C", "attach", "-t", "bench"], env)
+        self.socket_path = None
+        try:
+            self.socket_path = self.tmux(["display-message", "-p", "#{socket_path}"]).strip()
+            # A manual window size: no client (the control one included) resizes the pane.
+            for opt in (["status", "off"], ["remain-on-exit", "on"], ["escape-time", "0"],
+                        ["window-size", "manual"]):
+                self.tmux(["set-option", "-g"] + opt)
+            self.tmux(["resize-window", "-t", "bench", "-x", str(COLS), "-y", str(LINES)])
+            if control:
+                self.ctl = Control(["tmux", "-L", self.sock, "-C", "attach", "-t", "bench"],
+                                   env)
+        except BaseException:
+            self.kill()  # the server would otherwise outlive the script
+            raise
 
     def tmux(self, args, check=True):
         p = subprocess.run(["tmux", "-L", self.sock] + args, capture_output=True, text=True,
@@ -281,6 +303,11 @@ class Tmux:
             except (OSError, subprocess.TimeoutExpired):
                 self.ctl.p.kill()
         self.tmux(["kill-server"], check=False)
+        if self.socket_path and os.path.basename(self.socket_path).startswith("riskdesk-bench-"):
+            try:
+                os.remove(self.socket_path)  # tmux leaves its socket file behind
+            except FileNotFoundError:
+                pass
 
 
 def pct(values, p):
