@@ -2,19 +2,17 @@
 
 use super::app::{App, Level, Pane, Screen, Slot, index};
 use super::form::Readiness;
-use super::format::show_phone;
 use super::message::Command;
-use super::model::{Answer, StoredLookup, TaskStatus, TaskUpdate, TaskView};
-use crate::applicant::{Identity, prepare};
+use super::model::{Answer, StoredLookup, TaskStatus, TaskView};
+use crate::applicant::prepare;
 use crate::check::{CheckKind, Outcome};
 use crossterm::event::{KeyCode, KeyEvent};
 use std::time::Duration;
+use time::OffsetDateTime;
 
 /// How long to wait before the next poll of a phone task after `attempts` polls.
-/// Starts quick (vendors often finish within seconds) and backs off to 5 minutes.
 pub fn poll_delay(attempts: u32) -> Duration {
-    let secs = 5u64.saturating_mul(1u64 << attempts.min(6));
-    Duration::from_secs(secs.min(300))
+    crate::phone_tasks::next_poll_delay(attempts)
 }
 
 impl App {
@@ -40,6 +38,10 @@ impl App {
         if offered.is_empty() {
             self.notify(Level::Warn, "no check is offered for this country");
             return Vec::new();
+        }
+        if !offered.contains(&self.current_check()) {
+            self.tab = index(offered[0]);
+            self.scroll = 0;
         }
         self.run_checks(&offered, false)
     }
@@ -77,7 +79,11 @@ impl App {
                     run_id,
                     check,
                     identity: request.identity.clone(),
-                    since: self.now - self.rerun_window,
+                    // A window reaching before the calendar starts means "any time".
+                    since: self
+                        .now
+                        .checked_sub(self.rerun_window)
+                        .unwrap_or(OffsetDateTime::UNIX_EPOCH),
                 });
                 *slot = Slot::Checking {
                     run_id,
@@ -243,166 +249,6 @@ impl App {
         Vec::new()
     }
 
-    fn track_task(&mut self, task: TaskView) {
-        match self.tasks.iter_mut().find(|t| t.task_id == task.task_id) {
-            Some(t) => *t = task,
-            None => self.tasks.push(task),
-        }
-    }
-
-    pub fn has_pending_tasks(&self) -> bool {
-        self.tasks.iter().any(|t| t.status == TaskStatus::Pending)
-    }
-
-    pub(super) fn on_tasks_loaded(
-        &mut self,
-        loaded: Result<Vec<TaskView>, String>,
-    ) -> Vec<Command> {
-        match loaded {
-            Ok(tasks) => {
-                for t in tasks {
-                    self.track_task(t);
-                }
-                // Resumed tasks that are already due are polled on the first tick.
-                self.on_tick()
-            }
-            Err(e) => {
-                self.notify(Level::Error, format!("could not load phone tasks: {e}"));
-                Vec::new()
-            }
-        }
-    }
-
-    pub(super) fn on_tick(&mut self) -> Vec<Command> {
-        let now = self.now;
-        let mut commands = Vec::new();
-        for task in &mut self.tasks {
-            if task.status == TaskStatus::Pending
-                && task.next_poll_at <= now
-                && !self.polling.contains(&task.task_id)
-            {
-                self.polling.insert(task.task_id.clone());
-                commands.push(Command::PollTask {
-                    task_id: task.task_id.clone(),
-                });
-            }
-        }
-        commands
-    }
-
-    pub(super) fn on_task_polled(
-        &mut self,
-        task_id: &str,
-        update: Result<TaskUpdate, String>,
-    ) -> Vec<Command> {
-        self.polling.remove(task_id);
-        let update = match update {
-            Ok(u) => u,
-            Err(e) => {
-                let now = self.now;
-                if let Some(t) = self.tasks.iter_mut().find(|t| t.task_id == task_id) {
-                    t.reason = e;
-                    t.next_poll_at = now + poll_delay(t.attempts);
-                }
-                return Vec::new();
-            }
-        };
-        let task = update.task.clone();
-        self.track_task(task.clone());
-        if task.status == TaskStatus::Pending {
-            return Vec::new();
-        }
-        let phone = show_phone(&task.phone, self.reveal);
-        let on_screen = self.form.applicant().identity().phone_e164 == task.phone;
-        match update.answer {
-            Some(answer) => {
-                self.task_results
-                    .insert(task.task_id.clone(), answer.clone());
-                let words = match (&answer.report, &answer.error) {
-                    (Some(r), _) => r.gist.clone(),
-                    (None, Some(e)) => e.message.clone(),
-                    _ => answer.outcome.to_string(),
-                };
-                if on_screen {
-                    let i = index(CheckKind::PhoneStatus);
-                    self.slots[i] = Slot::Done {
-                        answer: Box::new(answer),
-                        identity: Box::new(Identity {
-                            phone_e164: task.phone.clone(),
-                            ..Identity::default()
-                        }),
-                        stored: false,
-                    };
-                    let also = if self.stored.is_some() || self.screen == Screen::History {
-                        " (live review; Esc to return to it)"
-                    } else {
-                        ""
-                    };
-                    self.notify(
-                        Level::Info,
-                        format!("phone status for {phone}: {words}{also}"),
-                    );
-                } else {
-                    self.notify(
-                        Level::Info,
-                        format!(
-                            "phone status for {phone} (not the applicant on screen): {words}; \
-                             open it from the tasks panel"
-                        ),
-                    );
-                }
-            }
-            None => {
-                let why = if task.reason.is_empty() {
-                    task.status.label().to_string()
-                } else {
-                    task.reason.clone()
-                };
-                self.notify(
-                    Level::Warn,
-                    format!("phone task for {phone} {}: {why}", task.status.label()),
-                );
-            }
-        }
-        Vec::new()
-    }
-
-    /// Shows the selected task's finished result read-only in the tabs.
-    pub(super) fn open_task_result(&mut self) {
-        let Some(task) = self.tasks.get(self.task_sel).cloned() else {
-            return;
-        };
-        match self.task_results.get(&task.task_id).cloned() {
-            Some(answer) => {
-                let row = super::model::HistoryRow {
-                    id: answer.lookup_id.unwrap_or_default(),
-                    at: answer.at,
-                    check: CheckKind::PhoneStatus,
-                    outcome: answer.outcome,
-                    phone: task.phone.clone(),
-                    id_number: String::new(),
-                    name: String::new(),
-                    request_id: answer.request_id.clone(),
-                    sandbox: self.sandbox,
-                    operator: self.operator.clone(),
-                };
-                self.show_stored(StoredLookup {
-                    row,
-                    identity: Identity {
-                        phone_e164: task.phone,
-                        ..Identity::default()
-                    },
-                    answer,
-                    request: Default::default(),
-                });
-            }
-            None => self.notify(
-                Level::Info,
-                format!("task {} has no result yet", task.task_id),
-            ),
-        }
-    }
-
     pub(super) fn show_stored(&mut self, lookup: StoredLookup) {
         self.tab = index(lookup.answer.check);
         self.stored = Some(lookup);
@@ -456,7 +302,7 @@ impl App {
         self.form.set_text(super::form::FieldId::Email, &id.email);
         self.form.set_text(super::form::FieldId::Gaid, &id.gaid);
         self.form.apply_request_options(&lookup.request);
-        self.form.validate(self.now);
+        self.form_changed();
         self.scroll = 0;
         self.run_checks(&[lookup.answer.check], true)
     }

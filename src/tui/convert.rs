@@ -13,7 +13,7 @@ use crate::report::{
     DebtsReport, IndicatorValue, MultiplatformReport, MultipleOrderReport, PhoneStatus,
     PhoneStatusReport, Report, WillingnessReport, parse_report,
 };
-use crate::vendor::{CheckResult, VendorError};
+use crate::vendor::{CheckResult, ErrorKind, VendorError};
 use time::OffsetDateTime;
 
 /// A vendor result as the console shows it.
@@ -43,18 +43,11 @@ pub fn error_view(e: &VendorError) -> ErrorView {
     }
 }
 
-/// What to do about a stored error, whose hint history does not keep.
+/// What to do about a stored error (history keeps the kind, not the hint).
 fn hint_for_kind(kind: &str) -> &'static str {
-    match kind {
-        "invalid_input" => "Correct the identifier the reason names and run the check again.",
-        "unauthorized" => "Check the vendor credentials in config.toml or the environment.",
-        "no_permission" => "Ask your account manager to enable this product.",
-        "out_of_quota" => "Ask your account manager to top up the quota.",
-        "rate_limited" | "vendor_down" | "timeout" | "transport" => "Try again in a few minutes.",
-        "not_found" => "Check the endpoint URL in config.toml.",
-        "task_expired" => "Run the phone check again: the vendor keeps a task for 24 h.",
-        _ => "",
-    }
+    kind.parse::<ErrorKind>()
+        .map(ErrorKind::default_hint)
+        .unwrap_or("")
 }
 
 /// A stored lookup, exactly as recorded: the report re-read from the stored JSON, or

@@ -1,104 +1,20 @@
 //! The applicant form: text inputs, the country selector, check options, and validation
 //! as you type (every offered check's `prepare` runs on each change).
 
-use crate::applicant::{Applicant, CheckOptions, FieldError, SOURCES, packages_for, prepare};
+use crate::applicant::{
+    Applicant, CheckOptions, FieldError, Identity, SOURCES, packages_for, prepare,
+};
 use crate::check::CheckKind;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use ratatui_textarea::TextArea;
+
+pub use super::fields::FieldId;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
 /// Every country some check is offered in, in a stable order.
 pub const COUNTRIES: &[&str] = &["ID", "IN", "MX", "TH", "CO", "PH", "VN", "NG", "PK"];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldId {
-    Country,
-    Phone,
-    IdNumber,
-    Name,
-    Bankcard,
-    Email,
-    Gaid,
-    AppName,
-    OrderId,
-    Package,
-    Source,
-    Date,
-    PolicyId,
-    HashPhone,
-}
-
-impl FieldId {
-    pub const ALL: [FieldId; 14] = [
-        FieldId::Country,
-        FieldId::Phone,
-        FieldId::IdNumber,
-        FieldId::Name,
-        FieldId::Bankcard,
-        FieldId::Email,
-        FieldId::Gaid,
-        FieldId::AppName,
-        FieldId::OrderId,
-        FieldId::Package,
-        FieldId::Source,
-        FieldId::Date,
-        FieldId::PolicyId,
-        FieldId::HashPhone,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            FieldId::Country => "Country",
-            FieldId::Phone => "Phone",
-            FieldId::IdNumber => "ID number",
-            FieldId::Name => "Name",
-            FieldId::Bankcard => "Bank card",
-            FieldId::Email => "Email",
-            FieldId::Gaid => "GAID",
-            FieldId::AppName => "App name",
-            FieldId::OrderId => "Order id",
-            FieldId::Package => "Package",
-            FieldId::Source => "Source",
-            FieldId::Date => "Date",
-            FieldId::PolicyId => "Policy id",
-            FieldId::HashPhone => "Hash phone",
-        }
-    }
-
-    /// The name `prepare` uses for this field in a `FieldError`.
-    pub fn key(self) -> &'static str {
-        match self {
-            FieldId::Country => "country",
-            FieldId::Phone => "phone",
-            FieldId::IdNumber => "id_number",
-            FieldId::Name => "name",
-            FieldId::Bankcard => "bankcard",
-            FieldId::Email => "email",
-            FieldId::Gaid => "gaid",
-            FieldId::AppName => "app_name",
-            FieldId::OrderId => "order_id",
-            FieldId::Package => "package",
-            FieldId::Source => "source",
-            FieldId::Date => "date",
-            FieldId::PolicyId => "policy_id",
-            FieldId::HashPhone => "hash_phone",
-        }
-    }
-
-    pub fn is_text(self) -> bool {
-        !matches!(
-            self,
-            FieldId::Country | FieldId::Package | FieldId::Source | FieldId::HashPhone
-        )
-    }
-
-    /// Fields whose value is personal and masked unless revealed.
-    pub fn is_private(self) -> bool {
-        matches!(self, FieldId::Phone | FieldId::IdNumber | FieldId::Bankcard)
-    }
-}
 
 /// Whether a check can run with what is typed.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,6 +51,9 @@ pub struct Form {
     pub show_all_errors: bool,
     errors: BTreeMap<String, Vec<String>>,
     readiness: Vec<(CheckKind, Readiness)>,
+    /// The normalized identifiers as of the last validation (parsing a phone is not free,
+    /// and screens compare identities on every frame).
+    identity: Identity,
 }
 
 fn input() -> TextArea<'static> {
@@ -167,6 +86,7 @@ impl Form {
             show_all_errors: false,
             errors: BTreeMap::new(),
             readiness: Vec::new(),
+            identity: Identity::default(),
         };
         form.validate(OffsetDateTime::UNIX_EPOCH);
         form
@@ -300,6 +220,7 @@ impl Form {
         let applicant = self.applicant();
         let options = self.options();
         let country = self.country_code();
+        self.identity = applicant.identity();
         self.errors.clear();
         self.readiness.clear();
         for check in CheckKind::ALL {
@@ -325,6 +246,11 @@ impl Form {
             };
             self.readiness.push((check, readiness));
         }
+    }
+
+    /// The applicant's normalized identifiers, as of the last `validate`.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
     }
 
     pub fn readiness(&self, check: CheckKind) -> Readiness {

@@ -1,5 +1,5 @@
-//! Pure formatting for the console: numbers, special indicator values, score bands,
-//! phone statuses, ages and masking. Screens call these; nothing here draws.
+//! Pure formatting for the console: numbers, score bands, times, masking, raw bodies
+//! and the OSC 52 clipboard sequence. Screens call these; nothing here draws.
 
 use time::OffsetDateTime;
 
@@ -31,57 +31,6 @@ pub fn thousands(value: f64) -> String {
 /// An integer count with separators.
 pub fn count(value: i64) -> String {
     thousands(value as f64)
-}
-
-/// An indicator value in words when it is one of the vendor's special values.
-pub fn indicator_value(raw: &str) -> String {
-    match raw.trim() {
-        "-999" => "no record (-999)".to_string(),
-        "-1111" => "unable to calculate (-1111)".to_string(),
-        other => match other.parse::<f64>() {
-            Ok(n) if other.len() > 3 => thousands(n),
-            _ => other.to_string(),
-        },
-    }
-}
-
-/// TrustDecision indicator_status in words.
-pub fn indicator_status(status: i64) -> &'static str {
-    match status {
-        200 => "ok",
-        201 => "no record",
-        202 => "cannot be calculated",
-        500 => "vendor system error",
-        _ => "unknown status",
-    }
-}
-
-/// AccuAuth phone_status in words (as the task-result page lists them).
-pub fn phone_status(status: &str) -> String {
-    match status.trim().to_ascii_lowercase().as_str() {
-        "ring" => "on and ringing".into(),
-        "connected" => "answered (user connected)".into(),
-        "empty" => "empty number (not in service)".into(),
-        "busy" => "busy".into(),
-        "turned_off" => "turned off".into(),
-        "outside_service_area" => "outside the service area".into(),
-        "line_abnormal" => "line abnormal, try again later".into(),
-        "temp_unavailable" => "temporarily unreachable, try again later".into(),
-        "" => "unknown".into(),
-        other => format!("'{other}' (not a documented status)"),
-    }
-}
-
-/// The multiple-order `level` in words.
-pub fn order_level(level: i64) -> String {
-    match level {
-        1 => "1 whitelist".into(),
-        2 => "2 secondary whitelist".into(),
-        3 => "3 normal".into(),
-        4 => "4 greylist".into(),
-        5 => "5 blacklist".into(),
-        n => format!("{n} (undocumented)"),
-    }
 }
 
 pub const SCORE_MIN: i64 = 300;
@@ -203,15 +152,6 @@ mod tests {
     }
 
     #[test]
-    fn special_values_spelled_out() {
-        assert_eq!(indicator_value("-999"), "no record (-999)");
-        assert_eq!(indicator_value(" -1111"), "unable to calculate (-1111)");
-        assert_eq!(indicator_value("12000"), "12,000");
-        assert_eq!(indicator_value("abc"), "abc");
-        assert_eq!(indicator_status(202), "cannot be calculated");
-    }
-
-    #[test]
     fn score_on_band() {
         assert_eq!(score_band(300, 5), "300 ●──── 900");
         assert_eq!(score_band(900, 5), "300 ────● 900");
@@ -221,9 +161,6 @@ mod tests {
 
     #[test]
     fn words_and_times() {
-        assert_eq!(phone_status("turned_off"), "turned off");
-        assert!(phone_status("weird").contains("not a documented"));
-        assert_eq!(order_level(5), "5 blacklist");
         assert_eq!(clock(75), "1:15");
         assert_eq!(clock(3725), "1:02:05");
         assert_eq!(age(7200), "2h");

@@ -1,7 +1,8 @@
 //! The one keymap: key handling, status-bar hints and the `?` overlay all read it, so
 //! they cannot disagree. `[keys]` in config.toml replaces an action's keys by name.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+pub use super::keyspec::{KeySpec, is_editing_code, is_editing_key};
+use crossterm::event::KeyEvent;
 use std::collections::BTreeMap;
 
 /// Everything a key can do.
@@ -55,7 +56,7 @@ pub const ACTIONS: &[ActionInfo] = &[
     info(
         Action::Quit,
         "quit",
-        "quit (Ctrl-C always quits)",
+        "quit outside a text input",
         Scope::Everywhere,
         &["q"],
     ),
@@ -83,49 +84,49 @@ pub const ACTIONS: &[ActionInfo] = &[
     info(
         Action::RunFocused,
         "run",
-        "run the check of the focused tab",
+        "run the focused check",
         Scope::Everywhere,
         &["ctrl-e", "r"],
     ),
     info(
         Action::RunAll,
         "run_all",
-        "run every offered check at once",
+        "run every offered check",
         Scope::Everywhere,
         &["ctrl-r", "R"],
     ),
     info(
         Action::Cancel,
         "cancel",
-        "cancel the focused running check",
+        "cancel running check(s)",
         Scope::Everywhere,
         &["ctrl-x", "c"],
     ),
     info(
         Action::ToggleRaw,
         "raw",
-        "result table / raw response",
+        "table / raw response",
         Scope::Results,
         &["ctrl-o", "v"],
     ),
     info(
         Action::Reveal,
         "reveal",
-        "reveal / mask phone, ID and card",
+        "reveal / mask phone, IDs",
         Scope::Everywhere,
         &["ctrl-p", "m"],
     ),
     info(
         Action::History,
         "history",
-        "history: search past lookups",
+        "search past lookups",
         Scope::Everywhere,
         &["ctrl-f", "h"],
     ),
     info(
         Action::Back,
         "back",
-        "back to the live review / close",
+        "back / close / dismiss",
         Scope::Everywhere,
         &["esc"],
     ),
@@ -146,14 +147,14 @@ pub const ACTIONS: &[ActionInfo] = &[
     info(
         Action::Up,
         "up",
-        "move up / scroll up",
+        "move / scroll up",
         Scope::Lists,
         &["up", "k"],
     ),
     info(
         Action::Down,
         "down",
-        "move down / scroll down",
+        "move / scroll down",
         Scope::Lists,
         &["down", "j"],
     ),
@@ -174,7 +175,7 @@ pub const ACTIONS: &[ActionInfo] = &[
     info(
         Action::Open,
         "open",
-        "open the selected lookup or task",
+        "open selected lookup/task",
         Scope::Lists,
         &["enter"],
     ),
@@ -195,28 +196,28 @@ pub const ACTIONS: &[ActionInfo] = &[
     info(
         Action::CopyId,
         "copy_id",
-        "copy the vendor request id",
+        "copy vendor request id",
         Scope::Results,
         &["ctrl-y", "y"],
     ),
     info(
         Action::FilterCheck,
         "filter_check",
-        "history: cycle the check filter",
+        "filter history by check",
         Scope::History,
         &["f2"],
     ),
     info(
         Action::FilterOutcome,
         "filter_outcome",
-        "history: cycle the outcome filter",
+        "filter history by outcome",
         Scope::History,
         &["f3"],
     ),
     info(
         Action::FilterDate,
         "filter_date",
-        "history: cycle the date filter",
+        "filter history by date",
         Scope::History,
         &["f4"],
     ),
@@ -243,148 +244,6 @@ pub fn action_info(action: Action) -> &'static ActionInfo {
         .iter()
         .find(|i| i.action == action)
         .unwrap_or(&ACTIONS[0])
-}
-
-/// One key with its modifiers, as written in config (`ctrl-r`, `shift-tab`, `f1`, `R`, `?`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeySpec {
-    pub code: KeyCode,
-    pub ctrl: bool,
-    pub alt: bool,
-}
-
-impl KeySpec {
-    pub fn parse(spec: &str) -> Result<KeySpec, String> {
-        let spec = spec.trim();
-        if spec.is_empty() {
-            return Err("empty key".into());
-        }
-        let (mut ctrl, mut alt, mut shift) = (false, false, false);
-        let mut rest = spec;
-        // A lone "-" is a key, so only split on "-" when something follows it.
-        while let Some((head, tail)) = rest.split_once('-') {
-            if tail.is_empty() {
-                break;
-            }
-            match head.to_ascii_lowercase().as_str() {
-                "ctrl" | "c" | "control" => ctrl = true,
-                "alt" | "a" | "meta" => alt = true,
-                "shift" | "s" => shift = true,
-                _ => return Err(format!("'{spec}': unknown modifier '{head}'")),
-            }
-            rest = tail;
-        }
-        let lower = rest.to_ascii_lowercase();
-        let code = match lower.as_str() {
-            "tab" if shift => KeyCode::BackTab,
-            "tab" => KeyCode::Tab,
-            "backtab" => KeyCode::BackTab,
-            "enter" | "return" => KeyCode::Enter,
-            "esc" | "escape" => KeyCode::Esc,
-            "space" => KeyCode::Char(' '),
-            "up" => KeyCode::Up,
-            "down" => KeyCode::Down,
-            "left" => KeyCode::Left,
-            "right" => KeyCode::Right,
-            "pageup" | "pgup" => KeyCode::PageUp,
-            "pagedown" | "pgdn" => KeyCode::PageDown,
-            "home" => KeyCode::Home,
-            "end" => KeyCode::End,
-            "backspace" => KeyCode::Backspace,
-            "delete" | "del" => KeyCode::Delete,
-            f if f.len() > 1 && f.starts_with('f') && f[1..].parse::<u8>().is_ok() => {
-                let n: u8 = f[1..].parse().unwrap_or(1);
-                if !(1..=12).contains(&n) {
-                    return Err(format!("'{spec}': function keys are F1 to F12"));
-                }
-                KeyCode::F(n)
-            }
-            _ => {
-                let mut chars = rest.chars();
-                match (chars.next(), chars.next()) {
-                    (Some(c), None) => {
-                        let c = if shift { c.to_ascii_uppercase() } else { c };
-                        KeyCode::Char(if ctrl { c.to_ascii_lowercase() } else { c })
-                    }
-                    _ => return Err(format!("'{spec}': unknown key '{rest}'")),
-                }
-            }
-        };
-        Ok(KeySpec { code, ctrl, alt })
-    }
-
-    pub fn matches(&self, key: &KeyEvent) -> bool {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        let alt = key.modifiers.contains(KeyModifiers::ALT);
-        if ctrl != self.ctrl || alt != self.alt {
-            return false;
-        }
-        match (self.code, key.code) {
-            // Terminals report ctrl-letters in either case.
-            (KeyCode::Char(a), KeyCode::Char(b)) if self.ctrl => a.eq_ignore_ascii_case(&b),
-            (KeyCode::BackTab, KeyCode::Tab) => key.modifiers.contains(KeyModifiers::SHIFT),
-            (a, b) => a == b,
-        }
-    }
-
-    /// Plain keys (a printable character or a cursor/editing key, no Ctrl/Alt) belong to
-    /// a focused text input.
-    pub fn is_plain(&self) -> bool {
-        !self.ctrl && !self.alt && is_editing_code(self.code)
-    }
-
-    pub fn label(&self) -> String {
-        let key = match self.code {
-            KeyCode::Char(' ') => "Space".to_string(),
-            KeyCode::Char(c) if self.ctrl => c.to_ascii_uppercase().to_string(),
-            KeyCode::Char(c) => c.to_string(),
-            KeyCode::F(n) => format!("F{n}"),
-            KeyCode::Tab => "Tab".into(),
-            KeyCode::BackTab => "Shift-Tab".into(),
-            KeyCode::Enter => "Enter".into(),
-            KeyCode::Esc => "Esc".into(),
-            KeyCode::Up => "↑".into(),
-            KeyCode::Down => "↓".into(),
-            KeyCode::Left => "←".into(),
-            KeyCode::Right => "→".into(),
-            KeyCode::PageUp => "PgUp".into(),
-            KeyCode::PageDown => "PgDn".into(),
-            KeyCode::Home => "Home".into(),
-            KeyCode::End => "End".into(),
-            KeyCode::Backspace => "Backspace".into(),
-            KeyCode::Delete => "Del".into(),
-            other => format!("{other:?}"),
-        };
-        let mut out = String::new();
-        if self.ctrl {
-            out.push_str("Ctrl-");
-        }
-        if self.alt {
-            out.push_str("Alt-");
-        }
-        out.push_str(&key);
-        out
-    }
-}
-
-/// Keys a text input owns while focused.
-pub fn is_editing_code(code: KeyCode) -> bool {
-    matches!(
-        code,
-        KeyCode::Char(_)
-            | KeyCode::Left
-            | KeyCode::Right
-            | KeyCode::Home
-            | KeyCode::End
-            | KeyCode::Backspace
-            | KeyCode::Delete
-    )
-}
-
-/// Whether a key event is one a focused text input takes before any binding.
-pub fn is_editing_key(key: &KeyEvent) -> bool {
-    let mods = key.modifiers.difference(KeyModifiers::SHIFT);
-    mods.is_empty() && is_editing_code(key.code)
 }
 
 /// The resolved bindings: defaults with the config's overrides applied.
@@ -447,12 +306,12 @@ impl Keymap {
         })
     }
 
-    /// The first key of an action as a label for hints, preferring one that works while
-    /// typing when `typing`.
+    /// An action's key as a hint: while typing one that works in a text input, otherwise
+    /// the plain (shortest) key when there is one.
     pub fn label(&self, action: Action, typing: bool) -> String {
         let keys = self.keys(action);
         keys.iter()
-            .find(|k| !typing || !k.is_plain())
+            .find(|k| k.is_plain() != typing)
             .or(keys.first())
             .map(KeySpec::label)
             .unwrap_or_else(|| "unbound".into())
@@ -477,6 +336,7 @@ impl Keymap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crossterm::event::{KeyCode, KeyModifiers};
 
     fn key(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
         KeyEvent::new(code, mods)
@@ -522,7 +382,8 @@ mod tests {
             map.action_for(&key(KeyCode::F(5), KeyModifiers::NONE), true),
             Some(Action::RunAll)
         );
-        assert_eq!(map.label(Action::RunAll, false), "F5");
+        assert_eq!(map.label(Action::RunAll, false), "A");
+        assert_eq!(map.label(Action::RunAll, true), "F5");
         assert!(
             map.help_rows()
                 .iter()

@@ -5,11 +5,12 @@
 
 use super::convert::{answer_from_result, history_row, search_query, stored_lookup, task_view};
 use super::message::Message;
-use super::model::{Answer, HistoryQuery, TaskUpdate};
-use super::poll_delay;
+use super::model::{HistoryQuery, TaskStatus, TaskUpdate};
 use crate::applicant::{Identity, VendorRequest};
 use crate::check::{CheckKind, Outcome};
-use crate::history::{LookupRecord, PhoneTaskRow, Store, TASK_LIFETIME, TaskState};
+use crate::history::{LookupRecord, Store};
+use crate::lookup::{Origin, record_from_result};
+use crate::phone_tasks::{TaskPoll, new_task, next_poll_delay, poll_task, resumable};
 use crate::vendor::{CheckResult, ErrorKind, VendorClient};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -18,47 +19,12 @@ use tokio::sync::OnceCell;
 
 type Shared = Arc<Mutex<Store>>;
 
-/// How long a poll may hold a task's lease (other processes skip the task meanwhile).
-const POLL_LEASE: std::time::Duration = std::time::Duration::from_secs(90);
-
-/// One lookup as history stores it. The CLI builds the same row; see the report.
-pub fn record_from_result(
-    result: &CheckResult,
-    identity: &Identity,
-    operator: &str,
-    sandbox: bool,
-    at: OffsetDateTime,
-) -> LookupRecord {
-    LookupRecord {
-        id: 0,
-        created_at: at,
-        operator: operator.to_string(),
-        sandbox,
-        check: result.check,
-        identity: identity.clone(),
-        request: result.request_sent.clone(),
-        http_status: result.http_status,
-        vendor_status: result.vendor_status.clone(),
-        vendor_request_id: result.vendor_request_id.clone(),
-        outcome: result.outcome,
-        error_kind: result.error.as_ref().map(|e| e.kind.as_str().to_string()),
-        error_message: result.error.as_ref().map(|e| e.message.clone()),
-        latency_ms: result.latency_ms,
-        raw_response: result.raw_body.clone(),
-        report: result
-            .report
-            .as_ref()
-            .and_then(|r| serde_json::to_value(r).ok()),
-        task_id: result.task_id.clone(),
-    }
-}
-
 #[derive(Clone)]
 pub struct Live {
     client: VendorClient,
     data_dir: PathBuf,
-    sandbox: bool,
-    operator: String,
+    origin: Origin,
+    retention: crate::config::HistoryConfig,
     writer: Arc<OnceCell<Result<Shared, String>>>,
     reader: Arc<OnceCell<Result<Shared, String>>>,
 }
@@ -78,26 +44,39 @@ async fn blocking<T: Send + 'static>(
 }
 
 impl Live {
-    pub fn new(client: VendorClient, data_dir: PathBuf, sandbox: bool, operator: String) -> Live {
+    pub fn new(
+        client: VendorClient,
+        data_dir: PathBuf,
+        origin: Origin,
+        retention: crate::config::HistoryConfig,
+    ) -> Live {
         Live {
             client,
             data_dir,
-            sandbox,
-            operator,
+            origin,
+            retention,
             writer: Arc::new(OnceCell::new()),
             reader: Arc::new(OnceCell::new()),
         }
     }
 
     async fn open(&self, cell: &OnceCell<Result<Shared, String>>) -> Result<Shared, String> {
+        // Retention runs once, on the writing connection.
+        let retention = std::ptr::eq(cell, &*self.writer).then(|| self.retention.clone());
         cell.get_or_init(|| {
             let dir = self.data_dir.clone();
             async move {
-                tokio::task::spawn_blocking(move || Store::open_in_data_dir(&dir))
-                    .await
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| r.map_err(|e| e.to_string()))
-                    .map(|s| Arc::new(Mutex::new(s)))
+                tokio::task::spawn_blocking(move || {
+                    let mut store = Store::open_in_data_dir(&dir)?;
+                    if let Some(cfg) = retention {
+                        store.apply_retention(&cfg, OffsetDateTime::now_utc())?;
+                    }
+                    Ok::<_, crate::history::HistoryError>(store)
+                })
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()))
+                .map(|s| Arc::new(Mutex::new(s)))
             }
         })
         .await
@@ -139,26 +118,19 @@ impl Live {
         let at = OffsetDateTime::now_utc();
         let identity = request.identity.clone();
         let lookup_id = self.record(&result, &identity, at).await;
-        if let (Some(task_id), Outcome::Pending) = (&result.task_id, result.outcome) {
-            let row = PhoneTaskRow {
-                task_id: task_id.clone(),
-                lookup_id: lookup_id.unwrap_or(0),
-                phone_e164: identity.phone_e164.clone(),
-                submitted_at: at,
-                expires_at: at + TASK_LIFETIME,
-                state: TaskState::Pending,
-                last_poll_at: None,
-                attempts: 0,
-                result: None,
-                error: None,
-                sandbox: self.sandbox,
-            };
-            if let Ok(store) = self.store().await
-                && let Err(e) =
-                    blocking(store, move |s| s.add_task(&row).map_err(|e| e.to_string())).await
-            {
-                tracing::warn!("could not store phone task: {e}");
-            }
+        if result.outcome == Outcome::Pending
+            && let Some(row) = new_task(
+                &result,
+                lookup_id.unwrap_or(0),
+                &identity.phone_e164,
+                self.origin.sandbox,
+                at,
+            )
+            && let Ok(store) = self.store().await
+            && let Err(e) =
+                blocking(store, move |s| s.add_task(&row).map_err(|e| e.to_string())).await
+        {
+            tracing::warn!("could not store phone task: {e}");
         }
         Message::CheckAnswered {
             run_id,
@@ -172,7 +144,8 @@ impl Live {
         identity: &Identity,
         at: OffsetDateTime,
     ) -> Option<i64> {
-        let rec = record_from_result(result, identity, &self.operator, self.sandbox, at);
+        let mut rec = record_from_result(result, identity, &self.origin);
+        rec.created_at = at;
         let store = match self.store().await {
             Ok(s) => s,
             Err(e) => {
@@ -190,18 +163,20 @@ impl Live {
     }
 
     pub async fn load_tasks(&self) -> Message {
+        // Only this mode's tasks: a sandbox task id means nothing to the real vendor.
+        let sandbox = self.origin.sandbox;
         let result = async {
             let store = self.store().await?;
-            blocking(store, |s| {
-                s.expire_tasks(OffsetDateTime::now_utc())
+            tokio::task::spawn_blocking(move || {
+                let rows = resumable(&store, OffsetDateTime::now_utc(), sandbox)
                     .map_err(|e| e.to_string())?;
-                let rows = s.pending_tasks().map_err(|e| e.to_string())?;
                 Ok(rows
                     .iter()
-                    .map(|t| task_view(t, poll_delay(t.attempts)))
+                    .map(|t| task_view(t, next_poll_delay(t.attempts)))
                     .collect())
             })
             .await
+            .map_err(|e| e.to_string())?
         }
         .await;
         Message::TasksLoaded(result)
@@ -216,70 +191,68 @@ impl Live {
 
     async fn poll_inner(&self, task_id: &str) -> Result<TaskUpdate, String> {
         let store = self.store().await?;
-        let now = OffsetDateTime::now_utc();
         let id = task_id.to_string();
-        let (claimed, row) = blocking(store.clone(), move |s| {
-            let claimed = s
-                .claim_task(&id, now, POLL_LEASE)
-                .map_err(|e| e.to_string())?;
-            let row = s.task(&id).map_err(|e| e.to_string())?;
-            Ok((claimed, row))
-        })
-        .await?;
-        let row = row.ok_or_else(|| format!("task {task_id} is not in history"))?;
-        if !claimed {
-            // Expired, finished, or another process polls it right now: report as stored.
-            let mut view = task_view(&row, poll_delay(row.attempts));
-            if row.state == TaskState::Pending {
-                view.next_poll_at = now + poll_delay(row.attempts);
-                if row.expires_at <= now {
-                    view.status = super::model::TaskStatus::Expired;
-                    view.reason = "the vendor keeps a task for 24 h".into();
-                }
-            }
-            return Ok(TaskUpdate {
-                task: view,
-                answer: None,
-            });
-        }
-        let result = self.client.poll_phone_task(task_id).await;
-        let at = OffsetDateTime::now_utc();
-        let state = match (&result.outcome, &result.error) {
-            (Outcome::Pending, _) => TaskState::Pending,
-            (Outcome::Ok | Outcome::NotHit, _) => TaskState::Done,
-            (_, Some(e)) if e.kind == ErrorKind::TaskExpired => TaskState::Expired,
-            (_, Some(e)) if e.kind.retryable() || e.kind == ErrorKind::Timeout => {
-                TaskState::Pending
-            }
-            _ => TaskState::Failed,
-        };
-        let mut answer: Option<Answer> = None;
-        if state != TaskState::Pending {
-            let identity = Identity {
-                phone_e164: row.phone_e164.clone(),
-                country: "MX".into(),
-                ..Identity::default()
-            };
-            let lookup_id = self.record(&result, &identity, at).await;
-            answer = Some(answer_from_result(&result, lookup_id, at));
-        }
-        let report_json = result
-            .report
-            .as_ref()
-            .and_then(|r| serde_json::to_value(r).ok());
-        let error = result.error.as_ref().map(|e| e.message.clone());
-        let id = task_id.to_string();
-        let row = blocking(store, move |s| {
-            s.finish_poll(&id, at, state, report_json.as_ref(), error.as_deref())
-                .map_err(|e| e.to_string())?;
+        let row = blocking(store.clone(), move |s| {
             s.task(&id).map_err(|e| e.to_string())
         })
         .await?
-        .ok_or_else(|| format!("task {task_id} vanished from history"))?;
-        Ok(TaskUpdate {
-            task: task_view(&row, poll_delay(row.attempts)),
-            answer,
-        })
+        .ok_or_else(|| format!("task {task_id} is not in history"))?;
+        let now = OffsetDateTime::now_utc();
+        let poll = poll_task(&self.client, &store, &row, &self.origin, now)
+            .await
+            .map_err(|e| e.to_string())?;
+        let done_at = OffsetDateTime::now_utc();
+        let mut task = task_view(&row, next_poll_delay(row.attempts));
+        let pending = |task: &mut super::model::TaskView, attempts: u32, reason: String| {
+            task.attempts = attempts;
+            task.next_poll_at = done_at + next_poll_delay(attempts);
+            task.reason = reason;
+        };
+        let answer = match poll {
+            TaskPoll::Done { result, lookup_id } => {
+                task.status = TaskStatus::Done;
+                task.attempts = row.attempts + 1;
+                Some(answer_from_result(&result, Some(lookup_id), done_at))
+            }
+            TaskPoll::Failed { result, lookup_id } => {
+                let expired = result.error.as_ref().map(|e| e.kind) == Some(ErrorKind::TaskExpired);
+                task.status = if expired {
+                    TaskStatus::Expired
+                } else {
+                    TaskStatus::Failed
+                };
+                task.attempts = row.attempts + 1;
+                task.reason = result
+                    .error
+                    .as_ref()
+                    .map(|e| e.message.clone())
+                    .unwrap_or_default();
+                Some(answer_from_result(&result, Some(lookup_id), done_at))
+            }
+            TaskPoll::Pending { attempts } => {
+                pending(&mut task, attempts, String::new());
+                None
+            }
+            TaskPoll::Retry { result, attempts } => {
+                let why = result
+                    .error
+                    .as_ref()
+                    .map(|e| e.message.clone())
+                    .unwrap_or_default();
+                pending(&mut task, attempts, format!("retrying: {why}"));
+                None
+            }
+            TaskPoll::Busy => {
+                pending(&mut task, row.attempts, "polled by another riskdesk".into());
+                None
+            }
+            TaskPoll::Expired => {
+                task.status = TaskStatus::Expired;
+                task.reason = "the vendor keeps a task for 24 h".into();
+                None
+            }
+        };
+        Ok(TaskUpdate { task, answer })
     }
 
     pub async fn search(&self, seq: u64, query: HistoryQuery) -> Message {
@@ -311,7 +284,7 @@ impl Live {
         Message::LookupOpened(result)
     }
 
-    /// Writes one lookup, complete, to `<data dir>/exports/lookup-<id>.json`.
+    /// Writes one lookup, complete, to `<data dir>/exports/lookup-<id>.json` (as the README says).
     pub async fn export(&self, id: i64) -> Message {
         let dir = self.data_dir.join("exports");
         let result = async {
@@ -323,9 +296,10 @@ impl Live {
                     .ok_or_else(|| format!("lookup #{id} is not in history"))?;
                 let json = export_json(&rec);
                 std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-                let path = dir.join(format!("lookup-{id}-{}.json", rec.check.cli_name()));
+                let path = dir.join(format!("lookup-{id}.json"));
                 let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
-                std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+                write_private(&path, text.as_bytes())
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
                 Ok(path)
             })
             .await
@@ -333,6 +307,21 @@ impl Live {
         .await;
         Message::Exported(result)
     }
+}
+
+/// Writes a file only its owner can read: an export holds an applicant's identifiers.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 /// A lookup as a self-contained JSON document for a support ticket. The raw body is

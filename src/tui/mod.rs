@@ -4,12 +4,16 @@
 //! back as messages; the screen is drawn only when state changed.
 
 pub mod app;
+mod app_input;
 mod app_run;
+mod app_tasks;
 pub mod convert;
+pub mod fields;
 pub mod form;
 pub mod format;
 pub mod history;
 pub mod keymap;
+pub mod keyspec;
 pub mod live;
 pub mod message;
 pub mod model;
@@ -19,6 +23,5 @@ pub mod view;
 
 pub use app::{App, AppSettings, Pane, Screen, Slot};
 pub use app_run::poll_delay;
-pub use live::record_from_result;
 pub use message::{Command, Message};
 pub use runtime::{ConsoleContext, run, settings_from};

@@ -65,6 +65,7 @@ impl TerminalGuard {
         crossterm::execute!(
             stdout(),
             EnterAlternateScreen,
+            crossterm::terminal::Clear(crossterm::terminal::ClearType::All),
             EnableMouseCapture,
             EnableBracketedPaste
         )?;
@@ -135,12 +136,17 @@ pub async fn run(ctx: ConsoleContext) -> anyhow::Result<()> {
         tracing::warn!("{p}");
         app.notify(super::app::Level::Warn, p);
     }
-    let live = Live::new(ctx.client, ctx.data_dir, ctx.sandbox, ctx.operator);
+    let origin = crate::lookup::Origin {
+        operator: ctx.operator,
+        sandbox: ctx.sandbox,
+    };
+    let live = Live::new(ctx.client, ctx.data_dir, origin, ctx.config.history.clone());
 
     install_panic_hook();
     let _guard = TerminalGuard::enter()?;
+    // No `terminal.clear()`: it asks the terminal for the cursor position, a round trip
+    // before the first frame. The alternate screen was cleared on entry instead.
     let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
-    terminal.clear()?;
     let size = terminal.size()?;
     app.size = (size.width, size.height);
     let result = event_loop(&mut terminal, &mut app, live).await;

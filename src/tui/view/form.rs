@@ -28,12 +28,15 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;
-
     let mut rows = Vec::new();
     for field in FieldId::ALL {
         rows.push(Row::Field(field));
         for e in app.form.errors_for(field) {
-            rows.push(Row::Error(e.clone()));
+            // Errors wrap under the value column rather than being cut off.
+            let room = width.saturating_sub(LABEL + 2).max(10);
+            for line in wrap_words(e, room) {
+                rows.push(Row::Error(line));
+            }
         }
     }
     rows.push(Row::Other(Line::raw("")));
@@ -69,7 +72,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             }
             Row::Error(e) => frame.render_widget(
                 Paragraph::new(Line::styled(
-                    truncate(&format!("{:LABEL$}↳ {e}", ""), width),
+                    truncate(&format!("{:LABEL$}  {e}", ""), width),
                     t.fg(t.risk_high),
                 )),
                 line_area,
@@ -106,7 +109,7 @@ fn draw_field(frame: &mut Frame, app: &App, field: FieldId, pane_focused: bool, 
         FieldId::HashPhone => {
             let mark = if app.form.hash_phone { "[x]" } else { "[ ]" };
             Line::styled(
-                format!("{mark} send md5 only (debts)"),
+                format!("{mark} md5 only (debts)"),
                 if is_focus {
                     t.selection()
                 } else {
@@ -147,5 +150,46 @@ fn selector(app: &App, value: &str, focused: bool) -> Line<'static> {
         ])
     } else {
         Line::styled(value.to_string(), t.fg(t.text))
+    }
+}
+
+/// Greedy word wrap; a word longer than the line is cut.
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if needed > width && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        while line.chars().count() > width {
+            let head: String = line.chars().take(width).collect();
+            line = line.chars().skip(width).collect();
+            lines.push(head);
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn wraps_on_words() {
+        assert_eq!(
+            super::wrap_words("an Indonesian ID card number", 12),
+            vec!["an", "Indonesian", "ID card", "number"]
+        );
+        assert_eq!(
+            super::wrap_words("abcdefghij", 4),
+            vec!["abcd", "efgh", "ij"]
+        );
+        assert!(super::wrap_words("", 4).is_empty());
     }
 }

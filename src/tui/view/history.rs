@@ -55,6 +55,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
     let width = inner.width as usize;
     let wide = width >= 150;
+    let medium = width >= 95;
     let fmt_row = |cols: [&str; 7]| -> String {
         if wide {
             format!(
@@ -66,6 +67,16 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 cols[4],
                 truncate(cols[5], 24),
                 cols[6]
+            )
+        } else if medium {
+            format!(
+                "{:<16} {:<14} {:<7} {:<14} {:<18} {}",
+                cols[0],
+                truncate(cols[1], 14),
+                truncate(cols[2], 7),
+                cols[3],
+                truncate(cols[4], 18),
+                truncate(cols[5], 20)
             )
         } else {
             format!(

@@ -4,12 +4,13 @@
 
 mod form;
 mod history;
+mod overlays;
 mod results;
 mod tasks;
 
 use super::app::{App, Level, MIN_HEIGHT, MIN_WIDTH, Pane, Screen, Slot};
 use super::form::Readiness;
-use super::format::{clock, timestamp};
+use super::format::clock;
 use super::keymap::Action;
 use super::model::Risk;
 use crate::check::{CheckKind, Outcome};
@@ -17,7 +18,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, app: &App) {
@@ -44,9 +45,13 @@ pub fn draw(frame: &mut Frame, app: &App) {
             let [left, right] =
                 Layout::horizontal([Constraint::Length(form_width), Constraint::Min(20)])
                     .areas(main);
-            let tasks_height = (app.tasks.len() as u16 + 3)
-                .clamp(4, 10)
-                .min(right.height / 3);
+            let tasks_height = if app.tasks.is_empty() {
+                3
+            } else {
+                (app.tasks.len() as u16 + 3)
+                    .clamp(4, 10)
+                    .min(right.height / 3)
+            };
             let [results_area, tasks_area] =
                 Layout::vertical([Constraint::Min(5), Constraint::Length(tasks_height)])
                     .areas(right);
@@ -63,10 +68,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
     draw_notice(frame, app, notice);
     draw_status(frame, app, status);
     if let Some(check) = app.confirming() {
-        draw_confirm(frame, app, check, main);
+        overlays::draw_confirm(frame, app, check, main);
     }
     if app.show_help {
-        draw_help(frame, app, area);
+        overlays::draw_help(frame, app, area);
     }
 }
 
@@ -214,10 +219,17 @@ fn draw_strip(frame: &mut Frame, app: &App, area: Rect) {
         }
         let (words, style) = slot_state(app, check);
         spans.push(Span::styled(
-            format!("{}: ", short_title(check)),
+            format!("{} ", short_title(check)),
             app.theme.muted(),
         ));
-        let max = (area.width as usize / 5).saturating_sub(12).max(6);
+        // Narrow screens get the state alone ("ok" in its risk colour); wide ones the gist.
+        let (words, max) = if area.width < 160 {
+            let short = words.split(": ").next().unwrap_or("");
+            let short = short.split(" (").next().unwrap_or("").to_string();
+            (short, 12)
+        } else {
+            (words, (area.width as usize / 5).saturating_sub(12))
+        };
         spans.push(Span::styled(truncate(&words, max), style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -306,6 +318,10 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         spans.push(Span::styled(" keep the stored result ", t.muted()));
     }
     for action in hint_actions(app) {
+        // While typing, a binding that only has plain keys would type instead: no hint.
+        if typing && app.keymap.keys(action).iter().all(|k| k.is_plain()) {
+            continue;
+        }
         let info = super::keymap::action_info(action);
         spans.push(Span::styled(
             format!(" {} ", app.keymap.label(action, typing)),
@@ -317,120 +333,4 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let w = width.min(area.width);
-    let h = height.min(area.height);
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
-}
-
-fn draw_confirm(frame: &mut Frame, app: &App, check: CheckKind, area: Rect) {
-    let Slot::Confirm { stored, .. } = app.slot(check) else {
-        return;
-    };
-    let t = &app.theme;
-    let (words, style) = outcome_words(app, stored);
-    let hours = app.rerun_window.whole_hours();
-    let lines = vec![
-        Line::from(vec![
-            Span::styled(check.title(), t.title()),
-            Span::raw(format!(" already ran for this applicant within {hours} h:")),
-        ]),
-        Line::from(vec![
-            Span::raw(format!("{}  ", timestamp(stored.at))),
-            Span::styled(words, style),
-        ]),
-        Line::styled(format!("request id {}", stored.request_id), t.muted()),
-        Line::raw(""),
-        Line::from("The stored result is in its tab. Running again is a paid call."),
-        Line::from(vec![
-            Span::styled(" y ", t.selection()),
-            Span::raw(" run again   "),
-            Span::styled(" n ", t.selection()),
-            Span::raw(" keep the stored result"),
-        ]),
-    ];
-    let popup = centered(area, 70, 8);
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: true })
-            .style(t.base())
-            .block(
-                Block::bordered()
-                    .title(" Run again? ")
-                    .border_style(t.fg(t.warn)),
-            ),
-        popup,
-    );
-}
-
-fn draw_help(frame: &mut Frame, app: &App, area: Rect) {
-    let t = &app.theme;
-    let rows = app.keymap.help_rows();
-    let key_width = rows
-        .iter()
-        .map(|(k, _)| k.chars().count())
-        .max()
-        .unwrap_or(4)
-        + 2;
-    // Two columns when one would not fit the height (80×24 must show every binding).
-    let columns = if rows.len() as u16 + 4 > area.height {
-        2
-    } else {
-        1
-    };
-    let popup_width = if columns == 2 {
-        area.width
-    } else {
-        76.min(area.width)
-    };
-    let col_width = (popup_width.saturating_sub(2) / columns) as usize;
-    let per_col = rows.len().div_ceil(columns as usize);
-    let cell = |(keys, help): &(String, &str)| -> Vec<Span<'static>> {
-        let kw = key_width.min(col_width / 3);
-        vec![
-            Span::styled(
-                format!("{:<kw$}", truncate(keys, kw.saturating_sub(1))),
-                t.accent(),
-            ),
-            Span::raw(format!(
-                "{:<w$}",
-                truncate(help, col_width.saturating_sub(kw + 1)),
-                w = col_width - kw
-            )),
-        ]
-    };
-    let mut lines: Vec<Line> = (0..per_col)
-        .map(|i| {
-            let mut spans = Vec::new();
-            for c in 0..columns as usize {
-                if let Some(row) = rows.get(c * per_col + i) {
-                    spans.extend(cell(row));
-                }
-            }
-            Line::from(spans)
-        })
-        .collect();
-    lines.push(Line::styled(
-        "In a text input plain keys type: use the Ctrl/F-key bindings. Any key closes this.",
-        t.muted(),
-    ));
-    let height = (lines.len() as u16 + 2).min(area.height);
-    let popup = centered(area, popup_width, height);
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).style(t.base()).block(
-            Block::bordered()
-                .title(" Keys ")
-                .border_style(t.border(true)),
-        ),
-        popup,
-    );
 }

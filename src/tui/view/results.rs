@@ -11,7 +11,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
@@ -41,7 +41,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         };
         let (_, state_style) = slot_state(app, check);
         let offered = check.offered_in(app.form.country_code()) || app.stored.is_some();
-        let label = format!(" {name} ");
+        // The marker shows the selected tab without colour (monochrome terminals, tmux logs).
+        let marker = if i == app.tab { "▸" } else { "" };
+        let label = if wide {
+            format!(" {marker}{name} ")
+        } else {
+            format!("{marker}{name}")
+        };
         let style = if i == app.tab {
             t.selection().add_modifier(Modifier::BOLD)
         } else if offered {
@@ -58,7 +64,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         }
         x += w + 1;
         spans.push(Span::styled(label, style));
-        spans.push(Span::raw(" "));
+        spans.push(Span::styled(if wide { " " } else { "│" }, t.fg(t.border)));
     }
     frame.render_widget(
         Paragraph::new(Line::from(spans)),
@@ -67,9 +73,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
 
     let body = Rect::new(inner.x, inner.y + 1, inner.width, inner.height - 1);
     let lines = body_lines(app, app.current_check(), body.width as usize);
+    // Prose wraps; tables were already cut to the width. The scroll limit is approximate
+    // when lines wrap, which only lets the last lines scroll a little further up.
     let max_scroll = (lines.len() as u16).saturating_sub(body.height);
     frame.render_widget(
-        Paragraph::new(lines).scroll((app.scroll.min(max_scroll), 0)),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((app.scroll.min(max_scroll), 0)),
         body,
     );
 }
@@ -173,7 +183,7 @@ fn body_lines(app: &App, check: CheckKind, width: usize) -> Vec<Line<'static>> {
         Slot::Done {
             answer, identity, ..
         } => {
-            let on_screen = app.form.applicant().identity();
+            let on_screen = app.form.identity();
             if identity.phone_e164 != on_screen.phone_e164
                 || identity.id_number != on_screen.id_number
             {
@@ -277,7 +287,7 @@ fn answer_lines(app: &App, a: &Answer, width: usize, lines: &mut Vec<Line<'stati
             ));
         }
         if let Some(score) = r.score {
-            let band = score_band(score, width.saturating_sub(16).clamp(10, 40));
+            let band = score_band(score, width.saturating_sub(24).clamp(10, 40));
             lines.push(Line::from(vec![
                 Span::styled(format!("score {score}  "), t.title()),
                 Span::styled(band, risk_style(app, r.risk)),
@@ -308,18 +318,24 @@ fn section_lines(app: &App, s: &Section, width: usize, lines: &mut Vec<Line<'sta
             widths[i] = widths[i].max(cell.chars().count());
         }
     }
-    let render = |row: &[String]| -> String {
-        let mut out = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            // Numbers right-aligned, words left-aligned, as a reader scans them.
-            let numeric = cell
+    // Columns of numbers right-aligned, anything else left-aligned, as a reader scans them.
+    let is_number = |cell: &str| {
+        cell == "—"
+            || (cell
                 .chars()
                 .next()
                 .is_some_and(|c| c.is_ascii_digit() || c == '-')
                 && cell
                     .chars()
-                    .all(|c| c.is_ascii_digit() || ",.-".contains(c));
-            if numeric {
+                    .all(|c| c.is_ascii_digit() || ",.-".contains(c)))
+    };
+    let numeric: Vec<bool> = (0..cols)
+        .map(|i| s.rows.iter().all(|r| r.get(i).is_none_or(|c| is_number(c))))
+        .collect();
+    let render = |row: &[String]| -> String {
+        let mut out = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if numeric[i] {
                 out.push_str(&format!("{cell:>w$}  ", w = widths[i]));
             } else {
                 out.push_str(&format!("{cell:<w$}  ", w = widths[i]));

@@ -26,16 +26,26 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         return;
     }
     let width = inner.width as usize;
+    // Column widths: phone, task id, age, polls, next poll; the state takes the rest.
+    let (pw, tw) = if width >= 90 { (16, 24) } else { (13, 10) };
+    let row = |c: [&str; 6]| {
+        format!(
+            "{:<pw$} {:<tw$} {:>4} {:>5} {:>7}  {}",
+            truncate(c[0], pw),
+            truncate(c[1], tw),
+            c[2],
+            c[3],
+            c[4],
+            c[5]
+        )
+    };
     let mut lines = Vec::new();
     if app.tasks.is_empty() {
         lines.push(Line::styled("No phone tasks.", t.muted()));
     } else {
         lines.push(Line::styled(
             truncate(
-                &format!(
-                    "{:<14} {:<18} {:>5} {:>5} {:>8}  {}",
-                    "phone", "task", "age", "polls", "next", "state"
-                ),
+                &row(["phone", "task", "age", "polls", "next", "state"]),
                 width,
             ),
             t.muted(),
@@ -62,15 +72,14 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         if app.task_results.contains_key(&task.task_id) {
             state.push_str(" (Enter opens)");
         }
-        let text = format!(
-            "{:<14} {:<18} {:>5} {:>5} {:>8}  {}",
-            truncate(&show_phone(&task.phone, app.reveal), 14),
-            truncate(&task.task_id, 18),
-            age((app.now - task.created_at).whole_seconds()),
-            task.attempts,
-            next,
-            state
-        );
+        let text = row([
+            &show_phone(&task.phone, app.reveal),
+            &task.task_id,
+            &age((app.now - task.created_at).whole_seconds()),
+            &task.attempts.to_string(),
+            &next,
+            &state,
+        ]);
         let style = if focused && i == app.task_sel {
             t.selection()
         } else {
