@@ -27,6 +27,20 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+/// libphonenumber's data loads on first use (~90 ms and ~4 MiB on the 2-core box, see
+/// BENCHMARKS.md): load it off the UI thread once the first frame is out, so the first
+/// phone digit typed does not wait for it.
+fn warm_phone_data() {
+    let spawned = std::thread::Builder::new()
+        .name("phone-data".into())
+        .spawn(|| {
+            let _ = crate::phone::parse_phone("ID", "081234567890");
+        });
+    if let Err(e) = spawned {
+        tracing::debug!("phone data not preloaded: {e}");
+    }
+}
+
 /// What `main` hands the console.
 pub struct ConsoleContext {
     pub config: Config,
@@ -237,10 +251,15 @@ async fn event_loop(
     for cmd in app.init() {
         runner.exec(cmd, &mut out);
     }
+    let mut warmed = false;
     loop {
         if app.dirty {
             terminal.draw(|f| view::draw(f, app))?;
             app.dirty = false;
+        }
+        if !warmed {
+            warmed = true;
+            warm_phone_data();
         }
         if app.quit {
             return Ok(());
