@@ -195,7 +195,10 @@ fn init_logging(data_dir: &std::path::Path) -> Option<tracing_appender::non_bloc
         .max_log_files(14)
         .build(&dir)
         .ok()?;
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    // The default buffer holds 128,000 lines (~4 MB up front); riskdesk logs a few lines a call.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(1024)
+        .finish(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_env("RISKDESK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()

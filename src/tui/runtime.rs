@@ -20,7 +20,7 @@ use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use std::collections::HashMap;
-use std::io::{Stdout, Write, stdout};
+use std::io::{BufWriter, Stdout, Write, stdout};
 use std::path::PathBuf;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -146,7 +146,11 @@ pub async fn run(ctx: ConsoleContext) -> anyhow::Result<()> {
     let _guard = TerminalGuard::enter()?;
     // No `terminal.clear()`: it asks the terminal for the cursor position, a round trip
     // before the first frame. The alternate screen was cleared on entry instead.
-    let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
+    // Buffered: a frame goes out in one write when ratatui flushes it, never half-drawn.
+    let mut terminal = Terminal::new(CrosstermBackend::new(BufWriter::with_capacity(
+        1 << 16,
+        stdout(),
+    )))?;
     let size = terminal.size()?;
     app.size = (size.width, size.height);
     let result = event_loop(&mut terminal, &mut app, live).await;
@@ -233,7 +237,7 @@ fn to_message(event: Event) -> Option<Message> {
 }
 
 async fn event_loop(
-    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    terminal: &mut Terminal<CrosstermBackend<BufWriter<Stdout>>>,
     app: &mut App,
     live: Live,
 ) -> anyhow::Result<()> {
