@@ -96,7 +96,7 @@ fn files_are_private_and_schema_versioned() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 1);
+    assert_eq!(v, 2);
     let jm: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -107,10 +107,47 @@ fn files_are_private_and_schema_versioned() {
     match Store::open_in_data_dir(&data) {
         Err(HistoryError::NewerSchema {
             found: 99,
-            known: 1,
+            known: 2,
         }) => {}
         other => panic!("expected NewerSchema, got {other:?}"),
     }
+}
+
+#[test]
+fn migrates_a_version_one_file() {
+    // Version 1 indexed names through an insert trigger; version 2 writes the index row itself.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.db");
+    let mut s = Store::open(&path).unwrap();
+    let first = s.record(&rec(1, "+6281234567890", "Budi Santoso", "")).unwrap();
+    drop(s);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER lookups_names_insert AFTER INSERT ON lookups WHEN new.name_fold <> '' BEGIN
+             INSERT INTO lookup_names (rowid, name_fold) VALUES (new.id, new.name_fold);
+         END;
+         PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    drop(conn);
+    let mut s = Store::open(&path).unwrap();
+    let second = s.record(&rec(2, "+6281234567891", "Budi Hartono", "")).unwrap();
+    let page = s.search(&SearchQuery::text("budi")).unwrap();
+    let ids: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
+    assert_eq!(ids, vec![second, first], "each name indexed exactly once");
+    assert_eq!(s.integrity_check().unwrap(), "ok");
+    drop(s);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(v, 2);
+    let triggers: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'lookups_names_insert'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(triggers, 0);
 }
 
 #[test]

@@ -291,6 +291,7 @@ pub(crate) fn insert(
     id: Option<i64>,
 ) -> Result<i64, HistoryError> {
     let ident = &rec.identity;
+    let name_fold = fold_text(&ident.name);
     let request = scrub(&rec.request).to_string();
     let report = rec.report.as_ref().map(|r| scrub(r).to_string());
     let mut st = conn.prepare_cached(
@@ -313,7 +314,7 @@ pub(crate) fn insert(
         ident.id_number,
         id_key(&ident.id_number),
         ident.name,
-        fold_text(&ident.name),
+        name_fold,
         ident.country,
         ident.bankcard,
         ident.email,
@@ -330,5 +331,10 @@ pub(crate) fn insert(
         report,
         rec.task_id,
     ])?;
-    Ok(conn.last_insert_rowid())
+    let rowid = conn.last_insert_rowid();
+    if !name_fold.is_empty() {
+        conn.prepare_cached("INSERT INTO lookup_names (rowid, name_fold) VALUES (?1, ?2)")?
+            .execute(params![rowid, name_fold])?;
+    }
+    Ok(rowid)
 }
