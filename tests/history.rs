@@ -119,7 +119,9 @@ fn migrates_a_version_one_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("history.db");
     let mut s = Store::open(&path).unwrap();
-    let first = s.record(&rec(1, "+6281234567890", "Budi Santoso", "")).unwrap();
+    let first = s
+        .record(&rec(1, "+6281234567890", "Budi Santoso", ""))
+        .unwrap();
     drop(s);
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
@@ -131,14 +133,18 @@ fn migrates_a_version_one_file() {
     .unwrap();
     drop(conn);
     let mut s = Store::open(&path).unwrap();
-    let second = s.record(&rec(2, "+6281234567891", "Budi Hartono", "")).unwrap();
+    let second = s
+        .record(&rec(2, "+6281234567891", "Budi Hartono", ""))
+        .unwrap();
     let page = s.search(&SearchQuery::text("budi")).unwrap();
     let ids: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
     assert_eq!(ids, vec![second, first], "each name indexed exactly once");
     assert_eq!(s.integrity_check().unwrap(), "ok");
     drop(s);
     let conn = rusqlite::Connection::open(&path).unwrap();
-    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let v: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(v, 2);
     let triggers: i64 = conn
         .query_row(
