@@ -710,3 +710,45 @@ fn a_hand_edited_row_does_not_break_search() {
     );
     assert!(matches!(s.get(bad), Err(HistoryError::BadRow { .. })));
 }
+
+#[test]
+fn import_into_an_empty_store_keeps_every_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut src = Store::open(&dir.path().join("a.db")).unwrap();
+    for i in 0..20 {
+        src.record(&rec(i, &format!("+62812345678{:02}", i), "Siti Aminah", ""))
+            .unwrap();
+    }
+    let mut jsonl = Vec::new();
+    src.export(&SearchQuery::all(), ExportFormat::Jsonl, &mut jsonl)
+        .unwrap();
+    let path = dir.path().join("b.db");
+    let mut dst = Store::open(&path).unwrap();
+    let stats = dst.import_jsonl(&mut BufReader::new(&jsonl[..])).unwrap();
+    assert_eq!(stats.added, 20);
+    let indexes = |p: &Path| -> Vec<(String, String)> {
+        let c = rusqlite::Connection::open(p).unwrap();
+        let mut st = c
+            .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+            .unwrap();
+        st.query_map([], |r| Ok((r.get(0).unwrap(), r.get(1).unwrap())))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    drop(dst);
+    assert_eq!(indexes(&path), indexes(&dir.path().join("a.db")));
+    let dst = Store::open(&path).unwrap();
+    assert_eq!(
+        dst.search(&SearchQuery::text("0812 3456 7805"))
+            .unwrap()
+            .rows
+            .len(),
+        1
+    );
+    assert_eq!(
+        dst.search(&SearchQuery::text("aminah")).unwrap().rows.len(),
+        20
+    );
+    assert_eq!(dst.integrity_check().unwrap(), "ok");
+}
