@@ -90,6 +90,9 @@ pub fn main(cli: Cli) -> ExitCode {
     crate::applicant::init_local_offset();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Idle blocking threads (store queries) would otherwise exit after 10 s, each exit a
+        // wake-up of an idle console; keeping them is a few parked threads.
+        .thread_keep_alive(std::time::Duration::from_secs(24 * 3600))
         .enable_all()
         .build()
     {
