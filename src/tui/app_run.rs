@@ -16,6 +16,21 @@ pub fn poll_delay(attempts: u32) -> Duration {
 }
 
 impl App {
+    /// Marks slot `i` running and returns the command that sends its request.
+    fn start_run(
+        &mut self,
+        i: usize,
+        run_id: u64,
+        request: crate::applicant::VendorRequest,
+    ) -> Command {
+        self.slots[i] = Slot::Running {
+            run_id,
+            started: self.now,
+            identity: Box::new(request.identity.clone()),
+        };
+        Command::RunCheck { run_id, request }
+    }
+
     pub(super) fn run_focused(&mut self) -> Vec<Command> {
         if self.stored.is_some() {
             return self.rerun();
@@ -68,12 +83,7 @@ impl App {
             let run_id = self.next_run_id();
             let slot = &mut self.slots[index(check)];
             if skip_window || self.rerun_window <= time::Duration::ZERO {
-                *slot = Slot::Running {
-                    run_id,
-                    started: self.now,
-                    identity: Box::new(request.identity.clone()),
-                };
-                commands.push(Command::RunCheck { run_id, request });
+                commands.push(self.start_run(index(check), run_id, request));
             } else {
                 commands.push(Command::FindRecent {
                     run_id,
@@ -145,15 +155,7 @@ impl App {
         };
         match key.code {
             KeyCode::Char('y') | KeyCode::Char('Y') => {
-                self.slots[i] = Slot::Running {
-                    run_id,
-                    started: self.now,
-                    identity: Box::new(request.identity.clone()),
-                };
-                vec![Command::RunCheck {
-                    run_id,
-                    request: *request,
-                }]
+                vec![self.start_run(i, run_id, *request)]
             }
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
                 self.slots[i] = Slot::Done {
@@ -203,15 +205,7 @@ impl App {
                         format!("history unavailable ({e}); calling the vendor"),
                     );
                 }
-                self.slots[i] = Slot::Running {
-                    run_id,
-                    started: self.now,
-                    identity: Box::new(request.identity.clone()),
-                };
-                vec![Command::RunCheck {
-                    run_id,
-                    request: *request,
-                }]
+                vec![self.start_run(i, run_id, *request)]
             }
         }
     }
