@@ -128,6 +128,7 @@ fn seed(dir: &std::path::Path, rows: u64) {
             raw_response: DEBTS.as_bytes().to_vec(),
             report: None,
             task_id: None,
+            attempts: Vec::new(),
         });
         if batch.len() == 10_000 {
             store.record_all(batch.drain(..)).expect("record batch");

@@ -103,6 +103,7 @@ fn row(i: u64, n: u64, start: OffsetDateTime, g: &mut Lcg) -> LookupRecord {
         .into_bytes(),
         report: Some(serde_json::json!({"loan_count": i % 20})),
         task_id: None,
+        attempts: Vec::new(),
     }
 }
 

@@ -405,13 +405,36 @@ fn locate_key(text: &str, dotted: &str) -> usize {
     0
 }
 
+/// A configured URL as an error may show it: never a query, a fragment or user:password,
+/// which may hold a credential (TrustDecision's partner_key travels in the query), also when
+/// the URL is malformed (`host/path?partner_key=…` without a scheme).
+fn url_for_message(v: &str) -> String {
+    let (scheme, rest) = match v.find("://") {
+        Some(i) => (&v[..i + 3], &v[i + 3..]),
+        None => ("", v),
+    };
+    // A password may hold '/': anything before the last '@' ahead of a query is hidden.
+    let authority_end = rest.find(['?', '#']).unwrap_or(rest.len());
+    let (userinfo, rest) = match rest[..authority_end].rfind('@') {
+        Some(at) => ("…@", &rest[at + 1..]),
+        None => ("", rest),
+    };
+    let cut = rest.find(['?', '#', '&', '=', ';']).unwrap_or(rest.len());
+    let shown: String = rest[..cut].chars().take(120).collect();
+    let hidden = if shown.len() < rest.len() { "…" } else { "" };
+    format!("{scheme}{userinfo}{shown}{hidden}")
+}
+
 fn validate(c: &Config) -> Result<(), (String, String)> {
     let url = |key: &str, v: &str| -> Result<(), (String, String)> {
         match reqwest::Url::parse(v) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
             _ => Err((
                 key.to_string(),
-                format!("'{v}' is not an http(s) URL, e.g. https://cloudapi.accuauth.in"),
+                format!(
+                    "'{}' is not an http(s) URL, e.g. https://cloudapi.accuauth.in",
+                    url_for_message(v)
+                ),
             )),
         }
     };
@@ -432,7 +455,6 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
         ),
     ] {
         if let Some(u) = u {
-            url(key, u)?;
             // The client puts partner_code and partner_key in the query and never logs it:
             // a query written here would be dropped, so say so instead.
             if u.contains('?') {
@@ -441,6 +463,7 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
                     "give the endpoint URL without a query: riskdesk adds partner_code and partner_key itself".into(),
                 ));
             }
+            url(key, u)?;
         }
     }
     if !(1..=600).contains(&c.http.timeout_secs) {
@@ -474,4 +497,31 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_trustdecision_url_never_echoes_its_query() {
+        let canary = "CANARY+k/ey=9";
+        for url in [
+            format!("apitd.net/multi?partner_code=pc&partner_key={canary}"),
+            format!("https://apitd.net/multi?partner_key={canary}"),
+            format!("apitd.net/multi&partner_key={canary}"),
+            format!("ftp://user:{canary}@apitd.net/multi"),
+            format!("https://user:{canary}@/multi"),
+        ] {
+            let text = format!("[trustdecision]\nmultiplatform_url = \"{url}\"\n");
+            let err = parse(&text, std::path::Path::new("/x/config.toml"))
+                .expect_err(&url)
+                .to_string();
+            assert!(!err.contains("CANARY") && !err.contains("k/ey"), "{err}");
+            assert!(err.contains("multiplatform_url"), "{err}");
+        }
+        assert_eq!(url_for_message("https://h/p?partner_key=x"), "https://h/p…");
+        assert_eq!(url_for_message("https://u:pw@h/p"), "https://…@h/p");
+        assert_eq!(url_for_message("nonsense"), "nonsense");
+    }
 }

@@ -39,6 +39,7 @@ pub fn record_from_result(
             .as_ref()
             .and_then(|r| serde_json::to_value(r).ok()),
         task_id: result.task_id.clone(),
+        attempts: result.attempt_log.clone(),
     }
 }
 

@@ -49,6 +49,7 @@ fn rec(i: i64, phone: &str, name: &str, id_number: &str) -> LookupRecord {
         raw_response: format!("{{\"status\":\"OK\",\"request_id\":\"req-{i}\"}}").into_bytes(),
         report: Some(serde_json::json!({"hits": i})),
         task_id: None,
+        attempts: Vec::new(),
     }
 }
 
@@ -96,7 +97,7 @@ fn files_are_private_and_schema_versioned() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 2);
+    assert_eq!(v, 3);
     let jm: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -107,7 +108,7 @@ fn files_are_private_and_schema_versioned() {
     match Store::open_in_data_dir(&data) {
         Err(HistoryError::NewerSchema {
             found: 99,
-            known: 2,
+            known: 3,
         }) => {}
         other => panic!("expected NewerSchema, got {other:?}"),
     }
@@ -124,28 +125,57 @@ fn migrates_a_version_one_file() {
         .unwrap();
     drop(s);
     let conn = rusqlite::Connection::open(&path).unwrap();
+    // Back to version 1's shape: the insert trigger, and no attempt columns (v3).
     conn.execute_batch(
         "CREATE TRIGGER lookups_names_insert AFTER INSERT ON lookups WHEN new.name_fold <> '' BEGIN
              INSERT INTO lookup_names (rowid, name_fold) VALUES (new.id, new.name_fold);
          END;
+         ALTER TABLE lookups DROP COLUMN attempts;
+         ALTER TABLE lookups DROP COLUMN attempts_json;
          PRAGMA user_version = 1;",
     )
     .unwrap();
     drop(conn);
     let mut s = Store::open(&path).unwrap();
-    let second = s
-        .record(&rec(2, "+6281234567891", "Budi Hartono", ""))
-        .unwrap();
+    let mut newer = rec(2, "+6281234567891", "Budi Hartono", "");
+    newer.attempts = vec![
+        riskdesk::vendor::Attempt {
+            http_status: Some(403),
+            vendor_status: Some("RATE_LIMIT_EXCEEDED".into()),
+            vendor_request_id: Some("req-a".into()),
+            error_kind: Some("rate_limited".into()),
+            latency_ms: 5,
+        },
+        riskdesk::vendor::Attempt {
+            http_status: Some(200),
+            vendor_status: Some("OK".into()),
+            vendor_request_id: Some("req-b".into()),
+            error_kind: None,
+            latency_ms: 7,
+        },
+    ];
+    let second = s.record(&newer).unwrap();
     let page = s.search(&SearchQuery::text("budi")).unwrap();
     let ids: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
     assert_eq!(ids, vec![second, first], "each name indexed exactly once");
     assert_eq!(s.integrity_check().unwrap(), "ok");
+    // A row from before v3 has no attempts recorded; a new one keeps each attempt.
+    assert!(s.get(first).unwrap().unwrap().attempts.is_empty());
+    assert_eq!(s.get(second).unwrap().unwrap().attempts, newer.attempts);
+    let mut shown = Vec::new();
+    riskdesk::history::write_record(&mut shown, &s.get(second).unwrap().unwrap(), false).unwrap();
+    let shown = String::from_utf8(shown).unwrap();
+    assert!(
+        shown.contains("2: #1 HTTP 403 RATE_LIMIT_EXCEEDED rate_limited (request id req-a")
+            && shown.contains("#2 HTTP 200 OK (request id req-b"),
+        "{shown}"
+    );
     drop(s);
     let conn = rusqlite::Connection::open(&path).unwrap();
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 2);
+    assert_eq!(v, 3);
     let triggers: i64 = conn
         .query_row(
             "SELECT count(*) FROM sqlite_master WHERE name = 'lookups_names_insert'",

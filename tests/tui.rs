@@ -942,6 +942,7 @@ fn stored_rows_convert_exactly_as_recorded() {
         raw_response: DEBTS_BODY.as_bytes().to_vec(),
         report: None,
         task_id: None,
+        attempts: Vec::new(),
     };
     // No stored report JSON: the raw body is parsed again.
     let s = stored_lookup(&base);

@@ -71,6 +71,8 @@ struct Line {
     report: Option<serde_json::Value>,
     #[serde(default)]
     task_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    attempts: Vec<crate::vendor::Attempt>,
 }
 
 impl Line {
@@ -99,6 +101,7 @@ impl Line {
             raw_response_hex,
             report: r.report,
             task_id: r.task_id,
+            attempts: r.attempts,
         }
     }
 
@@ -129,6 +132,7 @@ impl Line {
             raw_response: raw,
             report: self.report,
             task_id: self.task_id,
+            attempts: self.attempts,
         };
         Ok((rec, self.uuid.trim().to_string()))
     }
@@ -171,6 +175,7 @@ const CSV_HEADER: &[&str] = &[
     "error_message",
     "latency_ms",
     "task_id",
+    "attempts",
     "request",
     "report",
     "raw_response",
@@ -200,6 +205,11 @@ fn csv_row(r: &LookupRecord, uuid: &str) -> Vec<String> {
         opt(&r.error_message),
         r.latency_ms.to_string(),
         opt(&r.task_id),
+        if r.attempts.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(&r.attempts).unwrap_or_default()
+        },
         r.request.to_string(),
         r.report.as_ref().map(|v| v.to_string()).unwrap_or_default(),
         // CSV is for reading in a ticket; the exact bytes are in `show --raw` and JSON lines.

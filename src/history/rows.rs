@@ -13,7 +13,7 @@ pub(crate) const SUMMARY_COLUMNS: &str = "id, created_at, check_kind, outcome, p
 pub(crate) const RECORD_COLUMNS: &str = "id, created_at, check_kind, outcome, phone_e164, name, \
      id_number, country, vendor_status, vendor_request_id, sandbox, latency_ms, operator, \
      bankcard, email, gaid, request_json, http_status, error_kind, error_message, raw_response, \
-     report_json, task_id, uuid";
+     report_json, task_id, uuid, attempts_json";
 
 pub(crate) const TASK_COLUMNS: &str = "task_id, lookup_id, phone_e164, submitted_at, expires_at, \
      state, last_poll_at, attempts, result_json, error, sandbox";
@@ -96,6 +96,11 @@ pub(crate) fn record(row: &Row<'_>) -> Result<(LookupRecord, String), HistoryErr
         raw_response: row.get::<_, Option<Vec<u8>>>(20)?.unwrap_or_default(),
         report: json_at(row, 21, id)?,
         task_id: row.get(22)?,
+        attempts: match row.get::<_, Option<String>>(24)? {
+            None => Vec::new(),
+            Some(s) => serde_json::from_str(&s)
+                .map_err(|e| bad(id, format!("unreadable attempts: {e}")))?,
+        },
     };
     Ok((rec, text(row, 23)?))
 }

@@ -5,12 +5,18 @@ use super::HistoryError;
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Migration `i` takes the file from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// v2: the name index row is written by `store::insert` in the same statement batch
 /// instead of by a trigger. Through the trigger, FTS5 wrote its index to disk row by row
 /// (about a third of a bulk import's CPU).
 const V2: &str = "DROP TRIGGER IF EXISTS lookups_names_insert;";
+
+/// v3: every request of a lookup (a re-send after a refused connection or a vendor's "not
+/// done" answer is another request): their count and each one's HTTP status and vendor
+/// request id. NULL on rows written before v3 (not recorded).
+const V3: &str = "ALTER TABLE lookups ADD COLUMN attempts INTEGER;
+ALTER TABLE lookups ADD COLUMN attempts_json TEXT;";
 
 /// The version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

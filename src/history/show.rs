@@ -34,11 +34,8 @@ fn masked_request(v: &serde_json::Value) -> serde_json::Value {
     }
 }
 
-pub(crate) fn write_record(
-    out: &mut dyn Write,
-    r: &LookupRecord,
-    reveal: bool,
-) -> std::io::Result<()> {
+/// `history show`: one lookup in full, identifiers masked unless `reveal`.
+pub fn write_record(out: &mut dyn Write, r: &LookupRecord, reveal: bool) -> std::io::Result<()> {
     let i = &r.identity;
     let (phone, id_number, bankcard) = if reveal {
         (
@@ -54,7 +51,7 @@ pub(crate) fn write_record(
         )
     };
     let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
-    let fields: [(&str, String); 19] = [
+    let fields: [(&str, String); 20] = [
         ("id", r.id.to_string()),
         ("created at", format!("{} UTC", r.created_at)),
         ("operator", r.operator.clone()),
@@ -81,6 +78,7 @@ pub(crate) fn write_record(
         ("request id", opt(&r.vendor_request_id)),
         ("task id", opt(&r.task_id)),
         ("latency", format!("{} ms", r.latency_ms)),
+        ("attempts", attempts_line(&r.attempts)),
         (
             "error",
             match (&r.error_kind, &r.error_message) {
@@ -110,4 +108,31 @@ pub(crate) fn write_record(
         String::from_utf8_lossy(&r.raw_response)
     )?;
     Ok(())
+}
+
+/// `2: #1 HTTP 403 RATE_LIMIT_EXCEEDED (id r-1, 12 ms); #2 HTTP 200 OK (id r-2, 9 ms)`;
+/// "not recorded" for rows stored before attempts were kept.
+fn attempts_line(attempts: &[crate::vendor::Attempt]) -> String {
+    if attempts.is_empty() {
+        return "not recorded".into();
+    }
+    let each: Vec<String> = attempts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let status = a
+                .http_status
+                .map(|s| format!("HTTP {s}"))
+                .unwrap_or_else(|| "no answer".into());
+            let mut text = format!("#{} {status}", i + 1);
+            for part in [&a.vendor_status, &a.error_kind].into_iter().flatten() {
+                text.push(' ');
+                text.push_str(part);
+            }
+            let id = a.vendor_request_id.as_deref().unwrap_or("-");
+            text.push_str(&format!(" (request id {id}, {} ms)", a.latency_ms));
+            text
+        })
+        .collect();
+    format!("{}: {}", attempts.len(), each.join("; "))
 }

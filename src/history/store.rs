@@ -298,9 +298,10 @@ pub(crate) fn insert(
         "INSERT INTO lookups (id, uuid, created_at, operator, sandbox, check_kind, phone_e164,
             phone_nsn, id_number, id_key, name, name_fold, country, bankcard, email, gaid,
             request_json, http_status, vendor_status, vendor_request_id, outcome, error_kind,
-            error_message, latency_ms, raw_response, report_json, task_id)
+            error_message, latency_ms, raw_response, report_json, task_id, attempts,
+            attempts_json)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-            ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
+            ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
     )?;
     st.execute(params![
         id,
@@ -330,6 +331,10 @@ pub(crate) fn insert(
         rec.raw_response,
         report,
         rec.task_id,
+        (!rec.attempts.is_empty()).then_some(rec.attempts.len() as i64),
+        (!rec.attempts.is_empty())
+            .then(|| serde_json::to_string(&rec.attempts).ok())
+            .flatten(),
     ])?;
     let rowid = conn.last_insert_rowid();
     if !name_fold.is_empty() {

@@ -3,9 +3,9 @@
 //! allows.
 
 use super::envelope::{Answer, Endpoint, interpret};
-use super::error::{ErrorKind, VendorError};
+use super::error::{ErrorKind, HINT_MAY_HAVE_BILLED, VendorError};
 use super::request::{self, Outgoing};
-use super::result::CheckResult;
+use super::result::{Attempt, CheckResult};
 use super::retry::{retry_delay, should_retry};
 use crate::applicant::VendorRequest;
 use crate::check::{CheckKind, Outcome, Vendor};
@@ -164,6 +164,7 @@ impl VendorClient {
             http_status: None,
             latency_ms: 0,
             attempts: 0,
+            attempt_log: Vec::new(),
             request_sent,
             raw_body: Vec::new(),
             report: None,
@@ -178,9 +179,16 @@ impl VendorClient {
             }
             Ok(outgoing) => loop {
                 result.attempts += 1;
+                let sent_at = Instant::now();
                 let (http_status, raw_body, answer) = self.send_once(&outgoing).await;
-                let retry =
-                    result.attempts <= self.inner.max_retries && should_retry(http_status, &answer);
+                result.attempt_log.push(Attempt {
+                    http_status,
+                    vendor_status: answer.vendor_status.clone(),
+                    vendor_request_id: answer.vendor_request_id.clone(),
+                    error_kind: answer.error.as_ref().map(|e| e.kind.as_str().to_string()),
+                    latency_ms: sent_at.elapsed().as_millis().try_into().unwrap_or(u64::MAX),
+                });
+                let retry = result.attempts <= self.inner.max_retries && should_retry(&answer);
                 let delay = retry_delay(result.attempts, &answer, rand::random::<f64>());
                 result.http_status = http_status;
                 result.raw_body = raw_body;
@@ -295,6 +303,9 @@ impl VendorClient {
         (Some(status), body, answer)
     }
 
+    /// Files a failed send or read. Only a connection that was never made (refused, DNS,
+    /// TLS handshake, connect timeout) is `Transport`, the one kind re-sent: everything after
+    /// the request may have been written could have reached the vendor and been billed.
     fn transport_error(&self, vendor: &str, error: reqwest::Error, responded: bool) -> VendorError {
         let (is_connect, is_timeout) = (error.is_connect(), error.is_timeout());
         let cause = root_cause(&error.without_url());
@@ -302,28 +313,29 @@ impl VendorClient {
         if is_connect && !responded {
             VendorError::new(
                 ErrorKind::Transport,
-                format!("Could not connect to {vendor}: {cause}"),
+                format!("Could not connect to {vendor}: {cause}; the request was not sent"),
                 "Check the network connection and the vendor URL in config.toml.",
             )
         } else if is_timeout {
             VendorError::new(
                 ErrorKind::Timeout,
                 format!("{vendor} did not answer within {secs} s"),
-                "The vendor may still have done (and billed) the work: check history before \
-                 running it again, or raise http.timeout_secs.",
+                format!(
+                    "{} If the vendor is often this slow, raise http.timeout_secs.",
+                    HINT_MAY_HAVE_BILLED
+                ),
             )
         } else if responded {
-            // Reading the body failed after the vendor answered: not safe to resend.
             VendorError::new(
-                ErrorKind::Malformed,
-                format!("The answer from {vendor} broke off: {cause}"),
-                "Run the check again later; if it repeats, report it to the vendor.",
+                ErrorKind::Interrupted,
+                format!("The answer from {vendor} broke off before its end: {cause}"),
+                HINT_MAY_HAVE_BILLED,
             )
         } else {
             VendorError::new(
-                ErrorKind::Transport,
-                format!("The connection to {vendor} failed: {cause}"),
-                "Check the network connection and try again.",
+                ErrorKind::Interrupted,
+                format!("The connection to {vendor} broke after the request was sent: {cause}"),
+                HINT_MAY_HAVE_BILLED,
             )
         }
     }

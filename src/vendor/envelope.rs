@@ -135,17 +135,28 @@ fn accuauth(endpoint: Endpoint, http_status: u16, envelope: &Map<String, Value>)
             Err(e) => answer.fail(malformed_report("AccuAuth", e)),
         };
     }
-    // DESIGN.md: a task id without a result is pending whatever the status says.
-    if let Some(task_id) = task_id {
+    // The submit endpoint answers a task to poll: a task id without a result is pending
+    // when the status does not say otherwise (DESIGN.md). Nowhere else does an echoed task id
+    // mean pending: a task_result error that repeats the task id is that error.
+    let submit_ok = status
+        .as_deref()
+        .is_none_or(|s| matches!(s, "OK" | "PENDING"));
+    if let Some(task_id) = task_id.filter(|_| endpoint == Endpoint::PhoneSubmit && submit_ok) {
         answer.outcome = Outcome::Pending;
         answer.task_id = Some(task_id);
         return answer;
     }
     match status.as_deref() {
-        Some("PENDING") => {
+        // task_result: the task is still running (riskdesk knows which task it asked about).
+        Some("PENDING") if endpoint == Endpoint::PhoneTaskResult => {
             answer.outcome = Outcome::Pending;
             answer
         }
+        // Anywhere else a pending answer without a task id can never be resumed.
+        Some("PENDING") => answer.fail(malformed_report(
+            "AccuAuth",
+            ReportError::Missing("task_id (the answer said PENDING)"),
+        )),
         Some("NOT_HIT") => {
             answer.outcome = Outcome::NotHit;
             answer

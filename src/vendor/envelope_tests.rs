@@ -48,9 +48,14 @@ fn not_hit_is_an_answer() {
 }
 
 #[test]
-fn phone_submit_pending_whatever_the_status() {
-    for status in ["OK", "PENDING", "", "WHATEVER"] {
-        let body = format!(r#"{{"status":"{status}","task_id":"T-1","request_id":"r"}}"#);
+fn phone_submit_pending_only_with_a_good_status() {
+    for status in [
+        r#""status":"OK","#,
+        r#""status":"PENDING","#,
+        r#""status":"","#,
+        "",
+    ] {
+        let body = format!(r#"{{{status}"task_id":"T-1","request_id":"r"}}"#);
         let a = interpret(Endpoint::PhoneSubmit, 200, body.as_bytes());
         assert_eq!(a.outcome, Outcome::Pending, "{status}");
         assert_eq!(a.task_id.as_deref(), Some("T-1"));
@@ -61,6 +66,51 @@ fn phone_submit_pending_whatever_the_status() {
         br#"{"status":"OK","task_id":12345}"#,
     );
     assert_eq!(a.task_id.as_deref(), Some("12345"));
+    // An error status is that error, task id or not.
+    let body = r#"{"status":"OUT_OF_QUOTA","task_id":"T-1","reason":"quota"}"#;
+    assert_eq!(
+        kind(Endpoint::PhoneSubmit, 403, body),
+        Some(ErrorKind::OutOfQuota)
+    );
+    let body = r#"{"status":"WHATEVER","task_id":"T-1"}"#;
+    assert_eq!(
+        kind(Endpoint::PhoneSubmit, 200, body),
+        Some(ErrorKind::Unknown)
+    );
+}
+
+#[test]
+fn pending_without_task_id_is_malformed_except_for_a_poll() {
+    let body = r#"{"status":"PENDING","reason":"check in progress","request_id":"r"}"#;
+    for endpoint in [
+        Endpoint::PhoneSubmit,
+        Endpoint::DebtsReport,
+        Endpoint::MultipleOrder,
+    ] {
+        assert_eq!(
+            kind(endpoint, 200, body),
+            Some(ErrorKind::Malformed),
+            "{endpoint:?}"
+        );
+    }
+    let a = interpret(Endpoint::PhoneTaskResult, 400, body.as_bytes());
+    assert_eq!(a.outcome, Outcome::Pending);
+}
+
+#[test]
+fn task_result_error_echoing_the_task_id_is_that_error() {
+    for (http, status, want) in [
+        (500, "INTERNAL_ERROR", ErrorKind::VendorDown),
+        (401, "UNAUTHORIZED", ErrorKind::Unauthorized),
+        (403, "RATE_LIMIT_EXCEEDED", ErrorKind::RateLimited),
+        (400, "INVALID_ARGUMENT", ErrorKind::TaskExpired),
+        (200, "OK", ErrorKind::Malformed),
+    ] {
+        let body = format!(r#"{{"status":"{status}","task_id":"T-1","reason":"r"}}"#);
+        let a = interpret(Endpoint::PhoneTaskResult, http, body.as_bytes());
+        assert_eq!(a.outcome, Outcome::Error, "{status}");
+        assert_eq!(a.error.map(|e| e.kind), Some(want), "{status}");
+    }
 }
 
 #[test]

@@ -14,14 +14,18 @@ pub enum ErrorKind {
     NotFound,
     VendorDown,
     Timeout,
+    /// No connection could be made: the request never left this machine.
     Transport,
+    /// The connection broke after the request was sent (or while its answer was read): the
+    /// vendor may have done, and billed, the work.
+    Interrupted,
     Malformed,
     TaskExpired,
     Unknown,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 12] = [
+    pub const ALL: [ErrorKind; 13] = [
         ErrorKind::InvalidInput,
         ErrorKind::Unauthorized,
         ErrorKind::NoPermission,
@@ -31,6 +35,7 @@ impl ErrorKind {
         ErrorKind::VendorDown,
         ErrorKind::Timeout,
         ErrorKind::Transport,
+        ErrorKind::Interrupted,
         ErrorKind::Malformed,
         ErrorKind::TaskExpired,
         ErrorKind::Unknown,
@@ -47,6 +52,7 @@ impl ErrorKind {
             ErrorKind::VendorDown => "vendor_down",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Transport => "transport",
+            ErrorKind::Interrupted => "interrupted",
             ErrorKind::Malformed => "malformed",
             ErrorKind::TaskExpired => "task_expired",
             ErrorKind::Unknown => "unknown",
@@ -54,10 +60,10 @@ impl ErrorKind {
     }
 
     /// Whether this kind of failure may succeed when sent again. The client narrows this
-    /// further (see `retry::should_retry`): only 500, 512, RATE_LIMIT_EXCEEDED and
-    /// transport errors before any response are actually retried, since a paid call that
-    /// reached the vendor must not be repeated blindly. A timeout is not retried: the
-    /// vendor may have done (and billed) the work.
+    /// further (see `retry::should_retry`): only INTERNAL_ERROR, SOURCE_SERVICE_UNAVAILABLE,
+    /// RATE_LIMIT_EXCEEDED and connections that were never made are re-sent, since a paid
+    /// call that may have reached the vendor must not be repeated. A timeout or an
+    /// interrupted connection is never re-sent: the vendor may have done (and billed) the work.
     pub fn retryable(self) -> bool {
         matches!(
             self,
@@ -78,10 +84,7 @@ impl ErrorKind {
             ErrorKind::RateLimited => "Wait a minute and run the check again.",
             ErrorKind::NotFound => HINT_URL,
             ErrorKind::VendorDown | ErrorKind::Transport => HINT_LATER,
-            ErrorKind::Timeout => {
-                "The vendor may still have done (and billed) the work: check history before \
-                 running it again."
-            }
+            ErrorKind::Timeout | ErrorKind::Interrupted => HINT_MAY_HAVE_BILLED,
             ErrorKind::Malformed => {
                 "Keep the raw answer (it is stored in history) and report it to the vendor."
             }
@@ -152,6 +155,9 @@ const HINT_CONTRACT: &str = "Ask your account manager to enable this product for
 const HINT_QUOTA: &str = "Ask your account manager to top up the quota; do not retry now.";
 const HINT_LATER: &str = "The vendor is having trouble; try again in a few minutes.";
 const HINT_URL: &str = "Check the endpoint URL in config.toml.";
+/// For every failure after the request may have reached the vendor.
+pub const HINT_MAY_HAVE_BILLED: &str = "The vendor may have done (and billed) the work: look \
+     for this lookup in history before running it again.";
 
 /// Maps an AccuAuth error `status` (anything but OK, PENDING and NOT_HIT).
 /// `task_result` says the request was a phone task poll, where an invalid argument is

@@ -18,4 +18,4 @@ mod error_tests;
 pub use client::VendorClient;
 pub use envelope::{Answer, Endpoint, interpret};
 pub use error::{ErrorKind, VendorError};
-pub use result::CheckResult;
+pub use result::{Attempt, CheckResult};

@@ -7,21 +7,29 @@ use std::time::Duration;
 const BASE_MS: u64 = 250;
 const CAP_MS: u64 = 4_000;
 
-/// Only what is safe: a transport error before any response, HTTP 500 or 512, and
-/// RATE_LIMIT_EXCEEDED. Never invalid input, auth, permission or quota, and never a
-/// timeout (the vendor may have done, and billed, the work).
-pub fn should_retry(http_status: Option<u16>, answer: &Answer) -> bool {
+/// Statuses with which AccuAuth says the work was not done, so sending again cannot bill twice.
+const NOT_DONE: [&str; 3] = [
+    "RATE_LIMIT_EXCEEDED",
+    "INTERNAL_ERROR",
+    "SOURCE_SERVICE_UNAVAILABLE",
+];
+
+/// Only what cannot bill twice: a connection that was never made (the request never left:
+/// refused, DNS, TLS handshake; `ErrorKind::Transport` is given to nothing else), or an
+/// answer whose status says the work was not done. Never a timeout, a connection broken
+/// after the request was written, a body cut short, or a bare 5xx page without the vendor's
+/// envelope (a proxy can fail after the vendor did the work): the vendor may have billed.
+pub fn should_retry(answer: &Answer) -> bool {
     let Some(error) = &answer.error else {
         return false;
     };
-    if !error.kind.retryable() {
-        return false;
+    if error.kind == ErrorKind::Transport {
+        return true;
     }
-    match http_status {
-        None => error.kind == ErrorKind::Transport,
-        Some(500) | Some(512) => true,
-        Some(_) => answer.vendor_status.as_deref() == Some("RATE_LIMIT_EXCEEDED"),
-    }
+    answer
+        .vendor_status
+        .as_deref()
+        .is_some_and(|s| NOT_DONE.contains(&s.trim().to_ascii_uppercase().as_str()))
 }
 
 /// The wait before the next attempt. A rate limit starts two steps further up the curve:
@@ -71,46 +79,45 @@ mod tests {
     #[test]
     fn what_is_retried() {
         let env = |s: &str| format!(r#"{{"status":"{s}","reason":"r"}}"#);
-        assert!(should_retry(
-            Some(500),
-            &answer(500, &env("INTERNAL_ERROR"))
-        ));
-        assert!(should_retry(
-            Some(512),
-            &answer(512, &env("SOURCE_SERVICE_UNAVAILABLE"))
-        ));
-        assert!(should_retry(
-            Some(403),
-            &answer(403, &env("RATE_LIMIT_EXCEEDED"))
-        ));
-        assert!(should_retry(Some(500), &answer(500, "<html>oops</html>")));
+        assert!(should_retry(&answer(500, &env("INTERNAL_ERROR"))));
+        assert!(should_retry(&answer(
+            512,
+            &env("SOURCE_SERVICE_UNAVAILABLE")
+        )));
+        assert!(should_retry(&answer(403, &env("RATE_LIMIT_EXCEEDED"))));
+        assert!(should_retry(&answer(403, &env("rate_limit_exceeded"))));
+        // A bare 5xx page may come from a proxy after the vendor did the work.
+        assert!(!should_retry(&answer(500, "<html>oops</html>")));
+        assert!(!should_retry(&answer(502, "<html>bad gateway</html>")));
+        assert!(!should_retry(&answer(512, "")));
         for s in [
             "INVALID_ARGUMENT",
             "UNAUTHORIZED",
             "KEY_EXPIRED",
             "NO_PERMISSION",
             "OUT_OF_QUOTA",
+            "QUERY_FAILED",
+            "ABNORMAL_BEHAVIOURS_DETECTED",
         ] {
-            assert!(!should_retry(Some(400), &answer(400, &env(s))), "{s}");
+            assert!(!should_retry(&answer(400, &env(s))), "{s}");
         }
-        assert!(!should_retry(
-            Some(500),
-            &answer(500, &env("INVALID_ARGUMENT"))
-        ));
-        assert!(!should_retry(
-            Some(502),
-            &answer(502, "<html>bad gateway</html>")
-        ));
-        assert!(!should_retry(
-            Some(200),
-            &answer(200, r#"{"status":"OK","result":{}}"#)
-        ));
-        let transport = Answer::failed(VendorError::new(ErrorKind::Transport, "x", "y"));
-        assert!(should_retry(None, &transport));
-        let timeout = Answer::failed(VendorError::new(ErrorKind::Timeout, "x", "y"));
-        assert!(!should_retry(None, &timeout));
+        assert!(!should_retry(&answer(500, &env("INVALID_ARGUMENT"))));
+        assert!(!should_retry(&answer(
+            200,
+            r#"{"status":"OK","result":{}}"#
+        )));
+        let not_sent = Answer::failed(VendorError::new(ErrorKind::Transport, "x", "y"));
+        assert!(should_retry(&not_sent));
+        for kind in [
+            ErrorKind::Timeout,
+            ErrorKind::Interrupted,
+            ErrorKind::Malformed,
+        ] {
+            let failed = Answer::failed(VendorError::new(kind, "x", "y"));
+            assert!(!should_retry(&failed), "{kind}");
+        }
         let limited = answer(403, &env("RATE_LIMIT_EXCEEDED"));
         assert_eq!(retry_delay(1, &limited, 0.0), Duration::from_millis(500));
-        assert_eq!(retry_delay(1, &transport, 0.0), Duration::from_millis(125));
+        assert_eq!(retry_delay(1, &not_sent, 0.0), Duration::from_millis(125));
     }
 }

@@ -274,3 +274,145 @@ async fn a_huge_answer_is_cut_off_and_malformed() {
     assert_eq!(r.error.unwrap().kind, ErrorKind::Malformed);
     assert_eq!(r.raw_body.len(), 8 << 20);
 }
+
+/// A peer that reads each whole request (head and body), counts it, then does `then` to
+/// the connection: wiremock always answers, and these faults need a connection cut.
+async fn broken_peer(
+    then: &'static [u8],
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let received = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = received.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let count = count.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Ok(n) = sock.read(&mut chunk).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+                    let Some(head_end) = text.find("\r\n\r\n") else {
+                        continue;
+                    };
+                    let length = text
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if buf.len() >= head_end + 4 + length {
+                        break;
+                    }
+                }
+                count.fetch_add(1, Ordering::SeqCst);
+                let _ = sock.write_all(then).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    (url, received)
+}
+
+#[tokio::test]
+async fn a_connection_broken_after_the_request_is_sent_once_and_said_so() {
+    use std::sync::atomic::Ordering;
+    for (what, then) in [
+        ("closed without an answer", &b""[..]),
+        (
+            "body cut short",
+            &b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n{\"status\":\"OK\",\"res"[..],
+        ),
+    ] {
+        let server = MockServer::start().await;
+        let (url, received) = broken_peer(then).await;
+        let mut cfg = config(&server, BodyEncoding::Form);
+        cfg.accuauth.debts_report_url = url;
+        cfg.http.max_retries = 2;
+        let r = VendorClient::new(&cfg)
+            .unwrap()
+            .run(&request(
+                CheckKind::DebtsReport,
+                fields_for(CheckKind::DebtsReport),
+            ))
+            .await;
+        assert_eq!(received.load(Ordering::SeqCst), 1, "{what}: re-sent");
+        assert_eq!((r.outcome, r.attempts), (Outcome::Error, 1), "{what}");
+        assert_eq!(r.attempt_log.len(), 1, "{what}");
+        let e = r.error.unwrap();
+        assert_eq!(e.kind, ErrorKind::Interrupted, "{what}: {}", e.message);
+        assert!(
+            e.hint.contains("may have done (and billed)") && e.hint.contains("history"),
+            "{what}: {}",
+            e.hint
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_bare_5xx_page_is_not_resent_but_a_not_done_status_is() {
+    let (r, received) = run_once(CheckKind::DebtsReport, 500, "<html>oops</html>").await;
+    assert_eq!((r.attempts, received.len()), (1, 1));
+    let (r, received) = run_once(
+        CheckKind::DebtsReport,
+        500,
+        r#"{"status":"INTERNAL_ERROR","request_id":"r-x"}"#,
+    )
+    .await;
+    assert_eq!((r.attempts, received.len()), (3, 3));
+}
+
+#[tokio::test]
+async fn every_attempt_is_kept_with_its_status_and_request_id() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_string(r#"{"status":"RATE_LIMIT_EXCEEDED","request_id":"req-limited"}"#),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    answer_with(&server, "/check/debts_report", 200, DEBTS_OK).await;
+    let r = VendorClient::new(&config(&server, BodyEncoding::Form))
+        .unwrap()
+        .run(&request(
+            CheckKind::DebtsReport,
+            fields_for(CheckKind::DebtsReport),
+        ))
+        .await;
+    assert_eq!((r.outcome, r.attempts), (Outcome::Ok, 2));
+    let log: Vec<_> = r
+        .attempt_log
+        .iter()
+        .map(|a| {
+            (
+                a.http_status,
+                a.vendor_status.as_deref(),
+                a.vendor_request_id.as_deref(),
+                a.error_kind.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        log,
+        vec![
+            (
+                Some(403),
+                Some("RATE_LIMIT_EXCEEDED"),
+                Some("req-limited"),
+                Some("rate_limited")
+            ),
+            (Some(200), Some("OK"), r.vendor_request_id.as_deref(), None),
+        ]
+    );
+}
