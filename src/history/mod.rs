@@ -14,6 +14,7 @@ mod store;
 mod tasks;
 
 pub use exchange::{ExportFormat, ImportStats};
+pub use show::write_record;
 pub use keys::{fold_text, id_key, phone_candidates, phone_nsn, to_stored_precision};
 pub use store::Store;
 
@@ -52,6 +53,9 @@ pub struct LookupRecord {
     pub report: Option<serde_json::Value>,
     /// Phone-status task id when one was issued.
     pub task_id: Option<String>,
+    /// Every request sent for this lookup, in order (empty on rows stored before they were
+    /// recorded).
+    pub attempts: Vec<crate::vendor::Attempt>,
 }
 
 /// What a list shows: no request, no raw body.
