@@ -131,7 +131,8 @@ impl Applicant {
             country,
             bankcard: digits_only(&self.bankcard),
             email: self.email.trim().to_string(),
-            gaid: self.gaid.trim().to_ascii_lowercase(),
+            // As typed: an Apple IDFV is upper case, and a re-run from history sends this.
+            gaid: self.gaid.trim().to_string(),
         }
     }
 }
@@ -569,13 +570,14 @@ fn check_email(s: &str) -> Result<Option<String>, String> {
     }
 }
 
+/// A GAID (Android, lower-case hex by convention) or an IDFV (Apple, upper case): a UUID,
+/// checked case-blind and sent exactly as typed, only trimmed.
 fn check_gaid(s: &str) -> Result<Option<String>, String> {
     let s = s.trim();
     if s.is_empty() {
         return Ok(None);
     }
-    let lower = s.to_ascii_lowercase();
-    let groups: Vec<&str> = lower.split('-').collect();
+    let groups: Vec<&str> = s.split('-').collect();
     let shape = [8, 4, 4, 4, 12];
     let ok = groups.len() == 5
         && groups
@@ -583,7 +585,7 @@ fn check_gaid(s: &str) -> Result<Option<String>, String> {
             .zip(shape)
             .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()));
     if ok {
-        Ok(Some(lower))
+        Ok(Some(s.to_string()))
     } else {
         Err("a GAID/IDFV is a UUID: 8-4-4-4-12 hex digits, e.g. 38400000-8cf0-11bd-b23e-10b96e40000d".into())
     }
@@ -625,4 +627,39 @@ pub fn init_local_offset() {
 pub fn local_now() -> time::OffsetDateTime {
     let offset = LOCAL_OFFSET.get().copied().unwrap_or(time::UtcOffset::UTC);
     time::OffsetDateTime::now_utc().to_offset(offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaid_and_idfv_are_sent_as_typed_only_trimmed() {
+        let idfv = "E621E1F8-C36C-495A-93FC-0C247A3E6E5F";
+        assert_eq!(
+            check_gaid(&format!("  {idfv}\t")),
+            Ok(Some(idfv.to_string()))
+        );
+        let gaid = "38400000-8cf0-11bd-b23e-10b96e40000d";
+        assert_eq!(check_gaid(gaid), Ok(Some(gaid.to_string())));
+        assert_eq!(check_gaid(" "), Ok(None));
+        assert!(check_gaid("E621E1F8C36C495A93FC0C247A3E6E5F").is_err());
+        assert!(check_gaid("G621E1F8-C36C-495A-93FC-0C247A3E6E5F").is_err());
+
+        let a = Applicant {
+            country: "ID".into(),
+            gaid: format!(" {idfv} "),
+            ..Default::default()
+        };
+        let now = time::macros::datetime!(2026-11-22 10:15:30 +07:00);
+        for check in [CheckKind::CreditWillingness, CheckKind::DebtsReport] {
+            let mut a = a.clone();
+            if check == CheckKind::DebtsReport {
+                a.phone = "0812 3456 7890".into();
+            }
+            let r = prepare(check, &a, &CheckOptions::default(), now).unwrap();
+            assert_eq!(r.fields["gaid"], serde_json::json!(idfv), "{check}");
+            assert_eq!(r.identity.gaid, idfv);
+        }
+    }
 }

@@ -276,9 +276,10 @@ fn credit_willingness_needs_phone_or_gaid_and_stamps_event_time() {
         NOW,
     )
     .unwrap();
+    // Sent as typed (trimmed): Apple's IDFVs are upper case.
     assert_eq!(
         field(&r, "gaid"),
-        Some("38400000-8cf0-11bd-b23e-10b96e40000d")
+        Some("38400000-8CF0-11BD-B23E-10B96E40000D")
     );
     assert!(r.fields.get("phone_number").is_none());
 
@@ -716,5 +717,51 @@ fn legacy_mexican_mobile_one_is_dropped() {
     assert_eq!(
         parse_phone("MX", "52 1 55 1234 5678").unwrap().e164(),
         "+525512345678"
+    );
+}
+
+#[test]
+fn phones_issue_8_found_sent_wrong_are_sent_right() {
+    let sent = |check: CheckKind, country: &str, typed: &str, key: &str| {
+        let a = if check == CheckKind::Multiplatform {
+            mp(country, typed)
+        } else {
+            applicant(country, typed)
+        };
+        let r = prepare(check, &a, &CheckOptions::default(), NOW)
+            .unwrap_or_else(|e| panic!("{typed}: {e:?}"));
+        field(&r, key).map(str::to_string)
+    };
+    // A 9-digit Indonesian mobile after 62 (was 6262812345678, a landline reading).
+    assert_eq!(
+        sent(CheckKind::DebtsReport, "ID", "62812345678", "mobile").as_deref(),
+        Some("62812345678")
+    );
+    // A trunk 0 after the country code (was 62081234567890).
+    assert_eq!(
+        sent(CheckKind::DebtsReport, "ID", "62 0812 3456 7890", "mobile").as_deref(),
+        Some("6281234567890")
+    );
+    // Vietnam with its code and the trunk 0 (was 00912345678).
+    assert_eq!(
+        sent(
+            CheckKind::Multiplatform,
+            "VN",
+            "84 0912345678",
+            "phone_number"
+        )
+        .as_deref(),
+        Some("0912345678")
+    );
+    // Mexico's retired mobile prefix, from a landline.
+    assert_eq!(
+        sent(
+            CheckKind::PhoneStatus,
+            "MX",
+            "044 55 1234 5678",
+            "phone_number"
+        )
+        .as_deref(),
+        Some("525512345678")
     );
 }
