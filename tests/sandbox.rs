@@ -1002,3 +1002,488 @@ async fn custom_credentials_are_the_only_ones_accepted_and_never_echoed() {
         assert!(!raw.contains("CANARY") && !raw.contains("canary"), "{raw}");
     }
 }
+
+// ---- What the pages define, and nothing else ----
+
+async fn multiple_order(sb: &Sandbox, md5: &str) -> Answer {
+    accu(sb, "/check/multiple_order/o1", &[("mobile_no", md5)]).await
+}
+
+/// The page: `mobile_no` is "MD5 value of the mobile number with country code, example:
+/// md5(915586685366)". The md5 of the bare national number (or with a trunk 0, a `+`…) is a
+/// client mistake: refused, naming the field, not read as a clean miss.
+#[tokio::test]
+async fn multiple_order_takes_only_md5_of_country_code_and_number() {
+    let (sb, _) = start_with_clock().await;
+    let right = sandbox::mobile_no_for("919123456789");
+    let a = multiple_order(&sb, &right).await;
+    assert_envelope(&a, 200, "OK", "country code + number");
+    assert_eq!(a.body["result"]["target"], true);
+    let a = multiple_order(&sb, &right.to_ascii_uppercase()).await;
+    assert_envelope(&a, 200, "OK", "upper-case hex");
+    for wrong in [
+        "9123456789",
+        "09123456789",
+        "+919123456789",
+        "00919123456789",
+        "9109123456789",
+        "9876543210",
+        "9000000001",
+        "9550000001",
+    ] {
+        let a = multiple_order(&sb, &sandbox::mobile_no_for(wrong)).await;
+        assert_envelope(&a, 400, "INVALID_ARGUMENT", wrong);
+        let reason = a.body["reason"].as_str().unwrap();
+        assert!(
+            reason.starts_with("argument 'mobile_no': invalid"),
+            "{wrong}: {reason}"
+        );
+        assert!(reason.contains("country code"), "{wrong}: {reason}");
+    }
+    // An unknown number hashed the right way gets an ordinary answer.
+    let a = multiple_order(&sb, &sandbox::mobile_no_for("919988776655")).await;
+    assert_envelope(&a, 200, "OK", "unknown number");
+}
+
+/// `phone_number` with country code 52: 52 and ten digits.
+#[tokio::test]
+async fn phone_status_takes_only_52_and_ten_digits() {
+    let (sb, _) = start_with_clock().await;
+    for ok in ["525512340004", "+525512340004"] {
+        let a = accu(&sb, "/check/phone_number/o1", &[("phone_number", ok)]).await;
+        assert_envelope(&a, 200, "OK", ok);
+        assert!(a.body["task_id"].is_string(), "{ok}: {}", a.body);
+    }
+    for wrong in [
+        "5512340004",
+        "05512340004",
+        "5215512340004",
+        "+5215512340004",
+        "520512340004",
+        "52 5512340004",
+        "0445512340004",
+        "52551234000",
+        "5255123400044",
+    ] {
+        let a = accu(&sb, "/check/phone_number/o1", &[("phone_number", wrong)]).await;
+        assert_envelope(&a, 400, "INVALID_ARGUMENT", wrong);
+        assert_eq!(
+            a.body["reason"], "argument 'phone_number': invalid",
+            "{wrong}"
+        );
+    }
+}
+
+/// The multiplatform page's phone forms, per country, without country code.
+#[tokio::test]
+async fn multiplatform_phones_only_in_each_countrys_form() {
+    let (sb, _) = start_with_clock().await;
+    let mp = td_url(&sb.multiplatform_url());
+    let cases: &[(&str, &[&str], &[&str])] = &[
+        (
+            "IN",
+            &["9876543210"],
+            &[
+                "09876543210",
+                "919876543210",
+                "+919876543210",
+                "987654321",
+                "0987654321",
+                "98765 43210",
+            ],
+        ),
+        (
+            "MX",
+            &["5512345678"],
+            &["525512345678", "0445512345678", "15512345678", "551234567"],
+        ),
+        ("CO", &["3001234567"], &["573001234567", "03001234567"]),
+        (
+            "TH",
+            &["0812345678"],
+            &["812345678", "66812345678", "00812345678", "081234567"],
+        ),
+        (
+            "PH",
+            &["09171234567"],
+            &["9171234567", "639171234567", "+639171234567", "00917123456"],
+        ),
+        (
+            "VN",
+            &["0912345678", "02412345678"],
+            &["00912345678", "912345678", "84912345678", "840912345678"],
+        ),
+        (
+            "NG",
+            &["08031234567"],
+            &["8031234567", "2348031234567", "008031234567"],
+        ),
+        (
+            "PK",
+            &["03001234567"],
+            &["3001234567", "923001234567", "+923001234567"],
+        ),
+    ];
+    for (country, good, bad) in cases {
+        let send = |phone: &str| {
+            multiplatform_body(
+                "RDSK800101HDFMPL00",
+                country,
+                phone,
+                "behavior_analysis_of_repayment",
+            )
+        };
+        for phone in *good {
+            let r = td(&mp, &send(phone)).await;
+            assert_eq!(r["code"], 200, "{country} {phone}: {r}");
+        }
+        for phone in *bad {
+            let r = td(&mp, &send(phone)).await;
+            assert_eq!(r["code"], 9081, "{country} {phone}: {r}");
+            assert_eq!(
+                r["message"],
+                "The format of the phone number does not match with the country"
+            );
+        }
+    }
+}
+
+/// Credit willingness: "Do not include the "+" sign or /(); Indonesian phone numbers start
+/// with "08"".
+#[tokio::test]
+async fn willingness_phones_start_with_08() {
+    let (sb, _) = start_with_clock().await;
+    let cw = td_url(&sb.credit_willingness_url());
+    for ok in ["081234567890", "0812345678"] {
+        assert_eq!(td(&cw, &willingness_body(ok)).await["code"], 200, "{ok}");
+    }
+    for wrong in [
+        "6281234567890",
+        "+6281234567890",
+        "81234567890",
+        "0812-3456-7890",
+        "(0812)34567890",
+        "62081234567890",
+    ] {
+        let r = td(&cw, &willingness_body(wrong)).await;
+        assert_eq!(r["code"], 11001, "{wrong}: {r}");
+        assert_eq!(
+            r["message"], "phone_number input parameter error",
+            "{wrong}"
+        );
+    }
+}
+
+/// debts_report's `mobile` has no documented format, but a number no subscriber can have
+/// must not read as a row: the vendor answers NOT_HIT.
+#[tokio::test]
+async fn debts_report_misspelled_mobiles_are_not_the_row() {
+    let (sb, _) = start_with_clock().await;
+    for (mobile, reg) in [("62812345678", 3), ("0812345678", 3), ("+6281234567890", 3)] {
+        let a = accu(&sb, "/check/debts_report", &[("mobile", mobile)]).await;
+        assert_envelope(&a, 200, "OK", mobile);
+        assert_eq!(a.body["result"]["reg_total_num"], reg, "{mobile}");
+    }
+    for mobile in [
+        "6262812345678",
+        "62081234567890",
+        "+62081234567890",
+        "626281298765432",
+    ] {
+        let a = accu(&sb, "/check/debts_report", &[("mobile", mobile)]).await;
+        assert_envelope(&a, 400, "NOT_HIT", mobile);
+    }
+}
+
+// ---- Trap rows: the vendors' bad days ----
+
+fn trap(check: CheckKind, behaviour: sandbox::Trap) -> &'static sandbox::TrapScenario {
+    sandbox::traps()
+        .iter()
+        .find(|t| t.check == check && t.behaviour == behaviour)
+        .unwrap_or_else(|| panic!("a {check:?} {behaviour:?} trap row"))
+}
+
+/// The form body a check sends for a trap row's key (AccuAuth), or the JSON (TrustDecision).
+fn trap_request(
+    sb: &Sandbox,
+    t: &sandbox::TrapScenario,
+    timeout: Duration,
+) -> reqwest::RequestBuilder {
+    let row = sandbox::Scenario {
+        check: t.check,
+        country: t.country,
+        identifier: t.identifier,
+        key: t.key.clone(),
+        behaviour: Behaviour::Fault(Fault::DropConnection),
+    };
+    request_for(sb, &row, timeout)
+}
+
+async fn stats_over_http(sb: &Sandbox) -> sandbox::SandboxStats {
+    client(Duration::from_secs(5))
+        .get(sb.stats_url())
+        .send()
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("stats JSON")
+}
+
+/// Each check's drop trap: the whole request is read and counted, then the connection is
+/// closed without a single byte of answer.
+#[tokio::test]
+async fn a_connection_cut_after_the_request_is_counted() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (sb, _) = start_with_clock().await;
+    let drops: Vec<_> = sandbox::traps()
+        .iter()
+        .filter(|t| t.behaviour == sandbox::Trap::DropAfterRequest)
+        .collect();
+    assert_eq!(drops.len(), 5, "one per check");
+    for t in &drops {
+        let what = format!("{:?} {}", t.check, t.key);
+        let failed = match trap_request(&sb, t, Duration::from_secs(5)).send().await {
+            Err(e) => !e.is_timeout(),
+            Ok(r) => r.bytes().await.is_err(),
+        };
+        assert!(failed, "{what}: the connection is cut");
+        assert_eq!(sb.received(t.check, &t.key), 1, "{what}");
+    }
+
+    // On the wire: not one byte comes back.
+    let t = trap(CheckKind::DebtsReport, sandbox::Trap::DropAfterRequest);
+    let body = format!("mobile=62{}", &t.key[1..]);
+    let request = format!(
+        "POST /check/debts_report HTTP/1.1\r\nHost: {}\r\nX-DF-API-ID: {}\r\nX-DF-API-SECRET: {}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        sb.addr(),
+        sandbox::SANDBOX_API_ID,
+        sandbox::SANDBOX_API_SECRET,
+        body.len()
+    );
+    let mut conn = tokio::net::TcpStream::connect(sb.addr()).await.unwrap();
+    conn.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), conn.read_to_end(&mut answer))
+        .await
+        .expect("the sandbox closes the connection");
+    assert!(
+        answer.is_empty(),
+        "no answer at all: {:?} {read:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert_eq!(sb.received(CheckKind::DebtsReport, &t.key), 2);
+
+    // The same counts over HTTP, for a sandbox in another process.
+    let stats = stats_over_http(&sb).await;
+    assert_eq!(stats, sb.stats());
+    assert_eq!(stats.received(CheckKind::DebtsReport, &t.key), 2);
+    assert_eq!(stats.received_on("/check/debts_report"), 2);
+    assert_eq!(stats.received_on("/td/multiplatform"), 1);
+    let raw: Value = client(Duration::from_secs(5))
+        .get(sb.stats_url())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(raw["scenarios"]["debts-report"][&t.key], 2, "{raw}");
+    assert_eq!(raw["requests"]["/check/phone_number/o1"], 1, "{raw}");
+    sb.shutdown().await;
+}
+
+/// Only requests that were read count; every row counts apart.
+#[tokio::test]
+async fn counts_start_at_zero_and_follow_each_row() {
+    let (sb, _) = start_with_clock().await;
+    assert_eq!(sb.stats(), sandbox::SandboxStats::default());
+    assert_eq!(sb.received(CheckKind::DebtsReport, "081234567890"), 0);
+    for _ in 0..3 {
+        accu(&sb, "/check/debts_report", &[("mobile", "6281234567890")]).await;
+    }
+    accu(&sb, "/check/debts_report", &[("mobile", "6281298765432")]).await;
+    accu(&sb, "/check/nowhere", &[]).await;
+    let s = sb.stats();
+    assert_eq!(s.received(CheckKind::DebtsReport, "081234567890"), 3);
+    assert_eq!(s.received(CheckKind::DebtsReport, "081298765432"), 1);
+    assert_eq!(s.received(CheckKind::CreditWillingness, "081234567890"), 0);
+    assert_eq!(s.received_on("/check/debts_report"), 4);
+    assert_eq!(s.received_on("/check/nowhere"), 1);
+    assert_eq!(
+        s.received_on(sandbox::STATS_PATH),
+        0,
+        "stats are not counted"
+    );
+}
+
+async fn submit_task(sb: &Sandbox, key: &str) -> String {
+    let a = accu(
+        sb,
+        "/check/phone_number/o1",
+        &[("phone_number", &format!("52{key}"))],
+    )
+    .await;
+    assert_envelope(&a, 200, "OK", key);
+    a.body["task_id"].as_str().expect("task_id").to_string()
+}
+
+async fn poll_within(sb: &Sandbox, task_id: &str, timeout: Duration) -> reqwest::Result<Answer> {
+    let r = client(timeout)
+        .post(format!(
+            "{}/check/phone_number/task_result/o1",
+            sb.base_url()
+        ))
+        .header("X-DF-API-ID", sandbox::SANDBOX_API_ID)
+        .header("X-DF-API-SECRET", sandbox::SANDBOX_API_SECRET)
+        .form(&[("task_id", task_id)])
+        .send()
+        .await?;
+    let http = r.status().as_u16();
+    Ok(Answer {
+        http,
+        body: r.json().await?,
+    })
+}
+
+/// The first poll outlasts any client timeout; the next poll answers `ring` at once.
+#[tokio::test]
+async fn a_first_poll_that_hangs_then_a_result() {
+    let t = trap(
+        CheckKind::PhoneStatus,
+        sandbox::Trap::FirstPollHangs("ring"),
+    );
+    let (sb, _) = start_with_clock().await; // default poll_hang: 10 minutes
+    let task = submit_task(&sb, &t.key).await;
+    let started = Instant::now();
+    let first = poll_within(&sb, &task, Duration::from_millis(300)).await;
+    assert!(first.err().expect("hangs").is_timeout());
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let second = poll_within(&sb, &task, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_envelope(&second, 200, "OK", "second poll");
+    assert_eq!(second.body["result"]["phone_status"], "ring");
+    let third = poll(&sb, &task).await;
+    assert_eq!(third.body["result"]["phone_status"], "ring");
+    let s = sb.stats();
+    assert_eq!(
+        s.received(CheckKind::PhoneStatus, &t.key),
+        4,
+        "submit + 3 polls"
+    );
+    assert_eq!(s.received_on("/check/phone_number/task_result/o1"), 3);
+
+    // Another task of the same number hangs on its own first poll.
+    let other = submit_task(&sb, &t.key).await;
+    let r = poll_within(&sb, &other, Duration::from_millis(200)).await;
+    assert!(r.err().expect("hangs").is_timeout());
+    // A hanging poll does not keep a stopped sandbox alive.
+    let started = Instant::now();
+    sb.shutdown().await;
+    assert!(started.elapsed() < Duration::from_secs(3));
+
+    // A short hang, as a test sets it: the first poll answers after it.
+    let opts = SandboxOptions {
+        poll_hang: Duration::from_millis(400),
+        ..SandboxOptions::default()
+    };
+    let sb = Sandbox::start(opts.clone()).await.unwrap();
+    let task = submit_task(&sb, &t.key).await;
+    let started = Instant::now();
+    let first = poll_within(&sb, &task, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(400));
+    assert_eq!(first.body["result"]["phone_status"], "ring");
+    sb.shutdown().await;
+    // A restart forgets which first polls came: the task's next poll hangs again.
+    let sb = Sandbox::start(opts).await.unwrap();
+    let started = Instant::now();
+    let again = poll_within(&sb, &task, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(400));
+    assert_eq!(again.body["result"]["phone_status"], "ring");
+}
+
+/// task_result errors that echo the task id in the body: still errors.
+#[tokio::test]
+async fn poll_errors_that_echo_the_task_id() {
+    let (sb, clock) = start_with_clock().await;
+    for e in sandbox::ECHOED_POLL_ERRORS {
+        let t = trap(
+            CheckKind::PhoneStatus,
+            sandbox::Trap::PollErrorEchoingTaskId(e),
+        );
+        let task = submit_task(&sb, &t.key).await;
+        for _ in 0..2 {
+            let a = poll(&sb, &task).await;
+            assert_envelope(&a, e.http, e.status, &t.key);
+            assert_eq!(a.body["task_id"], task.as_str(), "{}", a.body);
+            assert_eq!(a.body["reason"], e.reason);
+            assert!(a.body.get("result").is_none());
+            clock.advance(Duration::from_secs(60));
+        }
+    }
+    // An expired task is expired, whatever its row.
+    let t = trap(
+        CheckKind::PhoneStatus,
+        sandbox::Trap::PollErrorEchoingTaskId(sandbox::ECHOED_POLL_ERRORS[2]),
+    );
+    let task = submit_task(&sb, &t.key).await;
+    clock.advance(Duration::from_secs(24 * 3600));
+    let a = poll(&sb, &task).await;
+    assert_envelope(&a, 400, "INVALID_ARGUMENT", "expired");
+    assert!(a.body["reason"].as_str().unwrap().contains("expired"));
+}
+
+/// `PENDING` with no `task_id`: at the phone-status submit, and from checks without tasks.
+#[tokio::test]
+async fn pending_without_a_task_id() {
+    let (sb, _) = start_with_clock().await;
+    for check in [
+        CheckKind::PhoneStatus,
+        CheckKind::DebtsReport,
+        CheckKind::MultipleOrder,
+    ] {
+        let t = trap(check, sandbox::Trap::PendingWithoutTaskId);
+        let r = trap_request(&sb, t, Duration::from_secs(5))
+            .send()
+            .await
+            .unwrap();
+        let a = Answer {
+            http: r.status().as_u16(),
+            body: r.json().await.unwrap(),
+        };
+        assert_envelope(&a, 400, "PENDING", &t.key);
+        assert_eq!(a.body["reason"], "check in progress");
+        assert!(a.body.get("task_id").is_none(), "{}", a.body);
+        assert!(a.body.get("result").is_none(), "{}", a.body);
+        assert_eq!(sb.received(check, &t.key), 1);
+    }
+}
+
+#[tokio::test]
+async fn trap_keys_are_valid_identifiers_for_riskdesk() {
+    // Each trap key goes through riskdesk's own preparation, so CLI and client tests can
+    // type it as an underwriter would.
+    for t in sandbox::traps() {
+        let row = sandbox::Scenario {
+            check: t.check,
+            country: t.country,
+            identifier: t.identifier,
+            key: t.key.clone(),
+            behaviour: Behaviour::Fault(Fault::DropConnection),
+        };
+        riskdesk::applicant::prepare(
+            t.check,
+            &applicant_for(&row),
+            &Default::default(),
+            time::OffsetDateTime::now_utc(),
+        )
+        .unwrap_or_else(|e| panic!("{:?} {}: {e:?}", t.check, t.key));
+    }
+}

@@ -4,12 +4,14 @@
 use super::AppState;
 use super::data::{debts_result, orders_result};
 use super::lookup;
-use super::scenarios::{AccuError, Behaviour, Debts, PHONE_STATUSES, PhoneFlow, Scenario};
+use super::scenarios::{
+    AccuError, Behaviour, Debts, PHONE_STATUSES, PhoneFlow, Scenario, Trap, scenarios, traps,
+};
 use super::task_id;
 use super::wire::{Fault, Planned, deliver, md5_hex, parse_fields, request_id, stable_hash};
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -25,10 +27,20 @@ fn ok(result: Value) -> Planned {
 }
 
 fn error(http: u16, status: &str, reason: &str) -> Planned {
-    Planned {
-        status: StatusCode::from_u16(http).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        body: json!({ "status": status, "reason": reason, "request_id": request_id() }),
-    }
+    Planned::new(
+        StatusCode::from_u16(http).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        json!({ "status": status, "reason": reason, "request_id": request_id() }),
+    )
+}
+
+/// The documented pending answer (task_result page: HTTP 400 `PENDING`, "check in
+/// progress"), with no `task_id`.
+fn pending() -> Planned {
+    error(400, "PENDING", "check in progress")
+}
+
+fn not_hit() -> Planned {
+    error(400, "NOT_HIT", "Target is not hit")
 }
 
 fn vendor_error(e: &AccuError) -> Planned {
@@ -47,13 +59,16 @@ fn bad_value(field: &str) -> Planned {
     invalid(&format!("argument '{field}': invalid"))
 }
 
-/// Auth, body parsing and fault delivery around one endpoint's logic.
+/// Auth, body parsing and fault delivery around one endpoint's logic. The request is
+/// counted first: axum has read the whole body by now.
 async fn serve(
     st: Arc<AppState>,
+    path: &str,
     headers: HeaderMap,
     body: Bytes,
     answer: impl FnOnce(&AppState, &Fields) -> (Planned, Option<Fault>),
 ) -> Response {
+    st.counters.request(path);
     if !st.opts.latency.is_zero() {
         tokio::time::sleep(st.opts.latency).await;
     }
@@ -97,6 +112,18 @@ fn is_phone_digits(s: &str) -> bool {
     (8..=15).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit())
 }
 
+/// `/check/phone_number/o1`'s `phone_number`: "with country code 52" (DESIGN.md; the submit
+/// endpoint has no page of its own). A Mexican number is 52 and ten digits, the first not
+/// 0 or 1: since 2019 there is no mobile `1` after 52 (`521…`, 13 digits) and no trunk
+/// prefix. Lenient where the text is silent: a leading `+` is accepted.
+fn is_mexican_with_country_code(s: &str) -> bool {
+    let d = s.strip_prefix('+').unwrap_or(s);
+    d.len() == 12
+        && d.chars().all(|c| c.is_ascii_digit())
+        && d.starts_with("52")
+        && !matches!(d.as_bytes()[2], b'0' | b'1')
+}
+
 /// The answer of a scenario row that selects an error.
 fn common(s: &Scenario) -> Option<(Planned, Option<Fault>)> {
     match &s.behaviour {
@@ -118,7 +145,7 @@ pub(crate) async fn debts_report(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    serve(st.0, headers, body, |_, f| {
+    serve(st.0, "/check/debts_report", headers, body, |st, f| {
         let mobile = field(f, "mobile");
         let hashed = field(f, "mobile_md5");
         if mobile.is_none() && hashed.is_none() {
@@ -143,7 +170,10 @@ pub(crate) async fn debts_report(
         if field(f, "email").is_some_and(|v| !v.contains('@')) {
             return (bad_value("email"), None);
         }
-        let scenario = lookup::find_debts(mobile, hashed);
+        let scenario = lookup::find_debts(scenarios(), mobile, hashed);
+        let trap = lookup::find_debts(traps(), mobile, hashed);
+        st.count(scenario);
+        st.count(trap);
         if let Some(answer) = scenario.and_then(common) {
             return answer;
         }
@@ -153,13 +183,23 @@ pub(crate) async fn debts_report(
                 .or(hashed.map(str::to_ascii_lowercase))
                 .unwrap_or_default(),
         );
+        if let Some(answer) = trap.and_then(|t| trap_at_once(t, ok(debts_result(None, seed)))) {
+            return answer;
+        }
+        // The page gives `mobile` no format, so any spelling is taken; but no Indonesian
+        // number has a 0 after the country code (`62 0812…`), and a row's number with the
+        // country code written twice (`6262…`) is not that number: the vendor has no record
+        // of either (the answer seen from it for both: NOT_HIT), and neither must read as
+        // the row.
+        let digits = mobile.map(|m| m.trim_start_matches('+')).unwrap_or("");
+        if digits.starts_with("620") || lookup::doubled_country_code(digits) {
+            return (not_hit(), None);
+        }
         match scenario.map(|s| &s.behaviour) {
             Some(Behaviour::Fault(fault)) => (ok(debts_result(None, seed)), Some(*fault)),
-            Some(Behaviour::Debts(Debts::NotHit)) => {
-                (error(400, "NOT_HIT", "Target is not hit"), None)
-            }
+            Some(Behaviour::Debts(Debts::NotHit)) => (not_hit(), None),
             Some(Behaviour::Debts(plan)) => (ok(debts_result(Some(*plan), seed)), None),
-            _ if seed.is_multiple_of(7) => (error(400, "NOT_HIT", "Target is not hit"), None),
+            _ if seed.is_multiple_of(7) => (not_hit(), None),
             _ => (ok(debts_result(None, seed)), None),
         }
     })
@@ -171,12 +211,26 @@ pub(crate) async fn multiple_order(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    serve(st.0, headers, body, |st, f| {
+    serve(st.0, "/check/multiple_order/o1", headers, body, |st, f| {
         let Some(mobile_no) = field(f, "mobile_no") else {
             return (not_found("mobile_no"), None);
         };
         if !is_md5(mobile_no) {
             return (bad_value("mobile_no"), None);
+        }
+        // The page: "MD5 value of the mobile number with country code, example:
+        // md5(915586685366)". The md5 of any other spelling of a row's number (without the
+        // country code, with a trunk 0 or a '+') is refused, so a client that hashes the
+        // wrong text fails its test instead of reading a clean miss. (Hex in either case is
+        // accepted: the page does not say.)
+        if let Some(what) = lookup::misspelled_mobile_no(mobile_no) {
+            return (
+                invalid(&format!(
+                    "argument 'mobile_no': invalid: md5 of {what}; \
+                     expected md5 of country code + number, e.g. md5(915586685366)"
+                )),
+                None,
+            );
         }
         let source = field(f, "source");
         if source.is_some_and(|s| !["seat", "voice", "sms"].contains(&s)) {
@@ -188,7 +242,10 @@ pub(crate) async fn multiple_order(
             Some(Ok(d)) => Some(d),
             Some(Err(_)) => return (bad_value("date"), None),
         };
-        let scenario = lookup::find_orders(mobile_no);
+        let scenario = lookup::find_orders(scenarios(), mobile_no);
+        let trap = lookup::find_orders(traps(), mobile_no);
+        st.count(scenario);
+        st.count(trap);
         if let Some(answer) = scenario.and_then(common) {
             return answer;
         }
@@ -198,10 +255,11 @@ pub(crate) async fn multiple_order(
         };
         let seed = stable_hash(&mobile_no.to_ascii_lowercase());
         let today = st.opts.clock.now().date();
-        (
-            ok(orders_result(plan, seed, today, source, until)),
-            row_fault(scenario),
-        )
+        let answer = || ok(orders_result(plan, seed, today, source, until));
+        if let Some(at_once) = trap.and_then(|t| trap_at_once(t, answer())) {
+            return at_once;
+        }
+        (answer(), row_fault(scenario))
     })
     .await
 }
@@ -216,22 +274,26 @@ pub(crate) async fn phone_number(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    serve(st.0, headers, body, |st, f| {
+    serve(st.0, "/check/phone_number/o1", headers, body, |st, f| {
         let Some(phone) = field(f, "phone_number") else {
             return (not_found("phone_number"), None);
         };
-        let d = phone.strip_prefix('+').unwrap_or(phone);
-        if !d.starts_with("52")
-            || !(12..=13).contains(&d.len())
-            || !d.chars().all(|c| c.is_ascii_digit())
-        {
+        if !is_mexican_with_country_code(phone) {
             return (bad_value("phone_number"), None);
         }
-        let scenario = lookup::find_phone(d);
+        let d = phone.strip_prefix('+').unwrap_or(phone);
+        let scenario = lookup::find_phone(scenarios(), d);
+        let trap = lookup::find_phone(traps(), d);
+        st.count(scenario);
+        st.count(trap);
         if let Some(answer) = scenario.and_then(common) {
             return answer;
         }
         let flow = phone_flow(d);
+        // A dropped submit answers like a fault row: a `result` at once, never delivered.
+        if let Some(answer) = trap.and_then(|t| trap_at_once(t, ok(masked_result(ordinary(d))))) {
+            return answer;
+        }
         let fault = row_fault(scenario);
         if let PhoneFlow::Immediate(status) = flow {
             return (ok(masked_result(status)), fault);
@@ -243,15 +305,30 @@ pub(crate) async fn phone_number(
     .await
 }
 
+/// The status a number without a row gets, from its hash.
+fn ordinary(number: &str) -> &'static str {
+    let tail = &number[number.len().saturating_sub(10)..];
+    PHONE_STATUSES[(stable_hash(tail) % 8) as usize]
+}
+
 /// How the task for a number goes: its scenario row, else an ordinary status from its hash.
 /// Fault rows answer at once, so the fault is the only thing a test of them sees.
 fn phone_flow(number: &str) -> PhoneFlow {
-    let tail = &number[number.len().saturating_sub(10)..];
-    let ordinary = PHONE_STATUSES[(stable_hash(tail) % 8) as usize];
-    match lookup::find_phone(number).map(|s| &s.behaviour) {
+    match lookup::find_phone(scenarios(), number).map(|s| &s.behaviour) {
         Some(Behaviour::Phone(flow)) => *flow,
-        Some(Behaviour::Fault(_)) => PhoneFlow::Immediate(ordinary),
-        _ => PhoneFlow::After(ordinary),
+        Some(Behaviour::Fault(_)) => PhoneFlow::Immediate(ordinary(number)),
+        _ => PhoneFlow::After(ordinary(number)),
+    }
+}
+
+/// The answer of a trap row that acts on the request itself (not on a task): `answer`
+/// sent into a connection that is then cut, or `PENDING` without a `task_id`. `None` for
+/// the traps that act on polls.
+fn trap_at_once(t: &Scenario<Trap>, answer: Planned) -> Option<(Planned, Option<Fault>)> {
+    match t.behaviour {
+        Trap::DropAfterRequest => Some((answer, Some(Fault::DropConnection))),
+        Trap::PendingWithoutTaskId => Some((pending(), None)),
+        Trap::FirstPollHangs(_) | Trap::PollErrorEchoingTaskId(_) => None,
     }
 }
 
@@ -260,39 +337,70 @@ pub(crate) async fn task_result(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    serve(st.0, headers, body, |st, f| {
-        let Some(task_id) = field(f, "task_id") else {
-            return (not_found("task_id"), None);
-        };
-        let now = st.opts.clock.now();
-        let Some(task) = task_id::read(task_id) else {
-            return (invalid("argument 'task_id': task not found"), None);
-        };
-        let age = now - task.created;
-        if age >= TASK_VALIDITY {
-            return (
-                invalid("argument 'task_id': task expired, a task_id is valid within 24 hours"),
-                None,
-            );
-        }
-        let pending = (error(400, "PENDING", "check in progress"), None);
-        match phone_flow(&task.number) {
-            PhoneFlow::Never => pending,
-            PhoneFlow::PollError(e) => (vendor_error(&e), None),
-            PhoneFlow::After(status) | PhoneFlow::Immediate(status) => {
-                if age < st.opts.phone_pending {
-                    pending
-                } else {
-                    (ok(masked_result(status)), None)
+    serve(
+        st.0,
+        "/check/phone_number/task_result/o1",
+        headers,
+        body,
+        |st, f| {
+            let Some(task_id) = field(f, "task_id") else {
+                return (not_found("task_id"), None);
+            };
+            let now = st.opts.clock.now();
+            let Some(task) = task_id::read(task_id) else {
+                return (invalid("argument 'task_id': task not found"), None);
+            };
+            let age = now - task.created;
+            if age >= TASK_VALIDITY {
+                return (
+                    invalid("argument 'task_id': task expired, a task_id is valid within 24 hours"),
+                    None,
+                );
+            }
+            let trap = lookup::find_phone(traps(), &task.number);
+            st.count(lookup::find_phone(scenarios(), &task.number));
+            st.count(trap);
+            match trap.map(|t| t.behaviour) {
+                Some(Trap::FirstPollHangs(status)) => {
+                    let answer = ok(masked_result(status));
+                    return if st.first_poll(task_id) {
+                        (answer.held(st.opts.poll_hang), None)
+                    } else {
+                        (answer, None)
+                    };
+                }
+                Some(Trap::PollErrorEchoingTaskId(e)) => {
+                    let body = json!({
+                        "status": e.status,
+                        "reason": e.reason,
+                        "task_id": task_id,
+                        "request_id": request_id(),
+                    });
+                    let http = StatusCode::from_u16(e.http).unwrap_or(StatusCode::BAD_REQUEST);
+                    return (Planned::new(http, body), None);
+                }
+                _ => {}
+            }
+            let still = (pending(), None);
+            match phone_flow(&task.number) {
+                PhoneFlow::Never => still,
+                PhoneFlow::PollError(e) => (vendor_error(&e), None),
+                PhoneFlow::After(status) | PhoneFlow::Immediate(status) => {
+                    if age < st.opts.phone_pending {
+                        still
+                    } else {
+                        (ok(masked_result(status)), None)
+                    }
                 }
             }
-        }
-    })
+        },
+    )
     .await
 }
 
 /// Any other path: the documented 404.
-pub(crate) async fn unknown_path() -> Response {
+pub(crate) async fn unknown_path(st: State<Arc<AppState>>, uri: Uri) -> Response {
+    st.counters.request(uri.path());
     let p = error(404, "NOT_FOUND", "Requested API cannot be found");
     let (_, never) = tokio::sync::watch::channel(false);
     deliver(p, None, never).await

@@ -1,7 +1,10 @@
 //! A vendor simulator on loopback: the six AccuAuth and TrustDecision endpoints as their
 //! pages describe them, with deterministic scenarios keyed on identifiers and injectable
 //! faults. Written from `vendor-docs/`, not from riskdesk's client, so each catches the
-//! other's mistakes. Imports nothing from riskdesk but `check`.
+//! other's mistakes: it accepts only what the pages define (where they are vague, the
+//! lenient reading, written down where the check is made). Trap rows rehearse the vendors'
+//! bad days, and it counts what it received (`Sandbox::stats`, `GET /_sandbox/stats`).
+//! Imports nothing from riskdesk but `check`.
 
 mod accuauth;
 mod clock;
@@ -9,6 +12,7 @@ mod data;
 mod errors;
 mod lookup;
 mod scenarios;
+mod stats;
 mod table;
 mod task_id;
 mod trustdecision;
@@ -17,17 +21,19 @@ mod wire;
 pub use accuauth::mobile_no_for;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use scenarios::{
-    ACCUAUTH_ERRORS, AccuError, Behaviour, Debts, IDENTIFIER_FAULTS, Indicators,
-    MULTIPLATFORM_ERRORS, Orders, PHONE_STATUSES, PhoneFlow, Scenario, TdError, WILLINGNESS_ERRORS,
-    Willingness, scenarios,
+    ACCUAUTH_ERRORS, AccuError, Behaviour, Debts, ECHOED_POLL_ERRORS, IDENTIFIER_FAULTS,
+    Indicators, MULTIPLATFORM_ERRORS, Orders, PHONE_STATUSES, PhoneFlow, Scenario, TdError, Trap,
+    TrapScenario, WILLINGNESS_ERRORS, Willingness, scenarios, traps,
 };
+pub use stats::SandboxStats;
 pub use table::scenarios_markdown;
 pub use wire::Fault;
 
 use axum::Router;
-use axum::routing::post;
+use axum::routing::{get, post};
+use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -43,6 +49,8 @@ pub const SANDBOX_PARTNER_KEY: &str = "sandbox-partner-key";
 pub const MULTIPLATFORM_PATH: &str = "/td/multiplatform";
 /// Where the credit willingness product lives on the sandbox.
 pub const CREDIT_WILLINGNESS_PATH: &str = "/td/credit_willingness";
+/// `GET` here answers the request counts as JSON ([`SandboxStats`]).
+pub const STATS_PATH: &str = "/_sandbox/stats";
 
 /// The credentials a sandbox accepts: the `SANDBOX_*` constants by default. Tests set their
 /// own (e.g. canaries) to prove a credential never leaves the wire.
@@ -86,6 +94,10 @@ pub struct SandboxOptions {
     pub latency: Duration,
     /// How long a phone task stays PENDING, measured on `clock`.
     pub phone_pending: Duration,
+    /// How long the first poll of a `Trap::FirstPollHangs` task hangs before it answers
+    /// (real time, not `clock`): longer than any client timeout by default (10 minutes).
+    /// The hang also ends when the client closes the connection or the sandbox stops.
+    pub poll_hang: Duration,
     pub clock: Arc<dyn Clock>,
     /// A fault on every answer (per-identifier faults are scenario rows).
     pub fault: Option<Fault>,
@@ -98,6 +110,7 @@ impl Default for SandboxOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             latency: Duration::ZERO,
             phone_pending: Duration::from_secs(8),
+            poll_hang: Duration::from_secs(600),
             clock: Arc::new(SystemClock),
             fault: None,
             credentials: SandboxCredentials::default(),
@@ -111,6 +124,7 @@ impl std::fmt::Debug for SandboxOptions {
             .field("listen", &self.listen)
             .field("latency", &self.latency)
             .field("phone_pending", &self.phone_pending)
+            .field("poll_hang", &self.poll_hang)
             .field("fault", &self.fault)
             .field("credentials", &self.credentials)
             .finish_non_exhaustive()
@@ -122,12 +136,36 @@ pub(crate) struct AppState {
     pub opts: SandboxOptions,
     /// Turns true at shutdown; hanging answers watch it.
     pub stop: watch::Receiver<bool>,
+    /// What was received; shared with the [`Sandbox`] handle.
+    pub counters: Arc<stats::Counters>,
+    /// The `Trap::FirstPollHangs` tasks whose first poll came (lowercase task ids). Task
+    /// ids themselves carry their state; this is the only task state the sandbox keeps,
+    /// and a restart forgets it.
+    first_polls: Mutex<HashSet<String>>,
+}
+
+impl AppState {
+    /// Counts a request that selected `row`.
+    pub fn count<B>(&self, row: Option<&Scenario<B>>) {
+        if let Some(r) = row {
+            self.counters.row(r.check, &r.key);
+        }
+    }
+
+    /// Whether this is the first poll of `task_id` (and remembers that it came).
+    pub fn first_poll(&self, task_id: &str) -> bool {
+        self.first_polls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(task_id.trim().to_ascii_lowercase())
+    }
 }
 
 /// A running sandbox. Dropping it or calling [`Sandbox::shutdown`] stops it.
 pub struct Sandbox {
     addr: SocketAddr,
     credentials: SandboxCredentials,
+    counters: Arc<stats::Counters>,
     stop: watch::Sender<bool>,
     server: Option<tokio::task::JoinHandle<()>>,
 }
@@ -148,9 +186,12 @@ impl Sandbox {
         let addr = listener.local_addr()?;
         let (stop_tx, stop_rx) = watch::channel(false);
         let credentials = opts.credentials.clone();
+        let counters = Arc::new(stats::Counters::default());
         let state = Arc::new(AppState {
             opts,
             stop: stop_rx.clone(),
+            counters: counters.clone(),
+            first_polls: Mutex::new(HashSet::new()),
         });
         let app = router(state);
         let mut stop_signal = stop_rx;
@@ -168,6 +209,7 @@ impl Sandbox {
         Ok(Sandbox {
             addr,
             credentials,
+            counters,
             stop: stop_tx,
             server: Some(server),
         })
@@ -188,6 +230,22 @@ impl Sandbox {
 
     pub fn credit_willingness_url(&self) -> String {
         format!("{}{CREDIT_WILLINGNESS_PATH}", self.base_url())
+    }
+
+    /// Where `GET` answers the request counts (for a sandbox in another process).
+    pub fn stats_url(&self) -> String {
+        format!("{}{STATS_PATH}", self.base_url())
+    }
+
+    /// What this sandbox has received so far.
+    pub fn stats(&self) -> SandboxStats {
+        self.counters.snapshot()
+    }
+
+    /// How many requests selected the scenario or trap row (`check`, `key`), e.g. how
+    /// many times a billed check whose connection is cut after the request was sent.
+    pub fn received(&self, check: crate::check::CheckKind, key: &str) -> u64 {
+        self.stats().received(check, key)
     }
 
     /// `[accuauth]` and `[trustdecision]` sections pointing at this sandbox.
@@ -255,9 +313,14 @@ fn router(state: Arc<AppState>) -> Router {
             CREDIT_WILLINGNESS_PATH,
             post(trustdecision::credit_willingness),
         )
+        .route(STATS_PATH, get(stats_json))
         .fallback(accuauth::unknown_path)
         .method_not_allowed_fallback(accuauth::unknown_path)
         .with_state(state)
+}
+
+async fn stats_json(st: axum::extract::State<Arc<AppState>>) -> axum::Json<SandboxStats> {
+    axum::Json(st.counters.snapshot())
 }
 
 /// `riskdesk sandbox`: prints where it listens, the credentials it accepts and a config
@@ -296,9 +359,10 @@ async fn run_until(
     )?;
     writeln!(
         out,
-        "latency {} ms, phone tasks pending {} s{}",
+        "latency {} ms, phone tasks pending {} s, first poll of a hanging-poll task {} s{}",
         opts.latency.as_millis(),
         opts.phone_pending.as_secs(),
+        opts.poll_hang.as_secs(),
         opts.fault
             .map(|f| format!(", fault on every answer: {}", f.describe()))
             .unwrap_or_default()
@@ -308,6 +372,7 @@ async fn run_until(
         "\nPaste into config.toml:\n\n{}",
         sandbox.config_snippet()
     )?;
+    writeln!(out, "Request counts: GET {}", sandbox.stats_url())?;
     writeln!(out, "Scenarios: see the README. Serving until Ctrl-C.")?;
     out.flush()?;
     stop.await;

@@ -9,9 +9,11 @@ use crate::check::CheckKind;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-/// One row: an identifier value that makes one check answer in a known way.
+/// One row: an identifier value that makes one check answer in a known way. `B` is
+/// [`Behaviour`] for the ordinary rows of [`scenarios()`] and [`Trap`] for the rows of
+/// [`traps()`].
 #[derive(Debug, Clone)]
-pub struct Scenario {
+pub struct Scenario<B = Behaviour> {
     pub check: CheckKind,
     /// The applicant's country for this row.
     pub country: &'static str,
@@ -19,7 +21,32 @@ pub struct Scenario {
     pub identifier: &'static str,
     /// The value as an underwriter would type it (national format for phones).
     pub key: String,
-    pub behaviour: Behaviour,
+    pub behaviour: B,
+}
+
+/// A row of [`traps()`].
+pub type TrapScenario = Scenario<Trap>;
+
+/// What a trap row makes the sandbox do: the vendors' bad days that cost money when a
+/// client gets them wrong (issue 8). Kept out of [`Behaviour`] and [`scenarios()`] so
+/// suites that walk every ordinary row (and match on every `Behaviour`) never meet a
+/// hanging poll or a connection that is cut after it was billed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trap {
+    /// Reads the whole request, counts it (see `Sandbox::received`), then closes the
+    /// connection without a byte of answer: the vendor may have done and billed the work.
+    DropAfterRequest,
+    /// phone-status: `task_id` at submit; the task's first `task_result` poll hangs for
+    /// `SandboxOptions::poll_hang` (or until the client gives up or the sandbox stops),
+    /// every later poll answers this status at once. Which polls came is kept in memory
+    /// per task id: a sandbox restart forgets it (the next poll hangs again).
+    FirstPollHangs(&'static str),
+    /// phone-status: `task_id` at submit; every poll answers this error with the
+    /// `task_id` echoed in the body.
+    PollErrorEchoingTaskId(AccuError),
+    /// HTTP 400 `PENDING` ("check in progress") without a `task_id`: at the phone-status
+    /// submit, or from a check that has no tasks at all.
+    PendingWithoutTaskId,
 }
 
 /// What the row makes the sandbox answer.
@@ -125,13 +152,121 @@ pub fn scenarios() -> &'static [Scenario] {
     TABLE.get_or_init(build)
 }
 
-fn row(
+/// The trap rows, in table order (after the ordinary rows in the README). Their keys never
+/// collide with an ordinary row's key for the same check.
+pub fn traps() -> &'static [TrapScenario] {
+    static TABLE: OnceLock<Vec<TrapScenario>> = OnceLock::new();
+    TABLE.get_or_init(build_traps)
+}
+
+/// The poll errors trap rows echo `task_id` with: one that ends the task (an error about
+/// the task), one that refuses the credentials (the task should pause), one that says the
+/// work was not done (the poll should be repeated). All three are on the task_result page.
+pub const ECHOED_POLL_ERRORS: [AccuError; 3] = [
+    AccuError {
+        http: 400,
+        status: "INVALID_ARGUMENT",
+        reason: "argument 'task_id': invalid",
+    },
+    AccuError {
+        http: 401,
+        status: "UNAUTHORIZED",
+        reason: "Unauthorized or access is denied",
+    },
+    AccuError {
+        http: 500,
+        status: "INTERNAL_ERROR",
+        reason: "Internal server error",
+    },
+];
+
+fn build_traps() -> Vec<TrapScenario> {
+    use CheckKind::*;
+    use Trap as T;
+    let mut t = vec![
+        row(
+            DebtsReport,
+            "ID",
+            "phone",
+            "081255000001",
+            T::DropAfterRequest,
+        ),
+        row(
+            DebtsReport,
+            "ID",
+            "phone",
+            "081255000002",
+            T::PendingWithoutTaskId,
+        ),
+        row(
+            MultipleOrder,
+            "IN",
+            "phone",
+            "9550000001",
+            T::DropAfterRequest,
+        ),
+        row(
+            MultipleOrder,
+            "IN",
+            "phone",
+            "9550000002",
+            T::PendingWithoutTaskId,
+        ),
+        row(
+            PhoneStatus,
+            "MX",
+            "phone",
+            "5555000001",
+            T::DropAfterRequest,
+        ),
+        row(
+            PhoneStatus,
+            "MX",
+            "phone",
+            "5555000002",
+            T::PendingWithoutTaskId,
+        ),
+        row(
+            PhoneStatus,
+            "MX",
+            "phone",
+            "5555000003",
+            T::FirstPollHangs("ring"),
+        ),
+    ];
+    for (i, e) in ECHOED_POLL_ERRORS.iter().enumerate() {
+        t.push(row(
+            PhoneStatus,
+            "MX",
+            "phone",
+            format!("55550000{:02}", i + 4),
+            T::PollErrorEchoingTaskId(*e),
+        ));
+    }
+    t.push(row(
+        Multiplatform,
+        "any",
+        "id_number",
+        "RDSK800101HDFTRP01",
+        T::DropAfterRequest,
+    ));
+    t.push(row(
+        CreditWillingness,
+        "ID",
+        "phone",
+        "081255000001",
+        T::DropAfterRequest,
+    ));
+    t
+}
+
+fn row<B>(
     check: CheckKind,
     country: &'static str,
     identifier: &'static str,
     key: impl Into<String>,
-    behaviour: Behaviour,
-) -> Scenario {
+    behaviour: B,
+) -> Scenario<B> {
     Scenario {
         check,
         country,
@@ -175,6 +310,15 @@ fn build() -> Vec<Scenario> {
             "phone",
             "081211110000",
             B::Debts(Debts::NotHit),
+        ),
+        // A 9-digit Indonesian mobile (the willingness page's sample number): typed as
+        // `62812345678` it must reach the vendor as `62812345678`, not `6262812345678`.
+        row(
+            DebtsReport,
+            "ID",
+            "phone",
+            "0812345678",
+            B::Debts(Debts::Clean),
         ),
     ];
     for (i, e) in ACCUAUTH_ERRORS.iter().enumerate() {

@@ -1,21 +1,40 @@
 //! The README's scenario section, generated from the scenario table so the two never drift.
 
 use super::scenarios::{
-    Behaviour, Debts, Indicators, Orders, PhoneFlow, Scenario, Willingness, scenarios,
+    Behaviour, Debts, Indicators, Orders, PhoneFlow, Scenario, Trap, Willingness, scenarios, traps,
 };
+use super::stats::check_name;
 use super::{
     CREDIT_WILLINGNESS_PATH, MULTIPLATFORM_PATH, SANDBOX_API_ID, SANDBOX_API_SECRET,
-    SANDBOX_PARTNER_CODE, SANDBOX_PARTNER_KEY,
+    SANDBOX_PARTNER_CODE, SANDBOX_PARTNER_KEY, STATS_PATH,
 };
 use crate::check::CheckKind;
 
-fn check_name(c: CheckKind) -> &'static str {
-    match c {
-        CheckKind::DebtsReport => "debts-report",
-        CheckKind::MultipleOrder => "multiple-order",
-        CheckKind::PhoneStatus => "phone-status",
-        CheckKind::Multiplatform => "multiplatform",
-        CheckKind::CreditWillingness => "credit-willingness",
+impl Scenario<Trap> {
+    /// What the sandbox does for this trap row, in words (the README's "answer" column).
+    pub fn answer(&self) -> String {
+        match self.behaviour {
+            Trap::DropAfterRequest => {
+                let what = if self.check == CheckKind::PhoneStatus {
+                    "the submit"
+                } else {
+                    "the request"
+                };
+                format!(
+                    "trap: reads {what} whole and counts it, then closes the connection without a byte of answer"
+                )
+            }
+            Trap::FirstPollHangs(s) => format!(
+                "trap: `task_id`; the task's first poll hangs (`poll_hang`, 10 min by default), every later poll answers `{s}` at once"
+            ),
+            Trap::PollErrorEchoingTaskId(e) => format!(
+                "trap: `task_id`; every poll answers HTTP {} `{}` with the `task_id` echoed in the body",
+                e.http, e.status
+            ),
+            Trap::PendingWithoutTaskId => {
+                "trap: HTTP 400 `PENDING` (\"check in progress\") without a `task_id`".into()
+            }
+        }
     }
 }
 
@@ -81,21 +100,42 @@ AccuAuth paths are the vendor's (`/check/...`); TrustDecision lives at `{MULTIPL
     ));
     s.push_str("| check | country | identifier | value | answer |\n");
     s.push_str("|---|---|---|---|---|\n");
-    for r in scenarios() {
+    let rows = scenarios()
+        .iter()
+        .map(|r| (r.check, r.country, r.identifier, &r.key, r.answer()))
+        .chain(
+            traps()
+                .iter()
+                .map(|r| (r.check, r.country, r.identifier, &r.key, r.answer())),
+        );
+    for (check, country, identifier, key, answer) in rows {
         s.push_str(&format!(
-            "| {} | {} | {} | `{}` | {} |\n",
-            check_name(r.check),
-            r.country,
-            r.identifier,
-            r.key,
-            r.answer()
+            "| {} | {country} | {identifier} | `{key}` | {answer} |\n",
+            check_name(check),
         ));
     }
     s.push_str(
-        "\nPhones are keyed in national format: debts-report accepts `mobile` as `62…`, `+62…` or `0…`, \
+        "\nRows marked *trap* rehearse the vendors' bad days (`sandbox::traps()`, apart from \
+`sandbox::scenarios()` so suites that walk every ordinary row never meet them).\n\n\
+Phones are keyed in national format: debts-report accepts `mobile` as `62…`, `+62…` or `0…`, \
 or `mobile_md5` of any of those; multiple-order matches `mobile_no` = md5(`91` + the ten digits); \
-phone-status matches the last ten digits of `phone_number` (which must be digits starting with `52`). \
+phone-status matches the last ten digits of `phone_number`. \
 Multiplatform rows are keyed on `id_number` in any supported country.\n\n\
+Only what the pages define is accepted, so a client mistake fails a test instead of being forgiven:\n\n\
+- multiple-order `mobile_no` must be the md5 of country code + number (the page's `md5(915586685366)`); the md5 \
+of a row's number spelled any other way (without `91`, with a trunk `0`, `+91`, `0091`, `910…`) is HTTP 400 \
+`INVALID_ARGUMENT`, reason `argument 'mobile_no': invalid: md5 of …`. Hex in either case is accepted.\n\
+- phone-status `phone_number` is `52` and ten digits, the first not 0 or 1 (a leading `+` is accepted; the \
+retired mobile `1`, `521…`, is not); anything else HTTP 400 `INVALID_ARGUMENT`, reason \
+`argument 'phone_number': invalid`.\n\
+- multiplatform `phone_number`, without country code, digits only, else 9081: IN, MX and CO 10 digits not \
+starting with 0 (the page does not name Colombia; its numbers are 10 digits without a trunk prefix); TH 10 digits \
+starting with 0; PH 11 digits starting with 0; VN, NG and PK starting with 0, 9 to 11 digits (the page gives no \
+length). Never `00…`.\n\
+- credit-willingness `phone_number`: digits starting `08`, 10 to 13 digits, else 11001.\n\
+- debts-report `mobile` has no documented format: any of 8 to 15 digits (after an optional `+`) is taken. \
+No Indonesian number has a `0` after the country code, so `620…` answers `NOT_HIT`, as does a row's number with \
+the country code written twice (`6262…`): the vendor has no record of either.\n\n\
 Choices where the pages are silent:\n\n\
 - AccuAuth wrong or missing `X-DF-API-ID`/`X-DF-API-SECRET`: HTTP 401 `UNAUTHORIZED`. A missing field: \
 HTTP 400 `INVALID_ARGUMENT`, reason `argument 'NAME': not found`; a malformed one: `argument 'NAME': invalid`. \
@@ -118,7 +158,17 @@ country or a package not offered there 9061 `{parameter} error`; a phone not in 
 Willingness validation: 11000 `{field} input parameter empty`, 11001 `{field} input parameter error` \
 (country other than ID, phone not starting 08, event_time not ISO 8601), 11002 for a body that is not a JSON object.\n\
 - Multiplatform indicator names are illustrative (the page only shows `indicator_name_1`).\n\
-- Faults for every answer: `SandboxOptions::fault` (parses from `latency:MS`, `hang`, `drop`, `502`, `truncated`, `trickle:MS`). Per identifier: the fault rows above, for every check; under a phone-status fault the answer is a `result` at submit.\n",
+- Faults for every answer: `SandboxOptions::fault` (parses from `latency:MS`, `hang`, `drop`, `502`, `truncated`, `trickle:MS`). Per identifier: the fault rows above, for every check; under a phone-status fault the answer is a `result` at submit. \
+A dropped connection (fault or trap) is cut after the whole request was read: the request counts as received.\n\
+- The first poll of a hanging-poll trap task waits `SandboxOptions::poll_hang` (10 minutes by default, real time), \
+or until the client closes the connection or the sandbox stops, then answers; only that task's later polls answer at \
+once. Which tasks had their first poll is kept in memory: a sandbox restart forgets it. `PENDING` without a \
+`task_id` and errors echoing `task_id` are HTTP 400 (401/500 for the echoed errors) as the task_result page lists them.\n",
     );
+    s.push_str(&format!(
+        "- What was received: `Sandbox::stats()` / `Sandbox::received(check, key)` in process, or `GET {STATS_PATH}` \
+(JSON: `requests` by path, `scenarios` by check name then row key; a phone row counts its submits and every poll \
+of its tasks). Counted once the whole request was read, before any answer or fault; a restart starts from zero.\n"
+    ));
     s
 }

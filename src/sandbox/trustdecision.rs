@@ -4,11 +4,11 @@
 use super::accuauth::row_fault;
 use super::data::indicators;
 use super::lookup;
-use super::scenarios::{Behaviour, TdError, Willingness};
+use super::scenarios::{Behaviour, TdError, Trap, Willingness, scenarios, traps};
 use super::wire::{
     Fault, Planned, deliver, form_fields, hex_sequence_id, stable_hash, willingness_sequence_id,
 };
-use super::{AppState, SandboxCredentials};
+use super::{AppState, CREDIT_WILLINGNESS_PATH, MULTIPLATFORM_PATH, SandboxCredentials};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
@@ -58,10 +58,13 @@ fn text(body: &Map<String, Value>, key: &str) -> Option<String> {
     }
 }
 
+/// Counts the request (its body has been read), then answers with latency and faults.
 async fn serve(
     st: Arc<AppState>,
+    path: &str,
     answer: impl FnOnce(&AppState) -> (Planned, Option<Fault>),
 ) -> Response {
+    st.counters.request(path);
     if !st.opts.latency.is_zero() {
         tokio::time::sleep(st.opts.latency).await;
     }
@@ -79,7 +82,7 @@ pub(crate) async fn multiplatform(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    serve(st.0, |st| {
+    serve(st.0, MULTIPLATFORM_PATH, |st| {
         match check_auth(&st.opts.credentials, query.as_deref()) {
             Err(AuthFailure::Missing(p)) => return mp_error(9060, &format!("{p} empty")),
             Err(AuthFailure::Wrong) => return mp_error(300, "Service not purchased or not effective"),
@@ -110,7 +113,10 @@ pub(crate) async fn multiplatform(
         if !phone_fits(country, phone) {
             return mp_error(9081, "The format of the phone number does not match with the country");
         }
-        let scenario = lookup::find_multiplatform(id_number);
+        let scenario = lookup::find_multiplatform(scenarios(), id_number);
+        let trap = lookup::find_multiplatform(traps(), id_number);
+        st.count(scenario);
+        st.count(trap);
         let plan = match scenario.map(|s| &s.behaviour) {
             Some(Behaviour::TrustDecisionError(e)) => return mp_error(e.code, e.message),
             Some(Behaviour::Indicators(i)) => Some(*i),
@@ -118,24 +124,48 @@ pub(crate) async fn multiplatform(
         };
         let data = indicators(plan, package, country, stable_hash(&id_number.to_ascii_uppercase()));
         let body = json!({ "code": 200, "message": "Success", "sequence_id": hex_sequence_id(), "data": data });
-        (Planned::ok(body), row_fault(scenario))
+        (Planned::ok(body), row_fault(scenario).or(trap_fault(trap.map(|t| t.behaviour))))
     })
     .await
 }
 
-/// The page's phone rules: IN/MX/CO 10 digits without country code; TH 10 digits starting
-/// with 0; PH 11 digits; VN/NG/PK starting with 0.
+/// The fault a trap row puts on an otherwise ordinary TrustDecision answer.
+fn trap_fault(t: Option<Trap>) -> Option<Fault> {
+    match t {
+        Some(Trap::DropAfterRequest) => Some(Fault::DropConnection),
+        _ => None,
+    }
+}
+
+/// The page's phone rules, word for word: "India/Mexico/Thailand: without country code, 10
+/// digits in total; Philippines: without country code, a total of 11 digits Nigeria,
+/// Vietnam, Thailand, Pakistan: without country code, starting with 0". Read as:
+///
+/// - IN, MX: 10 digits. Not starting with 0 either: no Indian or Mexican number does, so a
+///   leading 0 is a trunk prefix in front of a 9-digit remnant, or a lost digit.
+/// - CO: the page names no rule; Colombian numbers are 10 digits with no trunk prefix, so
+///   the India/Mexico rule is the lenient reading (any spelling of a Colombian number
+///   without country code is 10 digits not starting with 0).
+/// - TH: named under both rules: 10 digits starting with 0 (a mobile in its national form).
+/// - PH: 11 digits; the page does not say "starting with 0", but a Philippine number
+///   without country code has 11 digits only with its trunk 0 (`09171234567`), so 11
+///   digits starting with a single 0.
+/// - VN, NG, PK: starting with 0, no length given: the lenient reading takes any national
+///   form, 9 to 11 digits with the trunk 0.
+///
+/// Everywhere: digits only, and a single leading 0: `00…` is an international prefix (or
+/// a trunk 0 kept after stripping a country code), never a number without country code.
 fn phone_fits(country: &str, phone: &str) -> bool {
     if !phone.chars().all(|c| c.is_ascii_digit()) {
         return false;
     }
     let n = phone.len();
-    let zero = phone.starts_with('0');
+    let zero = phone.starts_with('0') && !phone.starts_with("00");
     match country {
-        "IN" | "MX" | "CO" => n == 10 && !zero,
+        "IN" | "MX" | "CO" => n == 10 && !phone.starts_with('0'),
         "TH" => n == 10 && zero,
         "PH" => n == 11 && zero,
-        _ => zero && (10..=11).contains(&n),
+        _ => zero && (9..=11).contains(&n),
     }
 }
 
@@ -165,7 +195,7 @@ pub(crate) async fn credit_willingness(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    serve(st.0, |st| {
+    serve(st.0, CREDIT_WILLINGNESS_PATH, |st| {
         match check_auth(&st.opts.credentials, query.as_deref()) {
             Err(AuthFailure::Missing(p)) => return empty(p),
             Err(AuthFailure::Wrong) => return cw_error_text(301, "Service not purchased"),
@@ -197,6 +227,9 @@ pub(crate) async fn credit_willingness(
         if phone.is_none() && gaid.is_none() {
             return empty("phone_number");
         }
+        // The page: "Do not include the "+" sign or /(); Indonesian phone numbers start with
+        // "08"" (sample `0812345678`). Digits only, starting 08; no length is given, so any
+        // Indonesian mobile in national form (08 and 8 to 11 more digits) is taken.
         if let Some(p) = &phone
             && (!p.starts_with("08")
                 || !(10..=13).contains(&p.len())
@@ -208,7 +241,14 @@ pub(crate) async fn credit_willingness(
         if order_id.as_ref().is_some_and(|o| o.chars().count() > 200) {
             return wrong("order_id");
         }
-        let scenario = phone.as_deref().and_then(lookup::find_willingness);
+        let scenario = phone
+            .as_deref()
+            .and_then(|p| lookup::find_willingness(scenarios(), p));
+        let trap = phone
+            .as_deref()
+            .and_then(|p| lookup::find_willingness(traps(), p));
+        st.count(scenario);
+        st.count(trap);
         let score = match scenario.map(|s| &s.behaviour) {
             Some(Behaviour::TrustDecisionError(e)) => return cw_error(*e),
             Some(Behaviour::Willingness(Willingness::ScoreAsString(s))) => json!(s.to_string()),
@@ -227,7 +267,10 @@ pub(crate) async fn credit_willingness(
             "score": score,
             "sequence_id": willingness_sequence_id(st.opts.clock.now()),
         });
-        (Planned::ok(body), row_fault(scenario))
+        (
+            Planned::ok(body),
+            row_fault(scenario).or(trap_fault(trap.map(|t| t.behaviour))),
+        )
     })
     .await
 }

@@ -78,13 +78,29 @@ const TRICKLE_PIECE: usize = 32;
 pub(crate) struct Planned {
     pub status: StatusCode,
     pub body: Value,
+    /// Held back this long before it is sent (a poll that hangs); the connection is
+    /// dropped instead when the sandbox stops first.
+    pub hold: Option<Duration>,
 }
 
 impl Planned {
     pub fn ok(body: Value) -> Self {
+        Planned::new(StatusCode::OK, body)
+    }
+
+    pub fn new(status: StatusCode, body: Value) -> Self {
         Planned {
-            status: StatusCode::OK,
+            status,
             body,
+            hold: None,
+        }
+    }
+
+    /// The same answer, held back for `d`.
+    pub fn held(self, d: Duration) -> Self {
+        Planned {
+            hold: Some(d),
+            ..self
         }
     }
 }
@@ -98,6 +114,12 @@ pub(crate) async fn deliver(
     fault: Option<Fault>,
     mut stop: watch::Receiver<bool>,
 ) -> Response {
+    if let Some(hold) = planned.hold {
+        tokio::select! {
+            _ = tokio::time::sleep(hold) => {}
+            _ = stop.wait_for(|stopped| *stopped) => return dropped_connection(),
+        }
+    }
     let text = planned.body.to_string();
     match fault {
         None => json_response(planned.status, Body::from(text)),
