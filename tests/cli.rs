@@ -669,3 +669,81 @@ fn a_phone_task_whose_polls_keep_failing_is_a_vendor_failure() {
     assert_eq!(line["outcome"], "error", "{line}");
     assert!(line["error"]["kind"].is_string(), "{line}");
 }
+
+#[test]
+fn a_connection_dropped_after_sending_is_reported_once_not_resent() {
+    let env = Env::new("[http]\nmax_retries = 3\n");
+    let out = env.run(&[
+        "check",
+        "debts-report",
+        "--country",
+        "ID",
+        "--phone",
+        "081266000003",
+        "--json",
+    ]);
+    assert_eq!(code(&out), 3, "{}", explain(&out));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1, "{}", explain(&out));
+    let line = &lines[0];
+    assert_eq!(line["outcome"], "error");
+    assert_eq!(
+        line["attempts"], 1,
+        "re-sent a request that reached the vendor"
+    );
+    assert_eq!(line["error"]["kind"], "interrupted");
+    let hint = line["error"]["hint"].as_str().unwrap();
+    assert!(
+        hint.contains("billed") && hint.contains("history"),
+        "{hint}"
+    );
+    let id = line["lookup_id"].as_i64().unwrap().to_string();
+    let shown = env.run(&["history", "show", &id, "--json"]);
+    assert_eq!(code(&shown), 0, "{}", explain(&shown));
+    let rec: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let attempts = rec["attempts"].as_array().expect("attempts stored");
+    assert_eq!(attempts.len(), 1, "{rec}");
+    assert_eq!(attempts[0]["error_kind"], "interrupted");
+    let text = env.run(&["history", "show", &id]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("attempts  1: #1 no answer interrupted"),
+        "{text}"
+    );
+}
+
+#[test]
+fn pending_without_a_task_id_is_a_stored_malformed_error() {
+    let env = Env::new("");
+    for (check, country, phone) in [
+        ("phone-status", "MX", "5555000002"),
+        ("debts-report", "ID", "081255000002"),
+    ] {
+        let out = env.run(&[
+            "check",
+            check,
+            "--country",
+            country,
+            "--phone",
+            phone,
+            "--json",
+        ]);
+        assert_eq!(code(&out), 3, "{check}: {}", explain(&out));
+        let line = &json_lines(&out)[0];
+        assert_eq!(line["outcome"], "error", "{line}");
+        assert_eq!(line["error"]["kind"], "malformed", "{line}");
+        assert!(line["task_id"].is_null(), "{line}");
+        let id = line["lookup_id"].as_i64().expect("stored").to_string();
+        let shown = env.run(&["history", "show", &id, "--json"]);
+        let rec: Value = serde_json::from_slice(&shown.stdout).unwrap();
+        assert_eq!(rec["outcome"], "error", "{rec}");
+        assert!(
+            rec["raw_response"].as_str().unwrap().contains("PENDING"),
+            "{rec}"
+        );
+    }
+    // Nothing was left for `tasks --resume` to chase.
+    let tasks = env.run(&["tasks", "--json"]);
+    let listed: Value = serde_json::from_slice(&tasks.stdout).unwrap();
+    assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
+}
