@@ -100,11 +100,13 @@ impl Plan {
     /// How well `national` reads as a number of this country.
     fn classify(&self, national: &str) -> Fit {
         let d = self.meta().descriptors();
-        // The patterns are anchored (build.rs), so these are whole-number matches.
+        // The patterns are anchored (build.rs), so these are whole-number matches. The general
+        // pattern covers every type's (libphonenumber builds it so); a mobile is tried first
+        // so that the usual case compiles one pattern, not two.
+        if d.mobile().is_some_and(|m| m.is_match(national)) {
+            return Fit::Mobile;
+        }
         if d.general().is_match(national) {
-            if d.mobile().is_some_and(|m| m.is_match(national)) {
-                return Fit::Mobile;
-            }
             let other = [
                 d.fixed_line(),
                 d.toll_free(),
@@ -120,7 +122,8 @@ impl Plan {
                 return Fit::Known;
             }
         }
-        if self.lengths.contains(&national.len()) {
+        // No served country's numbers start with 0 after the trunk prefix.
+        if self.lengths.contains(&national.len()) && !national.starts_with('0') {
             Fit::Possible
         } else {
             Fit::Impossible
@@ -246,7 +249,7 @@ fn legacy_mexican(code: u16, national: &str, after_zero: bool) -> &str {
         .find_map(|p| {
             national
                 .strip_prefix(p)
-                .filter(|rest| rest.len() == 10 && national.len() == 10 + p.len())
+                .filter(|rest| rest.len() == 10 && !rest.starts_with('0'))
         })
         .unwrap_or(national)
 }

@@ -216,6 +216,7 @@ fn wrong_input_gets_a_clear_error() {
             "+0812 3456 7890",
             "after + comes the country code, not 0: write +62 81234567890",
         ),
+        ("MX", "010000000000", "too long: MX numbers have 10 digits"),
         ("ID", "   ", "required"),
         ("ID", "-- --", "no digits"),
         (
