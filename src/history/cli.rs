@@ -333,7 +333,7 @@ fn write_table(out: &mut dyn Write, rows: &[LookupSummary], reveal: bool) -> any
     Ok(())
 }
 
-/// `riskdesk tasks [--json]`: the pending phone tasks.
+/// `riskdesk tasks [--json]`: the open phone tasks (pending, or paused with the reason).
 pub fn run_tasks_list(
     args: &TasksArgs,
     store: &Store,
@@ -346,18 +346,18 @@ pub fn run_tasks_list(
         return Ok(ExitCode::SUCCESS);
     }
     if tasks.is_empty() {
-        writeln!(out, "no pending phone tasks")?;
+        writeln!(out, "no pending or paused phone tasks")?;
         return Ok(ExitCode::SUCCESS);
     }
     let now = OffsetDateTime::now_utc();
     writeln!(
         out,
-        "{:<36}  {:>7}  {:<16}  {:<19}  {:<10}  {:>8}  LAST POLL",
-        "TASK", "LOOKUP", "PHONE", "SUBMITTED (UTC)", "EXPIRES", "ATTEMPTS"
+        "{:<36}  {:>7}  {:<16}  {:<19}  {:<10}  {:>8}  {:<19}  STATE",
+        "TASK", "LOOKUP", "PHONE", "SUBMITTED (UTC)", "EXPIRES", "ATTEMPTS", "LAST POLL"
     )?;
     for t in &tasks {
         let left = t.expires_at - now;
-        let expires = if t.state != TaskState::Pending || left <= time::Duration::ZERO {
+        let expires = if !t.state.is_open() || left <= time::Duration::ZERO {
             "expired".to_string()
         } else {
             format!(
@@ -371,9 +371,13 @@ pub fn run_tasks_list(
         } else {
             mask_phone(&t.phone_e164)
         };
+        let state = match (t.state, t.error.as_deref()) {
+            (TaskState::Paused, Some(why)) => format!("paused: {why}"),
+            (state, _) => state.to_string(),
+        };
         writeln!(
             out,
-            "{:<36}  {:>7}  {:<16}  {:<19}  {:<10}  {:>8}  {}",
+            "{:<36}  {:>7}  {:<16}  {:<19}  {:<10}  {:>8}  {:<19}  {}",
             clip(&t.task_id, 36),
             t.lookup_id,
             clip(&phone, 16),
@@ -381,6 +385,14 @@ pub fn run_tasks_list(
             expires,
             t.attempts,
             t.last_poll_at.map(when).unwrap_or_else(|| "-".into()),
+            state,
+        )?;
+    }
+    if tasks.iter().any(|t| t.state == TaskState::Paused) {
+        writeln!(
+            out,
+            "paused: the vendor refused the credentials; fix the configuration, then \
+             `riskdesk tasks --resume` (or the console, at start) polls them again"
         )?;
     }
     Ok(ExitCode::SUCCESS)

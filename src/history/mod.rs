@@ -154,6 +154,9 @@ pub struct SearchPage {
 #[serde(rename_all = "snake_case")]
 pub enum TaskState {
     Pending,
+    /// Credentials were refused while polling (the reason is in `error`): not polled until
+    /// resumed (`riskdesk tasks --resume`, or the console at start) after the config is fixed.
+    Paused,
     Done,
     Failed,
     Expired,
@@ -163,6 +166,7 @@ impl TaskState {
     pub fn as_str(self) -> &'static str {
         match self {
             TaskState::Pending => "pending",
+            TaskState::Paused => "paused",
             TaskState::Done => "done",
             TaskState::Failed => "failed",
             TaskState::Expired => "expired",
@@ -173,11 +177,17 @@ impl TaskState {
     pub fn parse(s: &str) -> Option<TaskState> {
         match s.trim().to_ascii_lowercase().as_str() {
             "pending" => Some(TaskState::Pending),
+            "paused" => Some(TaskState::Paused),
             "done" => Some(TaskState::Done),
             "failed" => Some(TaskState::Failed),
             "expired" => Some(TaskState::Expired),
             _ => None,
         }
+    }
+
+    /// Still to be polled: pending, or paused until resumed.
+    pub fn is_open(self) -> bool {
+        matches!(self, TaskState::Pending | TaskState::Paused)
     }
 }
 
@@ -187,7 +197,8 @@ impl std::fmt::Display for TaskState {
     }
 }
 
-/// A phone-status task: submitted, polled until done, failed or expired (24 h).
+/// A phone-status task: submitted, polled until done, failed or expired (24 h); paused
+/// while the vendor refuses the credentials.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PhoneTaskRow {
     pub task_id: String,
@@ -203,6 +214,7 @@ pub struct PhoneTaskRow {
     pub last_poll_at: Option<OffsetDateTime>,
     pub attempts: u32,
     pub result: Option<serde_json::Value>,
+    /// Why it failed or is paused; while pending, what the last poll that failed said.
     pub error: Option<String>,
     pub sandbox: bool,
 }

@@ -39,11 +39,11 @@ impl Store {
         Ok(())
     }
 
-    /// Every task still pending (expired or not: call [`Store::expire_tasks`] first),
-    /// oldest first.
+    /// Every task still open — pending, or paused until resumed — expired or not (call
+    /// [`Store::expire_tasks`] first), oldest first.
     pub fn pending_tasks(&self) -> Result<Vec<PhoneTaskRow>, HistoryError> {
         let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {TASK_COLUMNS} FROM phone_tasks WHERE state = 'pending'
+            "SELECT {TASK_COLUMNS} FROM phone_tasks WHERE state IN ('pending', 'paused')
              ORDER BY submitted_at, task_id LIMIT 100000"
         ))?;
         let mut q = st.query([])?;
@@ -66,18 +66,42 @@ impl Store {
         }
     }
 
-    /// Marks pending tasks whose 24 hours are over as expired; returns how many.
+    /// Marks open (pending or paused) tasks whose 24 hours are over as expired; returns how many.
     pub fn expire_tasks(&mut self, now: OffsetDateTime) -> Result<usize, HistoryError> {
-        Ok(self.conn.execute(
-            "UPDATE phone_tasks SET state = 'expired', lease_until = NULL
-             WHERE state = 'pending' AND expires_at <= ?1",
-            [stamp(now)],
-        )?)
+        Ok(self.expire_tasks_listed(now)?.len())
     }
 
-    /// Takes the poll lease on a task: true only when the task is pending, unexpired and no
-    /// other poll (in this or another process) holds an unexpired lease. One UPDATE under
-    /// SQLite's write lock, so two claimants can never both win.
+    /// As [`Store::expire_tasks`], returning the tasks it marked (as they are now stored), so
+    /// that whoever resumes tasks can say which ones lapsed.
+    pub fn expire_tasks_listed(
+        &mut self,
+        now: OffsetDateTime,
+    ) -> Result<Vec<PhoneTaskRow>, HistoryError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let ids: Vec<String> = {
+            let mut st = tx.prepare_cached(
+                "UPDATE phone_tasks SET state = 'expired', lease_until = NULL
+                 WHERE state IN ('pending', 'paused') AND expires_at <= ?1
+                 RETURNING task_id",
+            )?;
+            st.query_map([stamp(now)], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        tx.commit()?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.extend(self.task(&id)?);
+        }
+        out.sort_by(|a, b| (a.submitted_at, &a.task_id).cmp(&(b.submitted_at, &b.task_id)));
+        Ok(out)
+    }
+
+    /// Takes the poll lease on a task: true only when the task is open (pending, or paused:
+    /// claiming a paused task resumes it, back to pending), unexpired and no other poll (in
+    /// this or another process) holds an unexpired lease. One UPDATE under SQLite's write
+    /// lock, so two claimants can never both win.
     pub fn claim_task(
         &mut self,
         task_id: &str,
@@ -89,8 +113,8 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let n = tx.execute(
-            "UPDATE phone_tasks SET lease_until = ?2
-             WHERE task_id = ?1 AND state = 'pending' AND expires_at > ?3
+            "UPDATE phone_tasks SET lease_until = ?2, state = 'pending'
+             WHERE task_id = ?1 AND state IN ('pending', 'paused') AND expires_at > ?3
                AND (lease_until IS NULL OR lease_until <= ?3)",
             params![task_id, stamp(now + lease), stamp(now)],
         )?;

@@ -139,6 +139,7 @@ pub fn search_query(q: &HistoryQuery) -> SearchQuery {
 pub fn task_view(t: &PhoneTaskRow, next_delay: std::time::Duration) -> TaskView {
     let status = match t.state {
         TaskState::Pending => TaskStatus::Pending,
+        TaskState::Paused => TaskStatus::Paused,
         TaskState::Done => TaskStatus::Done,
         TaskState::Failed => TaskStatus::Failed,
         TaskState::Expired => TaskStatus::Expired,

@@ -107,6 +107,9 @@ impl Answer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskStatus {
     Pending,
+    /// The vendor refused the credentials: not polled until resumed (restart the console, or
+    /// `riskdesk tasks --resume`, once the config is fixed).
+    Paused,
     Done,
     Failed,
     Expired,
@@ -116,6 +119,7 @@ impl TaskStatus {
     pub fn label(self) -> &'static str {
         match self {
             TaskStatus::Pending => "pending",
+            TaskStatus::Paused => "paused",
             TaskStatus::Done => "done",
             TaskStatus::Failed => "failed",
             TaskStatus::Expired => "expired",
@@ -133,7 +137,7 @@ pub struct TaskView {
     pub attempts: u32,
     pub next_poll_at: OffsetDateTime,
     pub status: TaskStatus,
-    /// Why it failed or expired.
+    /// Why it failed, expired or is paused.
     pub reason: String,
 }
 

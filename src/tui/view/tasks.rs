@@ -1,4 +1,4 @@
-//! The pending phone tasks panel.
+//! The phone tasks panel: pending, paused (with the reason), and how each one ended.
 
 use super::super::app::{App, Pane, Screen};
 use super::super::format::{age, clock, show_phone};
@@ -17,8 +17,18 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .iter()
         .filter(|x| x.status == TaskStatus::Pending)
         .count();
+    let paused = app
+        .tasks
+        .iter()
+        .filter(|x| x.status == TaskStatus::Paused)
+        .count();
+    let title = if paused > 0 {
+        format!(" Phone tasks · {pending} pending · {paused} paused ")
+    } else {
+        format!(" Phone tasks · {pending} pending ")
+    };
     let block = Block::bordered()
-        .title(format!(" Phone tasks · {pending} pending "))
+        .title(title)
         .border_style(t.border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -85,6 +95,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         } else {
             match task.status {
                 TaskStatus::Pending => t.fg(t.pending),
+                TaskStatus::Paused => t.fg(t.warn),
                 TaskStatus::Done => t.fg(t.ok),
                 TaskStatus::Failed | TaskStatus::Expired => t.fg(t.risk_high),
             }
@@ -94,4 +105,79 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         lines.push(Line::styled(truncate(&text, width), style));
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::app::{App, AppSettings};
+    use super::super::super::message::{Command, Message};
+    use super::super::super::model::{TaskStatus, TaskUpdate, TaskView};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::layout::Rect;
+    use time::macros::datetime;
+
+    fn task(status: TaskStatus, reason: &str) -> TaskView {
+        let now = datetime!(2026-03-03 14:05:00 UTC);
+        TaskView {
+            task_id: "T-paused".into(),
+            phone: "+525512345678".into(),
+            created_at: now - time::Duration::minutes(3),
+            attempts: 2,
+            next_poll_at: now,
+            status,
+            reason: reason.into(),
+        }
+    }
+
+    fn panel(app: &App) -> String {
+        let mut t = Terminal::new(TestBackend::new(140, 5)).unwrap();
+        t.draw(|f| super::draw(f, app, Rect::new(0, 0, 140, 5)))
+            .unwrap();
+        let buf = t.backend().buffer().clone();
+        (0..5)
+            .map(|y| (0..140).map(|x| buf[(x, y)].symbol()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn a_paused_task_shows_why_and_is_not_polled_again() {
+        let now = datetime!(2026-03-03 14:05:00 UTC);
+        let mut app = App::new(AppSettings::default(), now);
+        app.set_now(now);
+        let cmds = app.update(Message::TasksLoaded(Ok(vec![task(
+            TaskStatus::Pending,
+            "",
+        )])));
+        assert!(matches!(&cmds[..], [Command::PollTask { .. }]), "{cmds:?}");
+        let reason = "unauthorized: AccuAuth refused the API id; fix the configuration, then \
+                      restart the console or run `riskdesk tasks --resume`";
+        app.update(Message::TaskPolled {
+            task_id: "T-paused".into(),
+            update: Ok(Box::new(TaskUpdate {
+                task: task(TaskStatus::Paused, reason),
+                answer: None,
+            })),
+        });
+        let notice = app.notice.clone().unwrap().text;
+        assert!(notice.contains("paused: unauthorized"), "{notice}");
+        assert!(!app.has_pending_tasks());
+        assert!(!app.wants_tick(), "nothing to poll: no clock");
+        app.set_now(now + time::Duration::hours(1));
+        assert!(
+            app.update(Message::Tick).is_empty(),
+            "a paused task is not polled"
+        );
+
+        let text = panel(&app);
+        assert!(
+            text.contains("Phone tasks · 0 pending · 1 paused"),
+            "{text}"
+        );
+        assert!(
+            text.contains("paused: unauthorized: AccuAuth refused"),
+            "{text}"
+        );
+    }
 }
