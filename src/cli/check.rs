@@ -267,39 +267,60 @@ async fn run_one(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .add_task(&task)?;
-    Ok(
-        match follow_task(session, store, origin, task, started + wait).await? {
-            Ok(line) => line,
-            Err(Unresolved::LastPollFailed(failure)) => Line::Ran {
-                result: failure,
-                lookup_id,
-            },
-            Err(Unresolved::Pending) => Line::Ran {
-                result: Box::new(result),
-                lookup_id,
-            },
-        },
+    let task_id = task.task_id.clone();
+    let first = session.poll_gate().delay(0);
+    let (result, note) =
+        match follow_task(session, store, origin, task, started + wait, first).await? {
+            Ok(line) => return Ok(line),
+            Err(Unresolved::Pending) => (Box::new(result), None),
+            Err(Unresolved::LastPollFailed(failure)) => (
+                failure,
+                Some(format!(
+                    "task {task_id} stays pending: `riskdesk tasks --resume` polls it again"
+                )),
+            ),
+            Err(Unresolved::Paused(failure)) => (failure, Some(paused_note(&task_id))),
+            Err(Unresolved::Expired) => (Box::new(phone_tasks::expired_result(result)), None),
+        };
+    let mut result = result;
+    result.warnings.extend(note);
+    Ok(Line::Ran { result, lookup_id })
+}
+
+fn paused_note(task_id: &str) -> String {
+    format!(
+        "task {task_id} is paused: fix the configuration, then `riskdesk tasks --resume` polls it again"
     )
 }
 
 /// How a followed task ended when it did not resolve.
 enum Unresolved {
-    /// Still pending at the deadline (or expired): nothing more to report.
+    /// Still pending at the deadline: nothing more to report.
     Pending,
-    /// The last poll failed (network, 5xx, rate limit): a vendor failure to report.
+    /// Still pending at the deadline, and the last poll failed (network, timeout, 5xx, rate
+    /// limit): a vendor failure to report (the task is polled again when resumed).
     LastPollFailed(Box<CheckResult>),
+    /// The vendor refused the credentials: the task is paused until resumed.
+    Paused(Box<CheckResult>),
+    /// Its 24 hours ran out: an error of kind `task_expired`.
+    Expired,
 }
 
-/// Polls a task with backoff until it ends or `deadline` passes; the last poll is made at
-/// the deadline rather than skipped when the next backoff step would overshoot it.
+/// Polls a task, the first time after `first`, then with backoff (slowed while the vendor
+/// pushes back), until it ends, pauses or `deadline` passes; the last poll is made at the
+/// deadline rather than skipped when the next backoff step would overshoot it. A failed
+/// poll is not the end of the task: it is polled again.
 async fn follow_task(
     session: &Session,
     store: &Arc<Mutex<Store>>,
     origin: &Origin,
     mut task: PhoneTaskRow,
     deadline: Instant,
+    first: Duration,
 ) -> anyhow::Result<Result<Line, Unresolved>> {
+    let gate = session.poll_gate();
     let mut last_failure = None;
+    let mut delay = first;
     loop {
         let now = Instant::now();
         if now >= deadline {
@@ -307,9 +328,10 @@ async fn follow_task(
                 last_failure.map_or(Unresolved::Pending, Unresolved::LastPollFailed)
             ));
         }
-        tokio::time::sleep(phone_tasks::next_poll_delay(task.attempts).min(deadline - now)).await;
+        tokio::time::sleep(delay.min(deadline - now)).await;
         let poll = phone_tasks::poll_task(
             &session.client,
+            &gate,
             store,
             &task,
             origin,
@@ -328,9 +350,11 @@ async fn follow_task(
                 task.attempts = attempts;
                 last_failure = Some(result);
             }
+            TaskPoll::Paused { result, .. } => return Ok(Err(Unresolved::Paused(result))),
             TaskPoll::Busy => task.attempts += 1,
-            TaskPoll::Expired => return Ok(Err(Unresolved::Pending)),
+            TaskPoll::Expired => return Ok(Err(Unresolved::Expired)),
         }
+        delay = gate.delay(task.attempts);
     }
 }
 
@@ -434,7 +458,7 @@ pub async fn run_tasks(session: &Session, cmd: TasksCmd) -> anyhow::Result<ExitC
             &mut std::io::stdout().lock(),
         );
     }
-    let tasks = phone_tasks::resumable(
+    let found = phone_tasks::resume(
         &store,
         time::OffsetDateTime::now_utc(),
         session.is_sandbox(),
@@ -444,19 +468,32 @@ pub async fn run_tasks(session: &Session, cmd: TasksCmd) -> anyhow::Result<ExitC
         sandbox: session.is_sandbox(),
     };
     let deadline = Instant::now() + Duration::from_secs(cmd.wait);
-    let follows = tasks.into_iter().map(|t| {
+    // Not one burst: each task's first poll at its own offset (the gate also keeps at most
+    // four polls in flight to the vendor).
+    let spread = found.tasks.len();
+    let follows = found.tasks.into_iter().map(|t| {
         let store = store.clone();
         let origin = origin.clone();
         async move {
             let id = t.task_id.clone();
-            (id, follow_task(session, &store, &origin, t, deadline).await)
+            let first = phone_tasks::resume_jitter(spread);
+            (
+                id,
+                follow_task(session, &store, &origin, t, deadline, first).await,
+            )
         }
     });
     let mut still_pending = 0;
     let mut failed = 0;
     let mut out = std::io::stdout().lock();
-    for (task_id, r) in futures::future::join_all(follows).await {
-        let (state, lookup_id, error) = match r? {
+    // Tasks found lapsed: each an error of kind task_expired, never "still pending".
+    let lapsed = found
+        .lapsed
+        .into_iter()
+        .map(|t| (t.task_id, Ok(Err(Unresolved::Expired))));
+    let ended = lapsed.chain(futures::future::join_all(follows).await);
+    for (task_id, r) in ended {
+        let (state, lookup_id, error, note) = match r? {
             Ok(Line::Ran { result, lookup_id }) => {
                 if result.outcome == Outcome::Error {
                     failed += 1;
@@ -465,29 +502,56 @@ pub async fn run_tasks(session: &Session, cmd: TasksCmd) -> anyhow::Result<ExitC
                     result.outcome.as_str(),
                     Some(lookup_id),
                     result.error.clone(),
+                    None,
                 )
             }
             Ok(Line::Skipped { .. }) | Err(Unresolved::Pending) => {
                 still_pending += 1;
-                ("pending", None, None)
+                ("pending", None, None, None)
             }
             Err(Unresolved::LastPollFailed(result)) => {
                 failed += 1;
-                ("error", None, result.error.clone())
+                (
+                    "error",
+                    None,
+                    result.error.clone(),
+                    Some("still pending: `riskdesk tasks --resume` polls it again".to_string()),
+                )
+            }
+            Err(Unresolved::Paused(result)) => {
+                failed += 1;
+                (
+                    "paused",
+                    None,
+                    result.error.clone(),
+                    Some(paused_note(&task_id)),
+                )
+            }
+            Err(Unresolved::Expired) => {
+                failed += 1;
+                ("error", None, Some(phone_tasks::expired_error()), None)
             }
         };
         if cmd.list.json {
             let e = error
                 .map(|e| json!({"kind": e.kind.as_str(), "message": e.message, "hint": e.hint}));
-            let line =
-                json!({"task_id": task_id, "outcome": state, "lookup_id": lookup_id, "error": e});
+            let line = json!({"task_id": task_id, "outcome": state, "lookup_id": lookup_id,
+                "error": e, "note": note});
             serde_json::to_writer(&mut out, &line)?;
             writeln!(out)?;
         } else {
             match (lookup_id, error) {
                 (Some(id), _) => writeln!(out, "task {task_id}: {state} (lookup #{id})")?,
-                (None, Some(e)) => writeln!(out, "task {task_id}: {state}: {}", e.message)?,
+                (None, Some(e)) => writeln!(
+                    out,
+                    "task {task_id}: {state} ({}): {}",
+                    e.kind.as_str(),
+                    e.message
+                )?,
                 (None, None) => writeln!(out, "task {task_id}: still pending")?,
+            }
+            if let Some(note) = note {
+                writeln!(out, "    {note}")?;
             }
         }
     }

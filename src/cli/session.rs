@@ -59,6 +59,11 @@ impl Session {
         })
     }
 
+    /// The process-wide gate of the phone-status host this session's client polls.
+    pub fn poll_gate(&self) -> Arc<crate::phone_tasks::PollGate> {
+        crate::phone_tasks::PollGate::for_config(&self.effective)
+    }
+
     pub fn is_sandbox(&self) -> bool {
         self.sandbox.is_some()
     }
@@ -102,6 +107,7 @@ impl Session {
         let ctx = crate::tui::ConsoleContext {
             config: self.loaded.config.clone(),
             client: self.client.clone(),
+            poll_gate: self.poll_gate(),
             data_dir: self.loaded.paths.data_dir.clone(),
             sandbox: self.is_sandbox(),
             operator: self.operator.clone(),

@@ -5,12 +5,14 @@
 
 use super::convert::{answer_from_result, history_row, search_query, stored_lookup, task_view};
 use super::message::Message;
-use super::model::{HistoryQuery, TaskStatus, TaskUpdate};
+use super::model::{HistoryQuery, TaskStatus, TaskUpdate, TaskView};
 use crate::applicant::{Identity, VendorRequest};
 use crate::check::{CheckKind, Outcome};
-use crate::history::{LookupRecord, Store};
+use crate::history::{LookupRecord, Store, TaskState};
 use crate::lookup::{Origin, record_from_result};
-use crate::phone_tasks::{TaskPoll, new_task, next_poll_delay, poll_task, resumable};
+use crate::phone_tasks::{
+    PollGate, TaskPoll, expired_error, new_task, poll_task, resume, resume_jitter,
+};
 use crate::vendor::{CheckResult, ErrorKind, VendorClient};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -22,6 +24,8 @@ type Shared = Arc<Mutex<Store>>;
 #[derive(Clone)]
 pub struct Live {
     client: VendorClient,
+    /// The phone-status host's gate, shared with every other poller in the process.
+    gate: Arc<PollGate>,
     data_dir: PathBuf,
     origin: Origin,
     retention: crate::config::HistoryConfig,
@@ -46,12 +50,14 @@ async fn blocking<T: Send + 'static>(
 impl Live {
     pub fn new(
         client: VendorClient,
+        gate: Arc<PollGate>,
         data_dir: PathBuf,
         origin: Origin,
         retention: crate::config::HistoryConfig,
     ) -> Live {
         Live {
             client,
+            gate,
             data_dir,
             origin,
             retention,
@@ -162,18 +168,40 @@ impl Live {
         }
     }
 
+    /// The tasks this console resumes (pending, and paused ones: this console may run with
+    /// fixed credentials), first polls spread over a few seconds; plus those whose 24 hours
+    /// ran out meanwhile, shown expired.
     pub async fn load_tasks(&self) -> Message {
         // Only this mode's tasks: a sandbox task id means nothing to the real vendor.
         let sandbox = self.origin.sandbox;
+        let gate = self.gate.clone();
         let result = async {
             let store = self.store().await?;
             tokio::task::spawn_blocking(move || {
-                let rows = resumable(&store, OffsetDateTime::now_utc(), sandbox)
-                    .map_err(|e| e.to_string())?;
-                Ok(rows
+                let now = OffsetDateTime::now_utc();
+                let found = resume(&store, now, sandbox).map_err(|e| e.to_string())?;
+                let n = found.tasks.len();
+                let mut views: Vec<TaskView> = found
+                    .tasks
                     .iter()
-                    .map(|t| task_view(t, next_poll_delay(t.attempts)))
-                    .collect())
+                    .map(|t| {
+                        let mut v = task_view(t, gate.delay(t.attempts));
+                        if t.state == TaskState::Paused {
+                            v.status = TaskStatus::Pending;
+                            v.reason = format!("resumed; was paused: {}", v.reason);
+                        }
+                        // Not all at once: each first poll at its own offset.
+                        v.next_poll_at = v.next_poll_at.max(now + resume_jitter(n));
+                        v
+                    })
+                    .collect();
+                views.extend(found.lapsed.iter().map(|t| {
+                    let mut v = task_view(t, std::time::Duration::ZERO);
+                    v.status = TaskStatus::Expired;
+                    v.reason = expired_reason();
+                    v
+                }));
+                Ok(views)
             })
             .await
             .map_err(|e| e.to_string())?
@@ -198,14 +226,19 @@ impl Live {
         .await?
         .ok_or_else(|| format!("task {task_id} is not in history"))?;
         let now = OffsetDateTime::now_utc();
-        let poll = poll_task(&self.client, &store, &row, &self.origin, now)
+        let poll = poll_task(&self.client, &self.gate, &store, &row, &self.origin, now)
             .await
             .map_err(|e| e.to_string())?;
         let done_at = OffsetDateTime::now_utc();
-        let mut task = task_view(&row, next_poll_delay(row.attempts));
-        let pending = |task: &mut super::model::TaskView, attempts: u32, reason: String| {
+        let mut task = task_view(&row, self.gate.delay(row.attempts));
+        let gate = &self.gate;
+        let pending = |task: &mut TaskView, attempts: u32, reason: String| {
+            // The task's own backoff, stretched while the vendor pushes back, and never
+            // before the host's rate-limit hold ends.
+            let hold = gate.wait_at(std::time::Instant::now());
+            task.status = TaskStatus::Pending;
             task.attempts = attempts;
-            task.next_poll_at = done_at + next_poll_delay(attempts);
+            task.next_poll_at = done_at + gate.delay(attempts).max(hold);
             task.reason = reason;
         };
         let answer = match poll {
@@ -242,13 +275,27 @@ impl Live {
                 pending(&mut task, attempts, format!("retrying: {why}"));
                 None
             }
+            TaskPoll::Paused { result, attempts } => {
+                task.status = TaskStatus::Paused;
+                task.attempts = attempts;
+                let why = result
+                    .error
+                    .as_ref()
+                    .map(|e| format!("{}: {}", e.kind.as_str(), e.message))
+                    .unwrap_or_else(|| "credentials refused".into());
+                task.reason = format!(
+                    "{why}; fix the configuration, then restart the console or run \
+                     `riskdesk tasks --resume`"
+                );
+                None
+            }
             TaskPoll::Busy => {
                 pending(&mut task, row.attempts, "polled by another riskdesk".into());
                 None
             }
             TaskPoll::Expired => {
                 task.status = TaskStatus::Expired;
-                task.reason = "the vendor keeps a task for 24 h".into();
+                task.reason = expired_reason();
                 None
             }
         };
@@ -307,6 +354,12 @@ impl Live {
         .await;
         Message::Exported(result)
     }
+}
+
+/// What the tasks panel says of a task whose 24 hours ran out here.
+fn expired_reason() -> String {
+    let e = expired_error();
+    format!("{}: {}", e.kind.as_str(), e.message)
 }
 
 /// Writes a file only its owner can read: an export holds an applicant's identifiers.

@@ -45,6 +45,8 @@ fn warm_phone_data() {
 pub struct ConsoleContext {
     pub config: Config,
     pub client: VendorClient,
+    /// The gate of the phone-status host the client polls (shared process-wide).
+    pub poll_gate: std::sync::Arc<crate::phone_tasks::PollGate>,
     pub data_dir: PathBuf,
     pub sandbox: bool,
     pub operator: String,
@@ -140,7 +142,13 @@ pub async fn run(ctx: ConsoleContext) -> anyhow::Result<()> {
         operator: ctx.operator,
         sandbox: ctx.sandbox,
     };
-    let live = Live::new(ctx.client, ctx.data_dir, origin, ctx.config.history.clone());
+    let live = Live::new(
+        ctx.client,
+        ctx.poll_gate,
+        ctx.data_dir,
+        origin,
+        ctx.config.history.clone(),
+    );
 
     install_panic_hook();
     let _guard = TerminalGuard::enter()?;
