@@ -28,6 +28,9 @@ struct Inner {
     trustdecision: TrustDecisionConfig,
     timeout: Duration,
     max_retries: u32,
+    /// Every configured URL is plain http (the sandbox on loopback): no TLS can happen, so
+    /// the system's root certificates (most of a `check`'s start-up work) are not loaded.
+    plain_http_only: bool,
 }
 
 // Written by hand so no future field can print a credential.
@@ -60,6 +63,18 @@ impl VendorClient {
             let _ = rustls::crypto::ring::default_provider().install_default();
         });
         let timeout = Duration::from_secs(config.http.timeout_secs.max(1));
+        let a = &config.accuauth;
+        let t = &config.trustdecision;
+        let plain_http_only = [
+            Some(&a.debts_report_url),
+            Some(&a.multiple_order_url),
+            Some(&a.phone_status_url),
+            t.multiplatform_url.as_ref(),
+            t.credit_willingness_url.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .all(|u| u.trim().to_ascii_lowercase().starts_with("http://"));
         Ok(VendorClient {
             inner: Arc::new(Inner {
                 http: std::sync::OnceLock::new(),
@@ -67,16 +82,24 @@ impl VendorClient {
                 trustdecision: config.trustdecision.clone(),
                 timeout,
                 max_retries: config.http.max_retries,
+                plain_http_only,
             }),
         })
     }
 
     fn http(&self) -> Result<&reqwest::Client, String> {
         let timeout = self.inner.timeout;
+        let plain_http_only = self.inner.plain_http_only;
         self.inner
             .http
             .get_or_init(|| {
-                reqwest::Client::builder()
+                let builder = reqwest::Client::builder();
+                let builder = if plain_http_only {
+                    builder.tls_certs_only(Vec::new())
+                } else {
+                    builder
+                };
+                builder
                     .timeout(timeout)
                     .connect_timeout(timeout.min(Duration::from_secs(10)))
                     // A redirect would carry the TrustDecision query auth (and AccuAuth's
@@ -106,6 +129,15 @@ impl VendorClient {
             .await;
         if result.outcome == Outcome::Pending && result.task_id.is_none() {
             result.task_id = Some(task_id.to_string());
+        }
+        // A poll is a read: nothing more is billed, and the task is polled again on its
+        // schedule, so the "may have billed" hint of a submit does not apply.
+        if let Some(e) = result.error.as_mut()
+            && matches!(e.kind, ErrorKind::Timeout | ErrorKind::Interrupted)
+        {
+            e.hint = "Polling is only a read: riskdesk polls the task again on its schedule \
+                      until its 24 hours run out."
+                .into();
         }
         result
     }
