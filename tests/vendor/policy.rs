@@ -416,3 +416,32 @@ async fn every_attempt_is_kept_with_its_status_and_request_id() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_poll_error_echoing_the_task_id_is_that_error() {
+    let server = MockServer::start().await;
+    answer_with(
+        &server,
+        "/check/phone_number/task_result/o1",
+        401,
+        r#"{"status":"UNAUTHORIZED","reason":"bad key","task_id":"T-9","request_id":"r"}"#,
+    )
+    .await;
+    let client = VendorClient::new(&config(&server, BodyEncoding::Form)).unwrap();
+    let r = client.poll_phone_task("T-9").await;
+    assert_eq!(r.outcome, Outcome::Error);
+    assert_eq!(r.error.unwrap().kind, ErrorKind::Unauthorized);
+}
+
+#[tokio::test]
+async fn pending_without_a_task_id_is_malformed() {
+    let (r, received) = run_once(
+        CheckKind::PhoneStatus,
+        400,
+        r#"{"status":"PENDING","reason":"check in progress","request_id":"r"}"#,
+    )
+    .await;
+    assert_eq!((r.outcome, received.len()), (Outcome::Error, 1));
+    assert_eq!(r.error.unwrap().kind, ErrorKind::Malformed);
+    assert!(r.task_id.is_none());
+}
