@@ -97,7 +97,7 @@ fn files_are_private_and_schema_versioned() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 3);
+    assert_eq!(v, 5);
     let jm: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -108,7 +108,7 @@ fn files_are_private_and_schema_versioned() {
     match Store::open_in_data_dir(&data) {
         Err(HistoryError::NewerSchema {
             found: 99,
-            known: 3,
+            known: 5,
         }) => {}
         other => panic!("expected NewerSchema, got {other:?}"),
     }
@@ -125,13 +125,18 @@ fn migrates_a_version_one_file() {
         .unwrap();
     drop(s);
     let conn = rusqlite::Connection::open(&path).unwrap();
-    // Back to version 1's shape: the insert trigger, and no attempt columns (v3).
+    // Back to version 1's shape: the insert trigger, no attempt columns (v3), no id high-water
+    // mark, check + outcome index or FTS5 secure-delete (v4).
     conn.execute_batch(
         "CREATE TRIGGER lookups_names_insert AFTER INSERT ON lookups WHEN new.name_fold <> '' BEGIN
              INSERT INTO lookup_names (rowid, name_fold) VALUES (new.id, new.name_fold);
          END;
          ALTER TABLE lookups DROP COLUMN attempts;
          ALTER TABLE lookups DROP COLUMN attempts_json;
+         DROP TRIGGER lookups_ids_high_water;
+         DROP TABLE lookup_ids;
+         DROP INDEX lookups_by_check_outcome;
+         INSERT INTO lookup_names (lookup_names, rank) VALUES ('secure-delete', 0);
          PRAGMA user_version = 1;",
     )
     .unwrap();
@@ -175,7 +180,7 @@ fn migrates_a_version_one_file() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 3);
+    assert_eq!(v, 5);
     let triggers: i64 = conn
         .query_row(
             "SELECT count(*) FROM sqlite_master WHERE name = 'lookups_names_insert'",
@@ -501,7 +506,8 @@ fn export_import_round_trip_is_exact_and_idempotent() {
     let mut jsonl = Vec::new();
     assert_eq!(
         a.export(&SearchQuery::all(), ExportFormat::Jsonl, &mut jsonl)
-            .unwrap(),
+            .unwrap()
+            .written,
         30
     );
 
@@ -511,12 +517,16 @@ fn export_import_round_trip_is_exact_and_idempotent() {
         (stats.read, stats.added, stats.duplicates, stats.rejected),
         (30, 30, 0, 0)
     );
+    // The same lookups, in the same order, under the same uuids; ids are the new store's own.
     let all = a.search(&SearchQuery::all()).unwrap();
-    for row in &all.rows {
-        assert_eq!(b.get(row.id).unwrap(), a.get(row.id).unwrap());
-        assert_eq!(b.uuid_of(row.id).unwrap(), a.uuid_of(row.id).unwrap());
+    let imported = b.search(&SearchQuery::all()).unwrap();
+    assert_eq!(all.rows.len(), imported.rows.len());
+    for (ra, rb) in all.rows.iter().zip(&imported.rows) {
+        let mut want = a.get(ra.id).unwrap().unwrap();
+        want.id = rb.id;
+        assert_eq!(b.get(rb.id).unwrap().unwrap(), want);
+        assert_eq!(b.uuid_of(rb.id).unwrap(), a.uuid_of(ra.id).unwrap());
     }
-    assert_eq!(b.search(&SearchQuery::all()).unwrap(), all);
     assert_eq!(
         ids(&b.search(&SearchQuery::text("nama ke 1")).unwrap()).len(),
         11
@@ -540,7 +550,12 @@ fn export_import_round_trip_is_exact_and_idempotent() {
     let mut csv_out = Vec::new();
     let mut q = SearchQuery::all();
     q.outcome = Some(Outcome::Error);
-    assert_eq!(a.export(&q, ExportFormat::Csv, &mut csv_out).unwrap(), 5);
+    assert_eq!(
+        a.export(&q, ExportFormat::Csv, &mut csv_out)
+            .unwrap()
+            .written,
+        5
+    );
     let mut rdr = csv::Reader::from_reader(&csv_out[..]);
     assert_eq!(&rdr.headers().unwrap()[0], "id");
     assert_eq!(rdr.records().count(), 5);
@@ -587,7 +602,8 @@ fn cli_search_masks_and_show_raw_is_exact() {
     let (code, _) = run(&mut s, &["show", "999"]);
     assert_eq!(code, std::process::ExitCode::from(1));
     let (_, out) = run(&mut s, &["purge", "--older-than", "90d"]);
-    assert!(String::from_utf8(out).unwrap().contains("purged 1 lookups"));
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("purged 1 lookups and 0 phone tasks"), "{out}");
 }
 
 // ---- multi-process tests: the parent re-runs this binary as a child ----

@@ -1,6 +1,6 @@
 //! `riskdesk history ...` and `riskdesk tasks`: clap types and handlers the CLI mounts.
 
-use super::{Cursor, ExportFormat, LookupSummary, SearchQuery, Store, TaskState};
+use super::{ExportFormat, LookupSummary, NAME_SCAN_BOUND, SearchQuery, Store, TaskState};
 use crate::applicant::mask_id;
 use crate::check::{CheckKind, Outcome};
 use anyhow::Context;
@@ -192,13 +192,12 @@ pub fn run_history(
             let mut q = filters.query(&query);
             q.limit = limit;
             if let Some(id) = before {
-                let rec = store
-                    .get(id)?
-                    .with_context(|| format!("--before {id}: no lookup with that id"))?;
-                q.before = Some(Cursor {
-                    created_at: rec.created_at,
-                    id,
-                });
+                // From the row's stored position: an unreadable row can be paged past too.
+                q.before = Some(
+                    store
+                        .cursor_for(id)?
+                        .with_context(|| format!("--before {id}: no lookup with that id"))?,
+                );
             }
             let page = store.search(&q)?;
             if json {
@@ -206,6 +205,13 @@ pub fn run_history(
                 writeln!(out)?;
             } else {
                 write_table(out, &page.rows, reveal)?;
+                if page.incomplete {
+                    writeln!(
+                        out,
+                        "searched {NAME_SCAN_BOUND} lookups for this name without filling a page: \
+                         more letters or --since/--until answer at once"
+                    )?;
+                }
                 if let Some(next) = page.next {
                     writeln!(out, "more: add --before {}", next.id)?;
                 }
@@ -241,7 +247,11 @@ pub fn run_history(
             output,
         } => {
             let q = filters.query(&query);
-            match output {
+            // Each unreadable row is said as it is met; the export goes on.
+            let mut on_skip = |id: i64, why: &str| {
+                eprintln!("warning: lookup {id} is unreadable and was left out: {why}");
+            };
+            let stats = match output {
                 Some(path) => {
                     let mut o = std::fs::OpenOptions::new();
                     o.create(true).write(true).truncate(true);
@@ -260,13 +270,30 @@ pub fn run_history(
                             })?;
                     }
                     let mut w = std::io::BufWriter::new(file);
-                    let n = store.export(&q, format, &mut w)?;
+                    let stats = store.export_with(&q, format, &mut w, &mut on_skip)?;
                     w.flush()?;
-                    writeln!(out, "exported {n} lookups to {}", path.display())?;
+                    writeln!(
+                        out,
+                        "exported {} lookups to {}",
+                        stats.written,
+                        path.display()
+                    )?;
+                    stats
                 }
-                None => {
-                    store.export(&q, format, out)?;
-                }
+                None => store.export_with(&q, format, out, &mut on_skip)?,
+            };
+            if stats.as_stored > 0 {
+                eprintln!(
+                    "note: {} lookups of a check or outcome this riskdesk does not know were \
+                     exported as stored (marked \"as_stored\")",
+                    stats.as_stored
+                );
+            }
+            if stats.skipped > 0 {
+                eprintln!(
+                    "warning: {} unreadable lookups were left out (listed above)",
+                    stats.skipped
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -292,8 +319,21 @@ pub fn run_history(
             let period = parse_period(&older_than).map_err(anyhow::Error::msg)?;
             let now = OffsetDateTime::now_utc();
             let cutoff = now.checked_sub(period).unwrap_or(now);
-            let n = store.purge_older_than(cutoff)?;
-            writeln!(out, "purged {n} lookups older than {} UTC", when(cutoff))?;
+            let purged = store.purge_before(cutoff)?;
+            writeln!(
+                out,
+                "purged {} lookups and {} phone tasks older than {} UTC",
+                purged.lookups,
+                purged.tasks,
+                when(cutoff)
+            )?;
+            if !purged.wal_cleared {
+                eprintln!(
+                    "note: another riskdesk was reading the history; copies of the purged rows \
+                     stay in history.db-wal until its next checkpoint (run the purge again to \
+                     clear them now)"
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -1,5 +1,6 @@
 //! Export (JSON lines or CSV) and idempotent import of the JSON-lines export.
 
+use super::rows::{self, RECORD_COLUMNS};
 use super::store::insert;
 use super::{HistoryError, LookupRecord, MAX_LIMIT, SearchQuery, Store};
 use crate::applicant::Identity;
@@ -26,6 +27,25 @@ pub struct ImportStats {
     pub rejected: usize,
     /// The first few rejections, as `line N: why`.
     pub errors: Vec<String>,
+}
+
+/// What an export wrote and what it left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ExportStats {
+    /// Lookups written (those written as stored included).
+    pub written: usize,
+    /// Written as stored: rows whose check or outcome this build does not know (a newer
+    /// riskdesk wrote them); same shape, stored spellings, with an `as_stored` reason.
+    pub as_stored: usize,
+    /// Unreadable rows left out, each reported as it was met.
+    pub skipped: usize,
+}
+
+/// One matching row, read for export.
+enum ForExport {
+    Record(LookupRecord, String),
+    AsStored(serde_json::Value),
+    Unreadable(String),
 }
 
 const MAX_REPORTED_ERRORS: usize = 20;
@@ -217,66 +237,148 @@ fn csv_row(r: &LookupRecord, uuid: &str) -> Vec<String> {
     ]
 }
 
+/// The CSV record of a row written as stored (see [`rows::stored_line`]).
+fn csv_row_as_stored(line: &serde_json::Value) -> Vec<String> {
+    CSV_HEADER
+        .iter()
+        .map(|&col| {
+            let v = match col {
+                "phone_e164" | "id_number" | "name" | "country" | "bankcard" | "email" | "gaid" => {
+                    &line["identity"][col]
+                }
+                "raw_response" if line.get("raw_response").is_none() => &line["raw_response_hex"],
+                _ => &line[col],
+            };
+            match v {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }
+        })
+        .collect()
+}
+
 impl Store {
-    /// Writes every row matching `q` (its limit and cursor are ignored), newest first;
-    /// returns how many.
+    /// Writes every row matching `q` (its limit and cursor are ignored), newest first. An
+    /// unreadable row is left out and logged; see [`Store::export_with`].
     pub fn export(
         &self,
         q: &SearchQuery,
         format: ExportFormat,
         out: &mut dyn Write,
-    ) -> Result<usize, HistoryError> {
+    ) -> Result<ExportStats, HistoryError> {
+        self.export_with(q, format, out, &mut |id, why| {
+            tracing::warn!(id, why, "history row left out of export");
+        })
+    }
+
+    /// [`Store::export`], calling `on_skip(id, why)` for each unreadable row it leaves out
+    /// (and goes on). A row whose check or outcome this build does not know is written as
+    /// stored, not left out.
+    pub fn export_with(
+        &self,
+        q: &SearchQuery,
+        format: ExportFormat,
+        out: &mut dyn Write,
+        on_skip: &mut dyn FnMut(i64, &str),
+    ) -> Result<ExportStats, HistoryError> {
         let werr = |e: &dyn std::fmt::Display| HistoryError::Write(e.to_string());
         match format {
             ExportFormat::Csv => {
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(CSV_HEADER).map_err(|e| werr(&e))?;
-                let n = self.for_each_match(q, |rec, uuid| {
-                    w.write_record(csv_row(&rec, &uuid)).map_err(|e| werr(&e))
+                let stats = self.for_each_match(q, on_skip, |row| {
+                    let fields = match row {
+                        ForExport::Record(rec, uuid) => csv_row(&rec, &uuid),
+                        ForExport::AsStored(line) => csv_row_as_stored(&line),
+                        ForExport::Unreadable(_) => return Ok(()),
+                    };
+                    w.write_record(fields).map_err(|e| werr(&e))
                 })?;
                 w.flush().map_err(|e| werr(&e))?;
-                Ok(n)
+                Ok(stats)
             }
             ExportFormat::Jsonl => {
-                let n = self.for_each_match(q, |rec, uuid| {
-                    let line = serde_json::to_string(&Line::from_record(rec, uuid))
-                        .map_err(|e| werr(&e))?;
+                let stats = self.for_each_match(q, on_skip, |row| {
+                    let line = match row {
+                        ForExport::Record(rec, uuid) => {
+                            serde_json::to_string(&Line::from_record(rec, uuid))
+                        }
+                        ForExport::AsStored(line) => serde_json::to_string(&line),
+                        ForExport::Unreadable(_) => return Ok(()),
+                    }
+                    .map_err(|e| werr(&e))?;
                     writeln!(out, "{line}").map_err(|e| werr(&e))
                 })?;
                 out.flush().map_err(|e| werr(&e))?;
-                Ok(n)
+                Ok(stats)
             }
         }
     }
 
-    /// Calls `f` with every full record matching `q`, newest first, page by page.
+    /// Calls `f` with every row matching `q`, newest first, page by page. Pages continue
+    /// from the last row read, so an unreadable row (reported to `on_skip`) ends nothing.
     fn for_each_match(
         &self,
         q: &SearchQuery,
-        mut f: impl FnMut(LookupRecord, String) -> Result<(), HistoryError>,
-    ) -> Result<usize, HistoryError> {
+        on_skip: &mut dyn FnMut(i64, &str),
+        mut f: impl FnMut(ForExport) -> Result<(), HistoryError>,
+    ) -> Result<ExportStats, HistoryError> {
         let mut page_q = q.clone();
         page_q.limit = MAX_LIMIT;
         page_q.before = None;
-        let mut n = 0;
+        let mut stats = ExportStats::default();
         loop {
-            let page = self.search(&page_q)?;
-            for s in &page.rows {
+            let page = self.read_page(&page_q)?;
+            for hit in &page.hits {
                 // A row purged between the page and this read is simply not exported.
-                if let Some((rec, uuid)) = self.get_with_uuid(s.id)? {
-                    f(rec, uuid)?;
-                    n += 1;
+                let Some(row) = self.for_export(hit.pos.id)? else {
+                    continue;
+                };
+                match &row {
+                    ForExport::Unreadable(why) => {
+                        on_skip(hit.pos.id, why);
+                        stats.skipped += 1;
+                    }
+                    ForExport::AsStored(_) => {
+                        stats.as_stored += 1;
+                        stats.written += 1;
+                    }
+                    ForExport::Record(..) => stats.written += 1,
                 }
+                f(row)?;
             }
             match page.next {
                 Some(c) => page_q.before = Some(c),
-                None => return Ok(n),
+                None => return Ok(stats),
             }
         }
     }
 
+    fn for_export(&self, id: i64) -> Result<Option<ForExport>, HistoryError> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM lookups WHERE id = ?1"
+        ))?;
+        let mut q = st.query([id])?;
+        let Some(row) = q.next()? else {
+            return Ok(None);
+        };
+        Ok(Some(match rows::record(row) {
+            Ok((rec, uuid)) => ForExport::Record(rec, uuid),
+            Err(HistoryError::BadRow { message, .. }) => {
+                if rows::unknown_kind(row)? {
+                    ForExport::AsStored(rows::stored_line(row, &message)?)
+                } else {
+                    ForExport::Unreadable(message)
+                }
+            }
+            Err(e) => return Err(e),
+        }))
+    }
+
     /// Reads an export's JSON lines, in one transaction. A row whose uuid is already stored
-    /// is skipped, so importing the same file twice adds nothing. Ids are kept when free.
+    /// is skipped, so importing the same file twice adds nothing. Each added row gets a new
+    /// id in this store (ids are local; the uuid is a lookup's identity across stores).
     pub fn import_jsonl(&mut self, input: &mut dyn BufRead) -> Result<ImportStats, HistoryError> {
         let stats = self.bulk(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -331,13 +433,6 @@ fn uuid_exists(c: &Connection, uuid: &str) -> Result<bool, HistoryError> {
         .is_some())
 }
 
-fn id_exists(c: &Connection, id: i64) -> Result<bool, HistoryError> {
-    Ok(c.prepare_cached("SELECT 1 FROM lookups WHERE id = ?1")?
-        .query_row([id], |_| Ok(()))
-        .optional()?
-        .is_some())
-}
-
 /// A full record in the export's JSON shape (for `history show --json`).
 pub(crate) fn record_json(rec: LookupRecord, uuid: String) -> serde_json::Value {
     serde_json::to_value(Line::from_record(rec, uuid)).unwrap_or(serde_json::Value::Null)
@@ -378,8 +473,7 @@ fn import_lines(tx: &Connection, input: &mut dyn BufRead) -> Result<ImportStats,
             stats.duplicates += 1;
             continue;
         }
-        let id = (rec.id > 0 && !id_exists(tx, rec.id)?).then_some(rec.id);
-        insert(tx, &rec, &uuid, id)?;
+        insert(tx, &rec, &uuid)?;
         stats.added += 1;
     }
 }

@@ -2,9 +2,9 @@
 //! query is typed, so that any spelling of a phone, ID or name finds the row.
 
 use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
 
-/// Calling codes of the markets served, in the order they are tried.
+/// Calling codes of the markets served, in the order they are tried when a typed number
+/// does not parse for any of them (the shared parser in `crate::phone` is tried first).
 const CALLING_CODES: &[(&str, &str)] = &[
     ("ID", "62"),
     ("IN", "91"),
@@ -20,29 +20,93 @@ const CALLING_CODES: &[(&str, &str)] = &[
 /// Fewer digits than this are never treated as a phone (they would match too much).
 const MIN_PHONE_DIGITS: usize = 6;
 
-/// Lower case, accents removed: what the name index holds and what name queries become.
+/// Lower case, accents removed, letters transliterated to what people type on a plain
+/// keyboard: what the name index holds and what name queries become.
+///
+/// Compatibility-decomposed (NFKD: full-width letters and digits become ASCII, a no-break
+/// space a space), then only the marks that are *optional* are dropped: the accents of
+/// Latin, Greek, Cyrillic and Vietnamese letters, and Arabic short-vowel marks (written or
+/// left out at will). Marks that are part of the spelling — Thai and Devanagari vowel signs,
+/// viramas, nuktas, tone marks of Thai — are kept, so `สมชาย` does not also match `สมชุย`.
+/// Letters that carry no decomposable accent are transliterated (`đ`→`d`, `ø`→`o`, `ł`→`l`,
+/// `ß`→`ss`, `æ`→`ae`, `œ`→`oe`, `þ`→`th`, Hausa's hooked letters).
 pub fn fold_text(s: &str) -> String {
-    s.nfd()
-        .filter(|c| !is_combining_mark(*c))
-        .flat_map(char::to_lowercase)
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = String::with_capacity(s.len());
+    for c in s.nfkd() {
+        if is_optional_mark(c) {
+            continue;
+        }
+        for l in c.to_lowercase() {
+            // `İ` lower-cases to `i` and a combining dot.
+            if is_optional_mark(l) {
+                continue;
+            }
+            match transliterate(l) {
+                Some(t) => out.push_str(t),
+                None => out.push(l),
+            }
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// An ID number as compared: letters and digits only, upper case.
+/// Combining marks a name is written with or without: the diacritical-mark blocks NFD
+/// splits Latin, Greek, Cyrillic and Vietnamese letters into, Cyrillic's own combining
+/// marks, and Arabic harakat. Not the marks of Indic scripts or Thai (U+0900–U+0DFF,
+/// U+0E00–U+0E7F), which spell vowels.
+fn is_optional_mark(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x0300..=0x036F // Combining Diacritical Marks
+            | 0x0483..=0x0489 // Cyrillic combining marks
+            | 0x064B..=0x065F | 0x0670 // Arabic harakat, superscript alef
+            | 0x1AB0..=0x1AFF // Combining Diacritical Marks Extended
+            | 0x1DC0..=0x1DFF // Combining Diacritical Marks Supplement
+            | 0x20D0..=0x20FF // Combining Diacritical Marks for Symbols
+            | 0xFE20..=0xFE2F // Combining Half Marks
+    )
+}
+
+/// Lower-case letters that no decomposition reduces to ASCII, spelled as people type them.
+fn transliterate(c: char) -> Option<&'static str> {
+    Some(match c {
+        'đ' | 'ð' | 'ɗ' => "d",
+        'ø' => "o",
+        'ł' => "l",
+        'ß' => "ss",
+        'æ' => "ae",
+        'œ' => "oe",
+        'þ' => "th",
+        'ı' => "i",
+        'ħ' => "h",
+        'ŧ' => "t",
+        'ɓ' => "b",
+        'ƙ' => "k",
+        'ƴ' => "y",
+        _ => return None,
+    })
+}
+
+/// An ID number as compared: letters and digits only, upper case (full-width ones too).
 pub fn id_key(s: &str) -> String {
-    s.chars()
+    s.nfkd()
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_uppercase())
         .collect()
 }
 
-/// The national significant number stored for a row's phone: E.164 minus the calling
-/// code of the row's country (or of any served market when the country is unknown).
+/// The national significant number stored for a row's phone: what the shared phone parser
+/// (`crate::phone::parse_phone`) reads for the row's country; when it cannot (a country not
+/// served, a number it refuses), E.164 minus the calling code of the row's country (or of
+/// any served market when the country is unknown).
 pub fn phone_nsn(phone_e164: &str, country: &str) -> String {
-    let digits: String = phone_e164.chars().filter(char::is_ascii_digit).collect();
+    if phone_e164.trim().is_empty() {
+        return String::new();
+    }
+    if let Ok(p) = crate::phone::parse_phone(country, phone_e164) {
+        return p.national;
+    }
+    let digits = ascii_digits(phone_e164);
     let d = digits.trim_start_matches('0');
     let own = CALLING_CODES
         .iter()
@@ -70,33 +134,58 @@ fn strip_mx_mobile_one<'a>(code: &str, rest: &'a str) -> &'a str {
     }
 }
 
-/// Every national significant number a typed phone may stand for: the digits without
-/// leading zeros, and that minus each known calling code. Empty when the text is not a
-/// phone (letters in it, or too few digits).
+/// A digit in the scripts people type phone numbers in (ASCII, full-width, Arabic-Indic,
+/// Urdu, Devanagari, Bengali, Thai), as its value.
+fn digit_value(c: char) -> Option<u8> {
+    const ZEROS: [u32; 7] = [0x30, 0xFF10, 0x0660, 0x06F0, 0x0966, 0x09E6, 0x0E50];
+    let c = c as u32;
+    ZEROS
+        .iter()
+        .find(|&&zero| (zero..=zero + 9).contains(&c))
+        .map(|&zero| (c - zero) as u8)
+}
+
+fn ascii_digits(s: &str) -> String {
+    s.chars()
+        .filter_map(digit_value)
+        .map(|d| char::from(b'0' + d))
+        .collect()
+}
+
+/// Every national significant number a typed phone may stand for: what the shared phone
+/// parser reads for each served country (so `+62 0812-3456-7890`, `62-0812…`, full-width
+/// digits, no-break spaces and Mexico's `044 55…` all reach the stored key), plus the digits
+/// without leading zeros and that minus each known calling code (a number the parser
+/// refuses may still be stored). Empty when the text is not a phone (letters in it, or too
+/// few digits).
 pub fn phone_candidates(text: &str) -> Vec<String> {
     let t = text.trim();
-    if t.is_empty()
-        || !t
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')' | '.'))
-    {
+    if t.is_empty() || t.chars().any(char::is_alphabetic) {
         return Vec::new();
     }
-    let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+    let digits = ascii_digits(t);
     let d = digits.trim_start_matches('0');
     if d.len() < MIN_PHONE_DIGITS {
         return Vec::new();
     }
-    let mut out = vec![d.to_string()];
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |c: &str| {
+        if c.len() >= MIN_PHONE_DIGITS && !out.iter().any(|o| o == c) {
+            out.push(c.to_string());
+        }
+    };
+    for country in crate::phone::SERVED {
+        if let Ok(p) = crate::phone::parse_phone(country, t) {
+            add(&p.national);
+        }
+    }
+    add(d);
     for (_, code) in CALLING_CODES {
-        if let Some(rest) = d.strip_prefix(code)
-            && rest.len() >= MIN_PHONE_DIGITS
-        {
-            for c in [rest, strip_mx_mobile_one(code, rest)] {
-                if !out.iter().any(|o| o == c) {
-                    out.push(c.to_string());
-                }
-            }
+        if let Some(rest) = d.strip_prefix(code) {
+            // `62 0812…`: a trunk 0 written after the country code.
+            let rest = rest.trim_start_matches('0');
+            add(rest);
+            add(strip_mx_mobile_one(code, rest));
         }
     }
     out
@@ -205,6 +294,68 @@ mod tests {
         assert_eq!(fold_text("  José  ÁLVAREZ "), "jose alvarez");
         assert_eq!(fold_text("Nguyễn Thị"), "nguyen thi");
         assert_eq!(id_key("gomc-800101 hdfrrn09"), "GOMC800101HDFRRN09");
+        assert_eq!(id_key("３１７１ ２３４５"), "31712345");
+    }
+
+    #[test]
+    fn every_spelling_of_a_name_folds_alike() {
+        for (typed, folded) in [
+            ("Đặng Văn Lâm", "dang van lam"),
+            ("ĐẶNG", "dang"),
+            ("Søren Ørsted", "soren orsted"),
+            ("Łukasz Wałęsa", "lukasz walesa"),
+            ("Straße", "strasse"),
+            ("ẞTRASSE", "sstrasse"),
+            ("Æsa Cœur", "aesa coeur"),
+            ("Þór Guðmundsson", "thor gudmundsson"),
+            ("Ｂｕｄｉ\u{3000}Ｓａｎｔｏｓｏ", "budi santoso"),
+            ("Budi\u{00A0}Santoso\u{202F}Jr", "budi santoso jr"),
+            ("İlkay", "ilkay"),
+            ("Ɗanjuma Ɓello", "danjuma bello"),
+            ("Ολυμπία", "ολυμπια"),
+            ("Йосиф Ёлкин", "иосиф елкин"),
+            ("مُحَمَّد", "محمد"),
+        ] {
+            assert_eq!(fold_text(typed), folded, "{typed}");
+        }
+        // Vowel signs spell Thai and Devanagari names: kept, so different names stay apart.
+        assert_eq!(fold_text("สมชาย"), "สมชาย");
+        assert_ne!(fold_text("สมชาย"), fold_text("สมชุย"));
+        assert_eq!(fold_text("प्रिया"), "प्रिया");
+        assert_ne!(fold_text("प्रिया"), fold_text("प्रया"));
+        assert!(fold_text("प्रिया").chars().count() == "प्रिया".chars().count());
+    }
+
+    #[test]
+    fn typed_phones_reach_the_key_through_the_shared_parser() {
+        let stored = phone_nsn("+6281234567890", "ID");
+        for typed in [
+            "+62 0812-3456-7890",
+            "62-0812-3456-7890",
+            "＋６２ ８１２ ３４５６ ７８９０",
+            "0812\u{00A0}3456\u{00A0}7890",
+            "62 (0) 812 3456 7890",
+        ] {
+            assert!(
+                phone_candidates(typed).contains(&stored),
+                "{typed}: {:?}",
+                phone_candidates(typed)
+            );
+        }
+        let mx = phone_nsn("+525512345678", "MX");
+        assert_eq!(mx, "5512345678");
+        for typed in ["044 55 1234 5678", "045 55 1234 5678", "01 55 1234 5678"] {
+            assert!(phone_candidates(typed).contains(&mx), "{typed}");
+        }
+        // A number the parser refuses is still keyed, the old way.
+        assert_eq!(phone_nsn("+62123", "ID"), "62123");
+        assert_eq!(phone_nsn("", "ID"), "");
+    }
+
+    #[test]
+    fn calling_codes_cover_the_served_countries() {
+        let ours: Vec<&str> = CALLING_CODES.iter().map(|(c, _)| *c).collect();
+        assert_eq!(ours, crate::phone::SERVED.to_vec());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::{HistoryError, LookupRecord, LookupSummary, PhoneTaskRow, TaskState};
 use crate::applicant::Identity;
 use crate::check::{CheckKind, Outcome};
 use rusqlite::Row;
+use rusqlite::types::ValueRef;
 
 pub(crate) const SUMMARY_COLUMNS: &str = "id, created_at, check_kind, outcome, phone_e164, name, \
      id_number, country, vendor_status, vendor_request_id, sandbox, latency_ms";
@@ -26,7 +27,25 @@ fn bad(id: i64, message: impl Into<String>) -> HistoryError {
 }
 
 fn text(row: &Row<'_>, i: usize) -> rusqlite::Result<String> {
-    Ok(row.get::<_, Option<String>>(i)?.unwrap_or_default())
+    Ok(any_text(row.get_ref(i)?))
+}
+
+/// A column as text, whatever type a hand edit left in it (NULL is empty).
+pub(crate) fn any_text(v: ValueRef<'_>) -> String {
+    match v {
+        ValueRef::Null => String::new(),
+        ValueRef::Integer(i) => i.to_string(),
+        ValueRef::Real(f) => f.to_string(),
+        ValueRef::Text(b) | ValueRef::Blob(b) => String::from_utf8_lossy(b).into_owned(),
+    }
+}
+
+/// A column of the wrong type (a hand edit) is that row's error, not the whole query's.
+fn row_err(id: i64) -> impl Fn(HistoryError) -> HistoryError {
+    move |e| match e {
+        HistoryError::Sql(e) => bad(id, e.to_string()),
+        other => other,
+    }
 }
 
 fn time_at(row: &Row<'_>, i: usize, id: i64) -> Result<time::OffsetDateTime, HistoryError> {
@@ -45,6 +64,10 @@ fn json_at(row: &Row<'_>, i: usize, id: i64) -> Result<Option<serde_json::Value>
 
 pub(crate) fn summary(row: &Row<'_>) -> Result<LookupSummary, HistoryError> {
     let id: i64 = row.get(0)?;
+    summary_of(row, id).map_err(row_err(id))
+}
+
+fn summary_of(row: &Row<'_>, id: i64) -> Result<LookupSummary, HistoryError> {
     let check_s = text(row, 2)?;
     let outcome_s = text(row, 3)?;
     Ok(LookupSummary {
@@ -66,6 +89,11 @@ pub(crate) fn summary(row: &Row<'_>) -> Result<LookupSummary, HistoryError> {
 /// A full record and its uuid, from [`RECORD_COLUMNS`].
 pub(crate) fn record(row: &Row<'_>) -> Result<(LookupRecord, String), HistoryError> {
     let s = summary(row)?;
+    let id = s.id;
+    record_of(row, s).map_err(row_err(id))
+}
+
+fn record_of(row: &Row<'_>, s: LookupSummary) -> Result<(LookupRecord, String), HistoryError> {
     let id = s.id;
     let http_status = row
         .get::<_, Option<i64>>(17)?
@@ -103,6 +131,73 @@ pub(crate) fn record(row: &Row<'_>) -> Result<(LookupRecord, String), HistoryErr
         },
     };
     Ok((rec, text(row, 23)?))
+}
+
+/// A row exactly as stored, in the export's JSON-lines shape: for a row this build cannot
+/// read as a lookup because its check or outcome is one it does not know (written by a
+/// newer riskdesk, or edited). Text columns as stored; JSON columns parsed when they parse;
+/// the raw body as text when UTF-8, hex otherwise; `as_stored` says why.
+pub(crate) fn stored_line(row: &Row<'_>, why: &str) -> rusqlite::Result<serde_json::Value> {
+    use serde_json::{Value, json};
+    let t = |i: usize| -> rusqlite::Result<String> { text(row, i) };
+    let opt = |i: usize| -> rusqlite::Result<Value> {
+        Ok(match row.get_ref(i)? {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(n) => json!(n),
+            v => Value::String(any_text(v)),
+        })
+    };
+    let parsed = |i: usize| -> rusqlite::Result<Value> {
+        Ok(match row.get_ref(i)? {
+            ValueRef::Null => Value::Null,
+            v => {
+                let s = any_text(v);
+                serde_json::from_str(&s).unwrap_or(Value::String(s))
+            }
+        })
+    };
+    let raw: Vec<u8> = match row.get_ref(20)? {
+        ValueRef::Blob(b) | ValueRef::Text(b) => b.to_vec(),
+        _ => Vec::new(),
+    };
+    let mut line = json!({
+        "uuid": t(23)?,
+        "id": row.get::<_, i64>(0)?,
+        "created_at": t(1)?,
+        "operator": t(12)?,
+        "sandbox": matches!(row.get_ref(10)?, ValueRef::Integer(n) if n != 0),
+        "check": t(2)?,
+        "identity": {
+            "phone_e164": t(4)?, "id_number": t(6)?, "name": t(5)?, "country": t(7)?,
+            "bankcard": t(13)?, "email": t(14)?, "gaid": t(15)?,
+        },
+        "request": parsed(16)?,
+        "http_status": opt(17)?,
+        "vendor_status": opt(8)?,
+        "vendor_request_id": opt(9)?,
+        "outcome": t(3)?,
+        "error_kind": opt(18)?,
+        "error_message": opt(19)?,
+        "latency_ms": opt(11)?,
+        "report": parsed(21)?,
+        "task_id": opt(22)?,
+        "attempts": parsed(24)?,
+        "as_stored": why,
+    });
+    match String::from_utf8(raw) {
+        Ok(s) => line["raw_response"] = Value::String(s),
+        Err(e) => {
+            let hex: String = e.as_bytes().iter().map(|x| format!("{x:02x}")).collect();
+            line["raw_response_hex"] = Value::String(hex);
+        }
+    }
+    Ok(line)
+}
+
+/// Whether a row's check or outcome is one this build does not know (it may be read by a
+/// newer riskdesk), as opposed to a row that is damaged.
+pub(crate) fn unknown_kind(row: &Row<'_>) -> rusqlite::Result<bool> {
+    Ok(text(row, 2)?.parse::<CheckKind>().is_err() || text(row, 3)?.parse::<Outcome>().is_err())
 }
 
 pub(crate) fn task(row: &Row<'_>) -> Result<PhoneTaskRow, HistoryError> {

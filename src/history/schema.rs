@@ -1,11 +1,26 @@
 //! The schema, versioned with `PRAGMA user_version`: each step runs once, in order, inside
 //! one immediate transaction, so two processes opening a fresh file do not both migrate.
+//! A step is SQL, or Rust when it needs the program's own functions (search keys).
 
 use super::HistoryError;
-use rusqlite::{Connection, TransactionBehavior};
+use super::keys::{fold_text, id_key, phone_nsn};
+use rusqlite::{Connection, TransactionBehavior, params};
+
+/// One migration step.
+enum Step {
+    Sql(&'static str),
+    Rust(fn(&Connection) -> Result<(), HistoryError>),
+}
 
 /// Migration `i` takes the file from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[Step] = &[
+    Step::Sql(V1),
+    Step::Sql(V2),
+    Step::Sql(V3),
+    Step::Sql(V4),
+    // When `keys.rs` or `crate::phone` change how a key is derived, add another `rekey`.
+    Step::Rust(rekey),
+];
 
 /// v2: the name index row is written by `store::insert` in the same statement batch
 /// instead of by a trigger. Through the trigger, FTS5 wrote its index to disk row by row
@@ -17,6 +32,95 @@ const V2: &str = "DROP TRIGGER IF EXISTS lookups_names_insert;";
 /// request id. NULL on rows written before v3 (not recorded).
 const V3: &str = "ALTER TABLE lookups ADD COLUMN attempts INTEGER;
 ALTER TABLE lookups ADD COLUMN attempts_json TEXT;";
+
+/// v4:
+/// - Ids are never reused. `lookups.id` is a plain rowid (SQLite would hand out the id of a
+///   deleted newest row again); `lookup_ids.high_water` keeps the highest id ever deleted
+///   (a trigger), and `store::insert` gives each new row an id above both it and the
+///   highest stored. The equivalent of AUTOINCREMENT without rebuilding a million-row table
+///   (which would also have to re-point the name index and the tasks' foreign key).
+/// - A check + outcome filter reads only its own rows (no walk through an outcome group).
+/// - Purged names are erased from the name index: FTS5's own `secure-delete` removes a
+///   deleted row's entries from the index segments (`PRAGMA secure_delete` only zeroes
+///   freed pages, and FTS5 otherwise keeps the old entries under a delete marker until a
+///   merge). It needs SQLite 3.44 to read the index afterwards (the `sqlite3` shell too).
+///   The `optimize` rewrites the index once, so entries left by purges made before this
+///   version go too (0.15–0.3 s at 100k rows, ~3 s at 1M; BENCHMARKS.md).
+const V4: &str = "
+CREATE TABLE lookup_ids (
+    only       INTEGER PRIMARY KEY CHECK (only = 1),
+    high_water INTEGER NOT NULL
+);
+INSERT INTO lookup_ids (only, high_water) SELECT 1, coalesce(max(id), 0) FROM lookups;
+CREATE TRIGGER lookups_ids_high_water AFTER DELETE ON lookups
+    WHEN old.id > (SELECT high_water FROM lookup_ids) BEGIN
+    UPDATE lookup_ids SET high_water = old.id;
+END;
+CREATE INDEX lookups_by_check_outcome ON lookups (check_kind, outcome, created_at, id);
+INSERT INTO lookup_names (lookup_names, rank) VALUES ('secure-delete', 1);
+INSERT INTO lookup_names (lookup_names) VALUES ('optimize');
+";
+
+/// v5: re-derives every row's search keys (folded name and its index entry, phone key, ID
+/// key) with this build's functions: names are transliterated (`Đặng` → `dang`) and keep
+/// Thai and Devanagari vowel signs; phones are read by the shared parser. In batches by id,
+/// writing only rows whose keys changed.
+fn rekey(conn: &Connection) -> Result<(), HistoryError> {
+    const BATCH: i64 = 10_000;
+    struct Keys {
+        id: i64,
+        phone_e164: String,
+        country: String,
+        id_number: String,
+        name: String,
+        phone_nsn: String,
+        id_key: String,
+        name_fold: String,
+    }
+    let mut read = conn.prepare(
+        "SELECT id, phone_e164, country, id_number, name, phone_nsn, id_key, name_fold
+         FROM lookups WHERE id > ?1 ORDER BY id LIMIT ?2",
+    )?;
+    let mut set_keys =
+        conn.prepare("UPDATE lookups SET phone_nsn = ?2, id_key = ?3 WHERE id = ?1")?;
+    // The update trigger moves the name's index entry.
+    let mut set_name = conn.prepare("UPDATE lookups SET name_fold = ?2 WHERE id = ?1")?;
+    let mut after = 0i64;
+    loop {
+        let batch: Vec<Keys> = read
+            .query_map(params![after, BATCH], |r| {
+                let t = |i: usize| -> rusqlite::Result<String> {
+                    Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
+                };
+                Ok(Keys {
+                    id: r.get(0)?,
+                    phone_e164: t(1)?,
+                    country: t(2)?,
+                    id_number: t(3)?,
+                    name: t(4)?,
+                    phone_nsn: t(5)?,
+                    id_key: t(6)?,
+                    name_fold: t(7)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let Some(last) = batch.last() else {
+            return Ok(());
+        };
+        after = last.id;
+        for k in &batch {
+            let nsn = phone_nsn(&k.phone_e164, &k.country);
+            let idk = id_key(&k.id_number);
+            if nsn != k.phone_nsn || idk != k.id_key {
+                set_keys.execute(params![k.id, nsn, idk])?;
+            }
+            let fold = fold_text(&k.name);
+            if fold != k.name_fold {
+                set_name.execute(params![k.id, fold])?;
+            }
+        }
+    }
+}
 
 /// The version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -116,7 +220,10 @@ pub fn migrate(conn: &mut Connection) -> Result<(), HistoryError> {
         });
     }
     for (i, step) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
-        tx.execute_batch(step)?;
+        match step {
+            Step::Sql(sql) => tx.execute_batch(sql)?,
+            Step::Rust(f) => f(&tx)?,
+        }
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
     }
     tx.commit()?;

@@ -18,6 +18,21 @@ const CACHE_KIB: i64 = -65_536;
 /// During one big write (import, bulk load): a transaction larger than the cache spills
 /// pages to the WAL again and again, which made imports I/O-bound.
 const BULK_CACHE_KIB: i64 = -524_288;
+/// After a checkpoint the WAL is cut back to this size, so old frames (copies of pages as
+/// they were, deleted rows included) do not linger at its end. About one automatic
+/// checkpoint's worth (1000 pages), so a busy file does not shrink and grow every time.
+const JOURNAL_SIZE_LIMIT: i64 = 4 * 1024 * 1024;
+
+/// What a purge removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Purged {
+    pub lookups: usize,
+    pub tasks: usize,
+    /// The WAL was checkpointed and truncated: no copy of a purged row is left in it. False
+    /// when another process was reading at that moment; the next checkpoint (automatic, or
+    /// the next purge) then clears it.
+    pub wal_cleared: bool,
+}
 
 /// The history database. `Send`; one connection inside; cheap to open.
 pub struct Store {
@@ -98,7 +113,7 @@ impl Store {
         // FULL: a committed lookup survives power loss too, not only a crash.
         conn.execute_batch(&format!(
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA secure_delete = ON;
-             PRAGMA cache_size = {CACHE_KIB};"
+             PRAGMA cache_size = {CACHE_KIB}; PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT};"
         ))
         .map_err(open_err)?;
         schema::migrate(&mut conn)?;
@@ -115,7 +130,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let id = insert(&tx, rec, &new_uuid(), None)?;
+        let id = insert(&tx, rec, &new_uuid())?;
         tx.commit()?;
         Ok(id)
     }
@@ -130,7 +145,7 @@ impl Store {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let mut n = 0;
             for r in recs {
-                insert(&tx, &r, &new_uuid(), None)?;
+                insert(&tx, &r, &new_uuid())?;
                 n += 1;
             }
             tx.commit()?;
@@ -171,8 +186,11 @@ impl Store {
         }
     }
 
-    /// The newest lookup of `check` for the same phone and ID number since `since`: for
-    /// "you ran this already today" before another paid call.
+    /// The newest lookup of `check` for the same applicant since `since`: for "you ran this
+    /// already today" before another paid call. The applicant is their phone and ID number
+    /// (both equal, an absent one absent in the row too); an identity with neither is no
+    /// one in particular and has no earlier lookup (`None`), rather than matching everyone
+    /// else without a phone or ID.
     pub fn latest_for(
         &self,
         check: CheckKind,
@@ -181,13 +199,13 @@ impl Store {
     ) -> Result<Option<LookupSummary>, HistoryError> {
         let nsn = phone_nsn(&identity.phone_e164, &identity.country);
         let idk = id_key(&identity.id_number);
-        // Through the most selective key the identity has (one index less to write).
+        // Through the key index the identity has: only that applicant's rows are read.
         let index = if !nsn.is_empty() {
             "lookups_by_phone WHERE phone_nsn <> '' AND"
         } else if !idk.is_empty() {
             "lookups_by_id_number WHERE id_key <> '' AND"
         } else {
-            "lookups_by_check WHERE"
+            return Ok(None);
         };
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM lookups INDEXED BY {index}
@@ -201,23 +219,52 @@ impl Store {
         }
     }
 
-    /// Deletes lookups created before `cutoff` (retention); returns how many.
+    /// Deletes lookups created before `cutoff` (retention); returns how many lookups.
     pub fn purge_older_than(&mut self, cutoff: OffsetDateTime) -> Result<usize, HistoryError> {
+        Ok(self.purge_before(cutoff)?.lookups)
+    }
+
+    /// Deletes lookups created before `cutoff`, and tasks of that age, and erases them from
+    /// the files: deleted cells and pages are zeroed (`PRAGMA secure_delete`), the name
+    /// index drops their entries (FTS5 `secure-delete`, schema v4), and the WAL, which still
+    /// holds the pages as they were, is checkpointed and truncated.
+    pub fn purge_before(&mut self, cutoff: OffsetDateTime) -> Result<Purged, HistoryError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let n = tx.execute("DELETE FROM lookups WHERE created_at < ?1", [stamp(cutoff)])?;
-        // Tasks of that age go too: finished ones, and pending ones whose 24 hours ran out
-        // before the cutoff (never resumed, they would keep a phone number forever).
-        tx.execute(
-            "DELETE FROM phone_tasks WHERE (submitted_at < ?1 AND state <> 'pending') OR expires_at < ?1",
+        let lookups = tx.execute("DELETE FROM lookups WHERE created_at < ?1", [stamp(cutoff)])?;
+        // Tasks of that age go too: finished ones, and open ones (pending, paused) whose 24
+        // hours ran out before the cutoff (never resumed, they would keep a phone forever).
+        let tasks = tx.execute(
+            "DELETE FROM phone_tasks
+             WHERE (submitted_at < ?1 AND state NOT IN ('pending', 'paused')) OR expires_at < ?1",
             [stamp(cutoff)],
         )?;
         tx.commit()?;
-        Ok(n)
+        let wal_cleared = lookups + tasks == 0 || self.checkpoint_truncate()?;
+        if !wal_cleared {
+            tracing::warn!(
+                "history purge: another process was reading; the WAL is cleared at the next checkpoint"
+            );
+        }
+        Ok(Purged {
+            lookups,
+            tasks,
+            wal_cleared,
+        })
     }
 
-    /// Applies `history.retain_days` (at start): deletes what is older; `None` keeps all.
+    /// `PRAGMA wal_checkpoint(TRUNCATE)`: every page back in the main file and the WAL cut
+    /// to zero bytes. False when a reader kept it from completing.
+    pub fn checkpoint_truncate(&self) -> Result<bool, HistoryError> {
+        let busy: i64 = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        Ok(busy == 0)
+    }
+
+    /// Applies `history.retain_days` (at start): deletes what is older, as a purge does;
+    /// `None` keeps all. Returns how many lookups it deleted.
     pub fn apply_retention(
         &mut self,
         cfg: &crate::config::HistoryConfig,
@@ -232,11 +279,23 @@ impl Store {
         }
     }
 
-    /// `PRAGMA integrity_check`: "ok" when the file is sound.
+    /// `PRAGMA integrity_check`, then FTS5's own `integrity-check` of the name index
+    /// (its segments are consistent, and it holds exactly the stored folded names): "ok"
+    /// when both pass, otherwise what failed.
     pub fn integrity_check(&self) -> Result<String, HistoryError> {
-        Ok(self
+        let file: String = self
             .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if file != "ok" {
+            return Ok(file);
+        }
+        match self.conn.execute(
+            "INSERT INTO lookup_names (lookup_names, rank) VALUES ('integrity-check', 1)",
+            [],
+        ) {
+            Ok(_) => Ok(file),
+            Err(e) => Ok(format!("name index: {e}")),
+        }
     }
 
     /// How many lookups are stored.
@@ -283,13 +342,19 @@ pub(crate) fn new_uuid() -> String {
     )
 }
 
-/// Inserts one row; `id` keeps an exported row's id when it is free.
+/// Inserts one row under a new id: above every id stored and every id ever deleted
+/// (`lookup_ids.high_water`, schema v4), so an id names one lookup forever.
 pub(crate) fn insert(
     conn: &Connection,
     rec: &LookupRecord,
     uuid: &str,
-    id: Option<i64>,
 ) -> Result<i64, HistoryError> {
+    let id: i64 = conn
+        .prepare_cached(
+            "SELECT max(coalesce((SELECT max(id) FROM lookups), 0),
+                        coalesce((SELECT high_water FROM lookup_ids), 0)) + 1",
+        )?
+        .query_row([], |r| r.get(0))?;
     let ident = &rec.identity;
     let name_fold = fold_text(&ident.name);
     let request = scrub(&rec.request).to_string();
