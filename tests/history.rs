@@ -798,3 +798,488 @@ fn import_into_an_empty_store_keeps_every_index() {
     );
     assert_eq!(dst.integrity_check().unwrap(), "ok");
 }
+
+// ---- issue 9: purge erases, ids never reused, paging past bad rows, spellings, bounds ----
+
+/// Every file under `dir` (the data dir: history.db, -wal, -shm, anything else), read whole.
+fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                let bytes = std::fs::read(&p).unwrap();
+                out.push((p, bytes));
+            }
+        }
+    }
+    out
+}
+
+/// The files holding `needle`, byte for byte.
+fn holding(files: &[(PathBuf, Vec<u8>)], needle: &str) -> Vec<String> {
+    let n = needle.as_bytes();
+    files
+        .iter()
+        .filter(|(_, b)| b.windows(n.len()).any(|w| w == n))
+        .map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// What a purged lookup leaves nowhere: phone (as stored and as keyed), ID (as typed and
+/// keyed), name (as typed and folded, and the trigrams only it has), body and request id.
+const PURGED_VALUES: &[&str] = &[
+    "+6289876543210",
+    "89876543210",
+    "9988-7766-5544-3322",
+    "9988776655443322",
+    "Zoë Qwyxley",
+    "zoe qwyxley",
+    "qwy",
+    "wyx",
+    "yxl",
+    "xle",
+    "PURGE-BODY-",
+    "req-gone-",
+];
+/// Purged before this version, by the old purge (FTS5 without secure-delete).
+const EARLIER_PURGED: &[&str] = &["Xavi Jqkvor", "xavi jqkvor", "jqk", "qkv", "kvo"];
+const KEPT_VALUES: &[&str] = &[
+    "+6281111222233",
+    "3171000011112222",
+    "Budi Santoso",
+    "budi santoso",
+    "KEEP-BODY-7f3a",
+];
+
+#[test]
+fn purge_erases_every_value_from_every_file() {
+    for retention in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let mut s = Store::open_in_data_dir(&data).unwrap();
+        let mut keep = rec(
+            60 * 24 * 200,
+            "+6281111222233",
+            "Budi Santoso",
+            "3171000011112222",
+        );
+        keep.raw_response = b"{\"marker\":\"KEEP-BODY-7f3a\"}".to_vec();
+        s.record(&keep).unwrap();
+        s.record(&rec(60 * 24 * 201, "", "", "1234567")).unwrap();
+        let mut earlier = rec(1, "+6281234500000", "Xavi Jqkvor", "");
+        earlier.raw_response = b"{}".to_vec();
+        let earlier = s.record(&earlier).unwrap();
+        let mut gone = Vec::new();
+        for i in 2..5 {
+            let mut r = rec(i, "+6289876543210", "Zoë Qwyxley", "9988-7766-5544-3322");
+            r.raw_response = format!("{{\"marker\":\"PURGE-BODY-{i}\"}}").into_bytes();
+            r.vendor_request_id = Some(format!("req-gone-{i}"));
+            gone.push(s.record(&r).unwrap());
+        }
+        let mut t = task("t-gone", gone[0], base_time());
+        t.phone_e164 = "+6289876543210".into();
+        t.state = TaskState::Done;
+        s.add_task(&t).unwrap();
+        drop(s);
+
+        // The file as version 3 left it: FTS5 without secure-delete, and a purge made then,
+        // which left the purged name's trigrams in the index segments.
+        let conn = rusqlite::Connection::open(data.join("history.db")).unwrap();
+        conn.execute_batch(&format!(
+            "PRAGMA secure_delete = ON;
+             DROP TRIGGER lookups_ids_high_water;
+             DROP TABLE lookup_ids;
+             DROP INDEX lookups_by_check_outcome;
+             INSERT INTO lookup_names (lookup_names, rank) VALUES ('secure-delete', 0);
+             PRAGMA user_version = 3;
+             DELETE FROM lookups WHERE id = {earlier};
+             PRAGMA wal_checkpoint(TRUNCATE);"
+        ))
+        .unwrap();
+        drop(conn);
+        let files = files_under(&data);
+        assert!(
+            !holding(&files, "jqk").is_empty(),
+            "the old purge left the trigrams (what this test looks for)"
+        );
+
+        let mut s = Store::open_in_data_dir(&data).unwrap();
+        assert!(s.checkpoint_truncate().unwrap());
+        let files = files_under(&data);
+        for v in PURGED_VALUES {
+            assert!(
+                !holding(&files, v).is_empty(),
+                "{v} is there before the purge"
+            );
+        }
+        let cutoff = base_time() + time::Duration::days(1);
+        if retention {
+            let cfg = riskdesk::config::HistoryConfig {
+                retain_days: Some(1),
+            };
+            let now = base_time() + time::Duration::days(2);
+            assert_eq!(s.apply_retention(&cfg, now).unwrap(), 3);
+        } else {
+            let purged = s.purge_before(cutoff).unwrap();
+            assert_eq!((purged.lookups, purged.tasks), (3, 1));
+            assert!(purged.wal_cleared);
+        }
+        assert_eq!(s.integrity_check().unwrap(), "ok");
+        assert!(
+            s.search(&SearchQuery::text("qwyx"))
+                .unwrap()
+                .rows
+                .is_empty()
+        );
+        // While the store is still open, and after it is closed.
+        for open in [true, false] {
+            let files = files_under(&data);
+            for v in PURGED_VALUES.iter().chain(EARLIER_PURGED) {
+                assert_eq!(
+                    holding(&files, v),
+                    Vec::<String>::new(),
+                    "{v} (retention {retention}, open {open})"
+                );
+            }
+            for v in KEPT_VALUES {
+                assert!(!holding(&files, v).is_empty(), "{v} is kept");
+            }
+            if open {
+                drop(std::mem::replace(
+                    &mut s,
+                    Store::open(&dir.path().join("other.db")).unwrap(),
+                ));
+            }
+        }
+    }
+}
+
+#[test]
+fn ids_are_never_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open_in_data_dir(dir.path()).unwrap();
+    let ids: Vec<i64> = (0..3)
+        .map(|i| s.record(&rec(i, "+6281234567890", "Budi", "")).unwrap())
+        .collect();
+    // The newest rows purged: their ids stay taken.
+    let purged = s
+        .purge_before(base_time() + time::Duration::days(1))
+        .unwrap();
+    assert_eq!(purged.lookups, 3);
+    let next = s.record(&rec(5, "+6281234567890", "Budi", "")).unwrap();
+    assert!(next > ids[2], "{next} after {ids:?}");
+    // Deleted by hand in the sqlite3 shell, too.
+    let conn = rusqlite::Connection::open(dir.path().join("history.db")).unwrap();
+    conn.execute("DELETE FROM lookups WHERE id = ?1", [next])
+        .unwrap();
+    drop(conn);
+    let after = s.record(&rec(6, "+6281234567890", "Budi", "")).unwrap();
+    assert!(after > next);
+
+    // An import gives every row a new id here; the uuid is what stays.
+    let (_d2, mut other) = temp_store();
+    let theirs = other.record(&rec(7, "+6281234567891", "Siti", "")).unwrap();
+    let mut jsonl = Vec::new();
+    other
+        .export(&SearchQuery::all(), ExportFormat::Jsonl, &mut jsonl)
+        .unwrap();
+    assert!(theirs <= after, "the source id is one this store has used");
+    s.import_jsonl(&mut &jsonl[..]).unwrap();
+    let mine = s.search(&SearchQuery::text("siti")).unwrap().rows[0].id;
+    assert!(mine > after);
+    assert_eq!(s.uuid_of(mine).unwrap(), other.uuid_of(theirs).unwrap());
+    assert_eq!(s.integrity_check().unwrap(), "ok");
+}
+
+/// 30 rows a minute apart; newest first, the 10th (the last of a 10-row first page) has a
+/// check this build does not know, the 20th an unreadable time, the 5th unreadable JSON.
+fn store_with_bad_rows() -> (tempfile::TempDir, Store, Vec<i64>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open_in_data_dir(dir.path()).unwrap();
+    let mut all: Vec<i64> = (0..30)
+        .map(|i| {
+            s.record(&rec(i, "+6281234567890", "Sari Dewi", ""))
+                .unwrap()
+        })
+        .collect();
+    all.reverse();
+    drop(s);
+    let conn = rusqlite::Connection::open(dir.path().join("history.db")).unwrap();
+    conn.execute(
+        "UPDATE lookups SET check_kind = 'from-the-future' WHERE id = ?1",
+        [all[9]],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE lookups SET created_at = created_at || 'junk' WHERE id = ?1",
+        [all[19]],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE lookups SET request_json = '{' WHERE id = ?1",
+        [all[4]],
+    )
+    .unwrap();
+    drop(conn);
+    let s = Store::open_in_data_dir(dir.path()).unwrap();
+    (dir, s, all)
+}
+
+#[test]
+fn paging_goes_past_an_unreadable_row_at_a_page_boundary() {
+    let (_d, mut s, all) = store_with_bad_rows();
+    let readable: Vec<i64> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 9 && *i != 19)
+        .map(|(_, id)| *id)
+        .collect();
+    for text in ["", "081234567890", "dewi", "sa"] {
+        let mut q = SearchQuery::text(text);
+        q.limit = 10;
+        let mut seen = Vec::new();
+        let mut pages = Vec::new();
+        loop {
+            let page = s.search(&q).unwrap();
+            seen.extend(ids(&page));
+            pages.push(page.rows.len());
+            assert!(!page.incomplete);
+            match page.next {
+                Some(c) => q.before = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(seen, readable, "query {text:?}");
+        assert_eq!(pages, vec![9, 9, 10], "query {text:?}");
+    }
+
+    // The CLI's `--before` starts from the unreadable row's stored position.
+    let run = |s: &mut Store, args: &[&str]| {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(subcommand)]
+            cmd: HistoryCommand,
+        }
+        let cli =
+            Cli::try_parse_from(std::iter::once("history").chain(args.iter().copied())).unwrap();
+        let mut out = Vec::new();
+        run_history(cli.cmd, s, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let first = run(&mut s, &["search", "", "--limit", "10"]);
+    assert!(
+        first.contains(&format!("more: add --before {}", all[9])),
+        "{first}"
+    );
+    let before = all[19].to_string();
+    let third = run(
+        &mut s,
+        &["search", "", "--limit", "10", "--before", &before],
+    );
+    assert!(third.contains(&format!("\n{:>7}  ", all[20])), "{third}");
+
+    // Export: the unknown check is written as stored, the two unreadable rows are said and
+    // counted, and everything else is written.
+    let mut skipped = Vec::new();
+    let mut jsonl = Vec::new();
+    let stats = s
+        .export_with(
+            &SearchQuery::all(),
+            ExportFormat::Jsonl,
+            &mut jsonl,
+            &mut |id, why| skipped.push((id, why.to_string())),
+        )
+        .unwrap();
+    assert_eq!((stats.written, stats.as_stored, stats.skipped), (28, 1, 2));
+    assert_eq!(
+        skipped.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        vec![all[4], all[19]]
+    );
+    let lines: Vec<serde_json::Value> = jsonl
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 28);
+    let stored = lines.iter().find(|l| l["id"] == all[9]).unwrap();
+    assert_eq!(stored["check"], "from-the-future");
+    assert_eq!(stored["identity"]["phone_e164"], "+6281234567890");
+    assert!(
+        stored["as_stored"]
+            .as_str()
+            .unwrap()
+            .contains("from-the-future")
+    );
+    assert_eq!(
+        stored["raw_response"],
+        format!(
+            "{{\"status\":\"OK\",\"request_id\":\"req-{}\"}}",
+            30 - 1 - 9
+        )
+    );
+    let mut csv_out = Vec::new();
+    let stats = s
+        .export_with(
+            &SearchQuery::all(),
+            ExportFormat::Csv,
+            &mut csv_out,
+            &mut |_, _| {},
+        )
+        .unwrap();
+    assert_eq!(stats.written, 28);
+    assert_eq!(csv::Reader::from_reader(&csv_out[..]).records().count(), 28);
+
+    // A store that does not know that check either rejects the line and counts it.
+    let (_d2, mut b) = temp_store();
+    let st = b.import_jsonl(&mut &jsonl[..]).unwrap();
+    assert_eq!((st.added, st.rejected), (27, 1));
+}
+
+#[test]
+fn every_spelling_finds_the_row_and_a_migration_rekeys_old_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open_in_data_dir(dir.path()).unwrap();
+    let mut add = |i: i64, phone: &str, name: &str, id: &str, country: &str| {
+        let mut r = rec(i, phone, name, id);
+        r.identity.country = country.into();
+        s.record(&r).unwrap()
+    };
+    let dang = add(1, "+84912345678", "Đặng Văn Lâm", "", "VN");
+    let soren = add(2, "", "Søren Łukasz Straße", "AB-123456", "ID");
+    let somchui = add(3, "+66812345678", "สมชุย", "", "TH");
+    let somchiy = add(4, "+66812345679", "สมชิย", "", "TH");
+    let priya = add(5, "+919876543210", "प्रिया", "", "IN");
+    let praya = add(6, "+919876543211", "प्रया", "", "IN");
+    let budi = add(
+        7,
+        "+6281234567890",
+        "Budi Santoso",
+        "3171234567890001",
+        "ID",
+    );
+    let mx = add(8, "+525512345678", "José Pérez", "", "MX");
+    drop(add);
+    let find = |s: &Store, t: &str| ids(&s.search(&SearchQuery::text(t)).unwrap());
+    let check = |s: &Store| {
+        for t in ["dang", "DANG", "Ｄａｎｇ", "van lam", "đặng"] {
+            assert_eq!(find(s, t), vec![dang], "{t}");
+        }
+        for t in ["soren", "lukasz", "strasse", "STRASSE"] {
+            assert_eq!(find(s, t), vec![soren], "{t}");
+        }
+        // Vowel signs spell the name: each finds only itself.
+        assert_eq!(find(s, "สมชุย"), vec![somchui]);
+        assert_eq!(find(s, "สมชิย"), vec![somchiy]);
+        assert_eq!(find(s, "प्रिया"), vec![priya]);
+        assert_eq!(find(s, "प्रया"), vec![praya]);
+        for t in [
+            "+62 0812-3456-7890",
+            "62-0812-3456-7890",
+            "＋６２ ８１２ ３４５６ ７８９０",
+            "0812\u{00A0}3456\u{00A0}7890",
+            "+62 (0) 812 3456 7890",
+        ] {
+            assert_eq!(find(s, t), vec![budi], "{t}");
+        }
+        for t in ["044 55 1234 5678", "+52 1 55 1234 5678", "55 1234 5678"] {
+            assert_eq!(find(s, t), vec![mx], "{t}");
+        }
+        assert_eq!(find(s, "３１７１２３４５６７８９０００１"), vec![budi]);
+    };
+    check(&s);
+    drop(s);
+
+    // Rows keyed by an older riskdesk: the old folding (`đ` kept, Thai and Devanagari signs
+    // stripped) and stale phone and ID keys. Opening migrates them (v5 rekeys).
+    let conn = rusqlite::Connection::open(dir.path().join("history.db")).unwrap();
+    conn.execute_batch(&format!(
+        "UPDATE lookups SET name_fold = 'đang van lam' WHERE id = {dang};
+         UPDATE lookups SET name_fold = 'สมชย' WHERE id IN ({somchui}, {somchiy});
+         UPDATE lookups SET name_fold = 'परया' WHERE id IN ({priya}, {praya});
+         UPDATE lookups SET phone_nsn = '6281234567890', id_key = 'stale' WHERE id = {budi};
+         PRAGMA user_version = 4;"
+    ))
+    .unwrap();
+    drop(conn);
+    let s = Store::open_in_data_dir(dir.path()).unwrap();
+    check(&s);
+    assert_eq!(s.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn latest_for_is_keyed_on_the_applicant() {
+    let (_d, mut s) = temp_store();
+    let mut anon = rec(1, "", "Budi", "");
+    anon.identity.bankcard.clear();
+    s.record(&anon).unwrap();
+    s.record(&rec(2, "", "Siti", "")).unwrap();
+    let phone_only = s.record(&rec(3, "+6281234567890", "Budi", "")).unwrap();
+    let both = s
+        .record(&rec(4, "+6281234567890", "Budi", "3171234567890001"))
+        .unwrap();
+    let latest = |phone: &str, id: &str| {
+        let ident = riskdesk::applicant::Identity {
+            phone_e164: phone.into(),
+            id_number: id.into(),
+            name: "Budi".into(),
+            country: "ID".into(),
+            ..Default::default()
+        };
+        s.latest_for(CheckKind::DebtsReport, &ident, base_time())
+            .unwrap()
+            .map(|r| r.id)
+    };
+    // No phone and no ID is no one in particular: never "anyone without a phone or ID".
+    assert_eq!(latest("", ""), None);
+    assert_eq!(latest("+6281234567890", ""), Some(phone_only));
+    assert_eq!(
+        latest("+62 812-3456-7890", "3171 2345 6789 0001"),
+        Some(both)
+    );
+    assert_eq!(latest("", "3171234567890001"), None);
+}
+
+#[test]
+fn name_scans_are_bounded_and_say_where_to_go_on() {
+    use riskdesk::history::NAME_SCAN_BOUND;
+    let (_d, mut s) = temp_store();
+    let n = NAME_SCAN_BOUND + 5_000;
+    s.record_all((0..n).map(|i| {
+        let mut r = rec(i, "+6281234567890", "Budi Santoso", "");
+        // The one row the filter wants is the oldest.
+        if i == 0 {
+            r.outcome = Outcome::NotHit;
+        }
+        r
+    }))
+    .unwrap();
+    for text in ["bu", "santoso"] {
+        let mut q = SearchQuery::text(text);
+        q.outcome = Some(Outcome::NotHit);
+        let first = s.search(&q).unwrap();
+        assert!(first.rows.is_empty() && first.incomplete, "{text}");
+        q.before = first.next;
+        assert!(q.before.is_some());
+        let second = s.search(&q).unwrap();
+        assert_eq!(second.rows.len(), 1, "{text}");
+        assert!(!second.incomplete && second.next.is_none(), "{text}");
+        // Export walks on through the stops.
+        q.before = None;
+        let mut out = Vec::new();
+        assert_eq!(
+            s.export(&q, ExportFormat::Jsonl, &mut out).unwrap().written,
+            1
+        );
+    }
+    // Check + outcome with no text: one index probe, complete.
+    let mut q = SearchQuery::all();
+    q.check = Some(CheckKind::PhoneStatus);
+    q.outcome = Some(Outcome::NotHit);
+    let page = s.search(&q).unwrap();
+    assert!(page.rows.is_empty() && page.next.is_none() && !page.incomplete);
+}

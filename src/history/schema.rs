@@ -44,8 +44,10 @@ ALTER TABLE lookups ADD COLUMN attempts_json TEXT;";
 ///   deleted row's entries from the index segments (`PRAGMA secure_delete` only zeroes
 ///   freed pages, and FTS5 otherwise keeps the old entries under a delete marker until a
 ///   merge). It needs SQLite 3.44 to read the index afterwards (the `sqlite3` shell too).
-///   The `optimize` rewrites the index once, so entries left by purges made before this
-///   version go too (0.15–0.3 s at 100k rows, ~3 s at 1M; BENCHMARKS.md).
+/// - The name index is rebuilt, without per-row sizes (`columnsize=0`: nothing ranks by
+///   them, and FTS5's `integrity-check` can then compare it with the lookups, whose rows
+///   without a name have no entry). Dropping the old index (its pages zeroed) also erases
+///   what purges made before this version left in it. About 3 s at 1M rows (BENCHMARKS.md).
 const V4: &str = "
 CREATE TABLE lookup_ids (
     only       INTEGER PRIMARY KEY CHECK (only = 1),
@@ -57,8 +59,12 @@ CREATE TRIGGER lookups_ids_high_water AFTER DELETE ON lookups
     UPDATE lookup_ids SET high_water = old.id;
 END;
 CREATE INDEX lookups_by_check_outcome ON lookups (check_kind, outcome, created_at, id);
+DROP TABLE lookup_names;
+CREATE VIRTUAL TABLE lookup_names USING fts5(
+    name_fold, content = 'lookups', content_rowid = 'id', tokenize = 'trigram', columnsize = 0
+);
 INSERT INTO lookup_names (lookup_names, rank) VALUES ('secure-delete', 1);
-INSERT INTO lookup_names (lookup_names) VALUES ('optimize');
+INSERT INTO lookup_names (lookup_names) VALUES ('rebuild');
 ";
 
 /// v5: re-derives every row's search keys (folded name and its index entry, phone key, ID

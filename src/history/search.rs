@@ -151,8 +151,15 @@ impl Store {
         let text = q.text.trim();
         let mut parts: Vec<Part> = Vec::new();
         if text.is_empty() {
+            // Check and outcome together: their own index, so a pair with no rows costs one
+            // probe instead of a walk through either group.
+            let from = if q.check.is_some() && q.outcome.is_some() {
+                "lookups INDEXED BY lookups_by_check_outcome"
+            } else {
+                "lookups"
+            };
             parts.push(self.run(
-                &format!("SELECT {SUMMARY_COLUMNS} FROM lookups WHERE 1"),
+                &format!("SELECT {SUMMARY_COLUMNS} FROM {from} WHERE 1"),
                 Vec::new(),
                 &filters,
                 fetch,
