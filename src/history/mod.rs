@@ -15,7 +15,6 @@ mod tasks;
 
 pub use exchange::{ExportFormat, ExportStats, ImportStats};
 pub use keys::{fold_text, id_key, phone_candidates, phone_nsn, to_stored_precision};
-pub use show::write_record;
 pub use store::{Purged, Store};
 
 use crate::applicant::Identity;
