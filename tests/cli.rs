@@ -747,3 +747,79 @@ fn pending_without_a_task_id_is_a_stored_malformed_error() {
     let listed: Value = serde_json::from_slice(&tasks.stdout).unwrap();
     assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
 }
+
+#[test]
+fn an_answer_that_cannot_be_stored_is_printed_kept_aside_and_exits_5() {
+    let env = Env::new("");
+    let first = env.run(&[
+        "check",
+        "debts-report",
+        "--country",
+        "ID",
+        "--phone",
+        "081234567890",
+    ]);
+    assert_eq!(code(&first), 0, "{}", explain(&first));
+    // The store opens, but every new lookup row is refused (as a full disk would).
+    let db = env.data_dir().join("history.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER refuse BEFORE INSERT ON lookups BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END;",
+    )
+    .unwrap();
+    drop(conn);
+    let out = env.run(&[
+        "check",
+        "all",
+        "--country",
+        "ID",
+        "--phone",
+        "081298765432",
+        "--json",
+    ]);
+    assert_eq!(code(&out), 5, "{}", explain(&out));
+    let lines = json_lines(&out);
+    assert_eq!(
+        lines.len(),
+        2,
+        "every answered check is printed: {}",
+        explain(&out)
+    );
+    for line in &lines {
+        assert_eq!(line["outcome"], "ok", "{line}");
+        assert_eq!(line["stored"], false, "{line}");
+        assert!(line["lookup_id"].is_null(), "{line}");
+        assert!(
+            line["report"].is_object(),
+            "the paid answer is shown: {line}"
+        );
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("disk full (test)"), "{stderr}");
+    let kept: Vec<_> = std::fs::read_dir(env.data_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("unsaved-")
+        })
+        .collect();
+    let kept_lines: usize = kept
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap().lines().count())
+        .sum();
+    assert_eq!(kept_lines, 2, "{kept:?}");
+    // Once the store works again, importing the files stores both answers.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("DROP TRIGGER refuse;").unwrap();
+    drop(conn);
+    for file in &kept {
+        let imported = env.run(&["history", "import", file.to_str().unwrap()]);
+        assert_eq!(code(&imported), 0, "{}", explain(&imported));
+    }
+    let found = env.run(&["history", "search", "081298765432", "--json"]);
+    let page: Value = serde_json::from_slice(&found.stdout).unwrap();
+    assert_eq!(page["rows"].as_array().unwrap().len(), 2, "{page}");
+}

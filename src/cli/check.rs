@@ -1,6 +1,6 @@
 //! `riskdesk check` and `riskdesk tasks`.
 
-use super::{EXIT_OK, EXIT_PENDING, EXIT_USAGE, EXIT_VENDOR, Session, TasksCmd};
+use super::{EXIT_NOT_STORED, EXIT_OK, EXIT_PENDING, EXIT_USAGE, EXIT_VENDOR, Session, TasksCmd};
 use crate::applicant::{Applicant, CheckOptions, FieldError, VendorRequest, prepare};
 use crate::check::{CheckKind, Outcome};
 use crate::history::{PhoneTaskRow, Store};
@@ -133,11 +133,13 @@ impl CheckArgs {
     }
 }
 
-/// One line of output: a check that ran (with its stored row) or was skipped.
+/// One line of output: a check that ran (with its stored row, or why it could not be
+/// stored) or was skipped.
 enum Line {
     Ran {
         result: Box<CheckResult>,
-        lookup_id: i64,
+        /// The history row, or why the answer could not be stored.
+        stored: Result<i64, String>,
     },
     Skipped {
         check: CheckKind,
@@ -212,6 +214,7 @@ pub async fn run(session: &Session, args: CheckArgs) -> anyhow::Result<ExitCode>
     Ok(ExitCode::from(exit_code(&lines)))
 }
 
+/// The worst first: a vendor failure (3), an answer not stored (5), a task still pending (4).
 fn exit_code(lines: &[Line]) -> u8 {
     let outcomes: Vec<Outcome> = lines
         .iter()
@@ -220,8 +223,13 @@ fn exit_code(lines: &[Line]) -> u8 {
             Line::Skipped { .. } => None,
         })
         .collect();
+    let unsaved = lines
+        .iter()
+        .any(|l| matches!(l, Line::Ran { stored: Err(_), .. }));
     if outcomes.contains(&Outcome::Error) {
         EXIT_VENDOR
+    } else if unsaved {
+        EXIT_NOT_STORED
     } else if outcomes.contains(&Outcome::Pending) {
         EXIT_PENDING
     } else {
@@ -241,14 +249,39 @@ async fn run_one(
     let started = Instant::now();
     let result = session.client.run(req).await;
     let rec = record_from_result(&result, &req.identity, origin);
-    let lookup_id = store
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .record(&rec)?;
+    let stored = store.lock().unwrap_or_else(|p| p.into_inner()).record(&rec);
+    let lookup_id = match stored {
+        Ok(id) => id,
+        Err(e) => {
+            // Saved or said: the answer is printed and kept beside the history.
+            let why = format!(
+                "{} answered, but history could not store it: {e}",
+                result.check
+            );
+            tracing::error!("{why}");
+            let kept = match crate::history::write_unsaved(
+                &session.loaded.paths.data_dir,
+                &[rec],
+                time::OffsetDateTime::now_utc(),
+            ) {
+                Ok(path) => format!(
+                    "the answer is kept in {}: `riskdesk history import {}` stores it",
+                    path.display(),
+                    path.display()
+                ),
+                Err(e2) => format!("writing it aside failed too ({e2}): keep this output"),
+            };
+            eprintln!("riskdesk: {why}; {kept}");
+            return Ok(Line::Ran {
+                result: Box::new(result),
+                stored: Err(e.to_string()),
+            });
+        }
+    };
     if result.outcome != Outcome::Pending {
         return Ok(Line::Ran {
             result: Box::new(result),
-            lookup_id,
+            stored: Ok(lookup_id),
         });
     }
     let Some(task) = phone_tasks::new_task(
@@ -260,7 +293,7 @@ async fn run_one(
     ) else {
         return Ok(Line::Ran {
             result: Box::new(result),
-            lookup_id,
+            stored: Ok(lookup_id),
         });
     };
     store
@@ -284,7 +317,10 @@ async fn run_one(
         };
     let mut result = result;
     result.warnings.extend(note);
-    Ok(Line::Ran { result, lookup_id })
+    Ok(Line::Ran {
+        result,
+        stored: Ok(lookup_id),
+    })
 }
 
 fn paused_note(task_id: &str) -> String {
@@ -340,7 +376,10 @@ async fn follow_task(
         .await?;
         match poll {
             TaskPoll::Done { result, lookup_id } | TaskPoll::Failed { result, lookup_id } => {
-                return Ok(Ok(Line::Ran { result, lookup_id }));
+                return Ok(Ok(Line::Ran {
+                    result,
+                    stored: Ok(lookup_id),
+                }));
             }
             TaskPoll::Pending { attempts } => {
                 task.attempts = attempts;
@@ -375,7 +414,7 @@ fn print_lines(session: &Session, lines: &[Line], json: bool) -> anyhow::Result<
 
 fn json_line(line: &Line, sandbox: bool) -> serde_json::Value {
     match line {
-        Line::Ran { result, lookup_id } => json!({
+        Line::Ran { result, stored } => json!({
             "check": result.check,
             "outcome": result.outcome,
             "vendor_status": result.vendor_status,
@@ -388,7 +427,8 @@ fn json_line(line: &Line, sandbox: bool) -> serde_json::Value {
             "error": result.error.as_ref().map(|e| json!({"kind": e.kind.as_str(), "message": e.message, "hint": e.hint, "code": e.code})),
             "warnings": result.warnings,
             "sandbox": sandbox,
-            "lookup_id": lookup_id,
+            "lookup_id": stored.as_ref().ok(),
+            "stored": stored.is_ok(),
         }),
         Line::Skipped { check, errors } => json!({
             "check": check,
@@ -409,10 +449,14 @@ fn write_human(out: &mut dyn Write, line: &Line, sandbox: bool) -> std::io::Resu
                 writeln!(out, "{mark}    {}: {}", e.field, e.message)?;
             }
         }
-        Line::Ran { result, lookup_id } => {
+        Line::Ran { result, stored } => {
+            let row = match stored {
+                Ok(id) => format!("#{id}"),
+                Err(_) => "NOT SAVED".to_string(),
+            };
             writeln!(
                 out,
-                "{mark}{:<19} {:<9} {:<24} {:<36} {:>6} ms  #{lookup_id}",
+                "{mark}{:<19} {:<9} {:<24} {:<36} {:>6} ms  {row}",
                 result.check.cli_name(),
                 result.outcome.as_str(),
                 result.vendor_status.as_deref().unwrap_or("-"),
@@ -494,13 +538,13 @@ pub async fn run_tasks(session: &Session, cmd: TasksCmd) -> anyhow::Result<ExitC
     let ended = lapsed.chain(futures::future::join_all(follows).await);
     for (task_id, r) in ended {
         let (state, lookup_id, error, note) = match r? {
-            Ok(Line::Ran { result, lookup_id }) => {
+            Ok(Line::Ran { result, stored }) => {
                 if result.outcome == Outcome::Error {
                     failed += 1;
                 }
                 (
                     result.outcome.as_str(),
-                    Some(lookup_id),
+                    stored.ok(),
                     result.error.clone(),
                     None,
                 )

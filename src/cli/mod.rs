@@ -18,6 +18,9 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_VENDOR: u8 = 3;
 /// A phone task was still pending when `--wait` ran out.
 pub const EXIT_PENDING: u8 = 4;
+/// A vendor answered but the answer could not be stored in history (it is printed, and kept
+/// in `<data dir>/unsaved-*.jsonl` for `history import`).
+pub const EXIT_NOT_STORED: u8 = 5;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -12,10 +12,13 @@ mod search;
 mod show;
 mod store;
 mod tasks;
+mod unsaved;
 
 pub use exchange::{ExportFormat, ExportStats, ImportStats};
 pub use keys::{fold_text, id_key, phone_candidates, phone_nsn, to_stored_precision};
+pub use show::{LookupFiles, write_record};
 pub use store::{Purged, Store};
+pub use unsaved::write_unsaved;
 
 use crate::applicant::Identity;
 use crate::check::{CheckKind, Outcome};
