@@ -1283,3 +1283,51 @@ fn name_scans_are_bounded_and_say_where_to_go_on() {
     let page = s.search(&q).unwrap();
     assert!(page.rows.is_empty() && page.next.is_none() && !page.incomplete);
 }
+
+#[test]
+fn console_export_writes_the_body_byte_for_byte_named_by_id_and_uuid() {
+    use std::os::unix::fs::PermissionsExt;
+    let (d, mut s) = temp_store();
+    let mut r = rec(1, "+6281234567890", "Budi Santoso", "3171234567890001");
+    // Not UTF-8, not JSON, odd spacing: a pretty-printer or a lossy decode would change it.
+    r.raw_response = b"{\"status\" : \"OK\" ,\r\n \"x\":\xff\xfe}\n".to_vec();
+    let id = s.record(&r).unwrap();
+    let uuid = s.uuid_of(id).unwrap().unwrap();
+    let dir = d.path().join("data/exports");
+    let files = s
+        .export_lookup_files(id, &dir, riskdesk::tui::live::export_json)
+        .unwrap()
+        .unwrap();
+    assert_eq!(files.raw, dir.join(format!("lookup-{id}-{uuid}.raw")));
+    assert_eq!(files.json, dir.join(format!("lookup-{id}-{uuid}.json")));
+
+    let shown = {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(subcommand)]
+            cmd: HistoryCommand,
+        }
+        let cli = Cli::try_parse_from(["history", "show", &id.to_string(), "--raw"]).unwrap();
+        let mut out = Vec::new();
+        run_history(cli.cmd, &mut s, &mut out).unwrap();
+        out
+    };
+    assert_eq!(std::fs::read(&files.raw).unwrap(), shown);
+    assert_eq!(shown, r.raw_response);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&files.json).unwrap()).unwrap();
+    assert_eq!(json["uuid"], uuid.as_str());
+    assert_eq!(json["id"], id);
+    for f in [&files.raw, &files.json] {
+        assert_eq!(
+            std::fs::metadata(f).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    assert!(
+        s.export_lookup_files(id + 1, &dir, |_| serde_json::Value::Null)
+            .unwrap()
+            .is_none()
+    );
+}

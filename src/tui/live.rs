@@ -331,23 +331,20 @@ impl Live {
         Message::LookupOpened(result)
     }
 
-    /// Writes one lookup, complete, to `<data dir>/exports/lookup-<id>.json` (as the README says).
+    /// Writes one lookup for a ticket into `<data dir>/exports/`: `lookup-<id>-<uuid>.raw`,
+    /// the vendor's body byte for byte (as `history show --raw`), and
+    /// `lookup-<id>-<uuid>.json` beside it, readable (as the README says). Answers the JSON's
+    /// path.
     pub async fn export(&self, id: i64) -> Message {
         let dir = self.data_dir.join("exports");
         let result = async {
             let store = self.open(&self.reader).await?;
             blocking(store, move |s| {
-                let rec = s
-                    .get(id)
+                let files = s
+                    .export_lookup_files(id, &dir, export_json)
                     .map_err(|e| e.to_string())?
                     .ok_or_else(|| format!("lookup #{id} is not in history"))?;
-                let json = export_json(&rec);
-                std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-                let path = dir.join(format!("lookup-{id}.json"));
-                let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
-                write_private(&path, text.as_bytes())
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                Ok(path)
+                Ok(files.json)
             })
             .await
         }
@@ -360,21 +357,6 @@ impl Live {
 fn expired_reason() -> String {
     let e = expired_error();
     format!("{}: {}", e.kind.as_str(), e.message)
-}
-
-/// Writes a file only its owner can read: an export holds an applicant's identifiers.
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 /// A lookup as a self-contained JSON document for a support ticket. The raw body is
