@@ -74,6 +74,28 @@ pub struct SandboxArgs {
     /// A fault on every answer: latency:MS, hang, drop, 502, truncated or trickle:MS.
     #[arg(long, value_name = "FAULT")]
     pub fault: Option<crate::sandbox::Fault>,
+    /// A fault on this share of answers instead (0–100, fractions allowed), drawn per
+    /// request from --fault-seed.
+    #[arg(long, value_name = "P", conflicts_with = "fault", value_parser = crate::sandbox::parse_percent)]
+    pub fault_percent: Option<f64>,
+    /// With --fault-percent: the faults to choose from, evenly (same spellings as --fault).
+    #[arg(
+        long,
+        value_name = "F,F,...",
+        value_delimiter = ',',
+        requires = "fault_percent",
+        default_value = "hang,drop,502,truncated"
+    )]
+    pub fault_mix: Vec<crate::sandbox::Fault>,
+    /// With --fault-percent: the seed of the draws (same seed, same faults on the same
+    /// request numbers).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        requires = "fault_percent"
+    )]
+    pub fault_seed: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -153,6 +175,13 @@ async fn run_sandbox(args: &SandboxArgs) -> ExitCode {
         latency: std::time::Duration::from_millis(args.latency_ms),
         phone_pending: std::time::Duration::from_secs(args.phone_pending_secs),
         fault: args.fault,
+        random_faults: args
+            .fault_percent
+            .map(|percent| crate::sandbox::RandomFaults {
+                percent,
+                mix: args.fault_mix.clone(),
+                seed: args.fault_seed,
+            }),
         ..Default::default()
     };
     if !args.listen.ip().is_loopback() {

@@ -95,7 +95,7 @@ async fn serve(
             Some(fields) => answer(&st, &fields),
         }
     };
-    deliver(planned, fault.or(st.opts.fault), st.stop.clone()).await
+    st.respond(planned, fault).await
 }
 
 /// A present, non-empty field.

@@ -10,6 +10,7 @@ mod accuauth;
 mod clock;
 mod data;
 mod errors;
+mod faults;
 mod lookup;
 mod scenarios;
 mod stats;
@@ -20,6 +21,7 @@ mod wire;
 
 pub use accuauth::mobile_no_for;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use faults::{DEFAULT_FAULT_MIX, RandomFaults, parse_percent};
 pub use scenarios::{
     ACCUAUTH_ERRORS, AccuError, Behaviour, Debts, ECHOED_POLL_ERRORS, IDENTIFIER_FAULTS,
     Indicators, MULTIPLATFORM_ERRORS, Orders, PHONE_STATUSES, PhoneFlow, Scenario, TdError, Trap,
@@ -33,6 +35,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -101,6 +104,9 @@ pub struct SandboxOptions {
     pub clock: Arc<dyn Clock>,
     /// A fault on every answer (per-identifier faults are scenario rows).
     pub fault: Option<Fault>,
+    /// Faults on a share of answers, drawn per request from a seed (`--fault-percent`).
+    /// A scenario row's fault or `fault` wins over a drawn one; every answer takes a draw.
+    pub random_faults: Option<RandomFaults>,
     pub credentials: SandboxCredentials,
 }
 
@@ -113,6 +119,7 @@ impl Default for SandboxOptions {
             poll_hang: Duration::from_secs(600),
             clock: Arc::new(SystemClock),
             fault: None,
+            random_faults: None,
             credentials: SandboxCredentials::default(),
         }
     }
@@ -126,6 +133,7 @@ impl std::fmt::Debug for SandboxOptions {
             .field("phone_pending", &self.phone_pending)
             .field("poll_hang", &self.poll_hang)
             .field("fault", &self.fault)
+            .field("random_faults", &self.random_faults)
             .field("credentials", &self.credentials)
             .finish_non_exhaustive()
     }
@@ -142,6 +150,8 @@ pub(crate) struct AppState {
     /// ids themselves carry their state; this is the only task state the sandbox keeps,
     /// and a restart forgets it.
     first_polls: Mutex<HashSet<String>>,
+    /// How many answers have taken a draw of `opts.random_faults`.
+    draws: AtomicU64,
 }
 
 impl AppState {
@@ -150,6 +160,31 @@ impl AppState {
         if let Some(r) = row {
             self.counters.row(r.check, &r.key);
         }
+    }
+
+    /// Sends `planned` with its fault: the scenario row's (`row_fault`), else the one on
+    /// every answer, else a drawn one (counted in the stats). A hanging or held answer is
+    /// counted in `hanging` until it ends, which is also when its client closes the
+    /// connection: hyper then drops this future.
+    pub async fn respond(
+        &self,
+        planned: wire::Planned,
+        row_fault: Option<Fault>,
+    ) -> axum::response::Response {
+        let drawn = self
+            .opts
+            .random_faults
+            .as_ref()
+            .and_then(|r| r.draw(self.draws.fetch_add(1, Ordering::Relaxed)));
+        let fault = row_fault.or(self.opts.fault).or_else(|| {
+            if let Some(f) = drawn {
+                self.counters.fault(f.name());
+            }
+            drawn
+        });
+        let _hanging =
+            (fault == Some(Fault::Hang) || planned.hold.is_some()).then(|| self.counters.hanging());
+        wire::deliver(planned, fault, self.stop.clone()).await
     }
 
     /// Whether this is the first poll of `task_id` (and remembers that it came).
@@ -192,6 +227,7 @@ impl Sandbox {
             stop: stop_rx.clone(),
             counters: counters.clone(),
             first_polls: Mutex::new(HashSet::new()),
+            draws: AtomicU64::new(0),
         });
         let app = router(state);
         let mut stop_signal = stop_rx;
@@ -365,6 +401,10 @@ async fn run_until(
         opts.poll_hang.as_secs(),
         opts.fault
             .map(|f| format!(", fault on every answer: {}", f.describe()))
+            .or_else(|| opts
+                .random_faults
+                .as_ref()
+                .map(|r| format!(", faults on {}", r.describe())))
             .unwrap_or_default()
     )?;
     writeln!(
@@ -396,6 +436,93 @@ mod tests {
         assert!(text.contains(SANDBOX_API_SECRET) && text.contains(SANDBOX_PARTNER_KEY));
         assert!(text.contains("[trustdecision]") && text.contains(MULTIPLATFORM_PATH));
         assert!(text.ends_with("sandbox stopped\n"));
+    }
+
+    fn client(timeout: Duration) -> reqwest::Client {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .expect("client")
+    }
+
+    async fn post(client: &reqwest::Client, sb: &Sandbox) -> reqwest::Result<reqwest::Response> {
+        client
+            .post(format!("{}/check/debts_report", sb.base_url()))
+            .header("X-DF-API-ID", SANDBOX_API_ID)
+            .header("X-DF-API-SECRET", SANDBOX_API_SECRET)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("mobile=6281377000001")
+            .send()
+            .await
+    }
+
+    /// A hanging answer ends when its client gives up, not only when the sandbox stops.
+    #[tokio::test]
+    async fn a_hang_ends_when_the_client_gives_up() {
+        let sb = Sandbox::start(SandboxOptions {
+            fault: Some(Fault::Hang),
+            ..SandboxOptions::default()
+        })
+        .await
+        .unwrap();
+        let client = client(Duration::from_millis(600));
+        let request = tokio::spawn({
+            let client = client.clone();
+            let url = sb.base_url();
+            async move {
+                client
+                    .post(format!("{url}/check/debts_report"))
+                    .body("mobile=6281377000001")
+                    .send()
+                    .await
+            }
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while sb.stats().hanging != 1 {
+            assert!(std::time::Instant::now() < deadline, "the hang never began");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let err = request.await.unwrap().err().expect("the client gave up");
+        assert!(err.is_timeout(), "{err}");
+        while sb.stats().hanging != 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the answer still hangs after its client gave up"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        sb.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn drawn_faults_reach_the_wire_and_are_counted() {
+        let sb = Sandbox::start(SandboxOptions {
+            random_faults: Some(RandomFaults {
+                mix: vec![Fault::BadGateway],
+                ..RandomFaults::new(50.0, 11)
+            }),
+            ..SandboxOptions::default()
+        })
+        .await
+        .unwrap();
+        let client = client(Duration::from_secs(10));
+        let mut gateway = Vec::new();
+        for _ in 0..40 {
+            gateway.push(post(&client, &sb).await.unwrap().status() == 502);
+        }
+        let expected: Vec<bool> = {
+            let r = RandomFaults {
+                mix: vec![Fault::BadGateway],
+                ..RandomFaults::new(50.0, 11)
+            };
+            (0..40).map(|n| r.draw(n).is_some()).collect()
+        };
+        assert_eq!(gateway, expected, "the n-th answer gets the n-th draw");
+        let bad = gateway.iter().filter(|g| **g).count() as u64;
+        assert!(bad > 0 && bad < 40);
+        assert_eq!(sb.stats().faults.get("502"), Some(&bad));
+        sb.shutdown().await;
     }
 
     #[tokio::test]

@@ -5,7 +5,7 @@
 use crate::check::CheckKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Request counts, as `Sandbox::stats` returns them and `GET /_sandbox/stats` serves them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,6 +16,14 @@ pub struct SandboxStats {
     /// Requests that selected a scenario or trap row, by check name (`debts-report`, …)
     /// then row key. A phone row counts its submits and every poll of its tasks.
     pub scenarios: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Faults drawn by `SandboxOptions::random_faults` and put on an answer, by
+    /// [`Fault::name`](super::Fault::name) (`hang`, `drop`, `502`, `truncated`, …).
+    #[serde(default)]
+    pub faults: BTreeMap<String, u64>,
+    /// Answers hanging or held back right now (a `hang` fault, a hanging first poll). One
+    /// ends when its client closes the connection (gives up) or the sandbox stops.
+    #[serde(default)]
+    pub hanging: u64,
 }
 
 impl SandboxStats {
@@ -71,8 +79,28 @@ impl Counters {
             .or_default() += 1;
     }
 
+    pub fn fault(&self, name: &str) {
+        *self.lock().faults.entry(name.to_string()).or_default() += 1;
+    }
+
+    /// Counts a hanging answer until the guard is dropped (with the answer's future).
+    pub fn hanging(self: &Arc<Self>) -> HangingGuard {
+        self.lock().hanging += 1;
+        HangingGuard(self.clone())
+    }
+
     pub fn snapshot(&self) -> SandboxStats {
         self.lock().clone()
+    }
+}
+
+/// Held while an answer hangs; see [`Counters::hanging`].
+pub(crate) struct HangingGuard(Arc<Counters>);
+
+impl Drop for HangingGuard {
+    fn drop(&mut self) {
+        let mut s = self.0.lock();
+        s.hanging = s.hanging.saturating_sub(1);
     }
 }
 

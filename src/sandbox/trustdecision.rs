@@ -6,7 +6,7 @@ use super::data::indicators;
 use super::lookup;
 use super::scenarios::{Behaviour, TdError, Trap, Willingness, scenarios, traps};
 use super::wire::{
-    Fault, Planned, deliver, form_fields, hex_sequence_id, stable_hash, willingness_sequence_id,
+    Fault, Planned, form_fields, hex_sequence_id, stable_hash, willingness_sequence_id,
 };
 use super::{AppState, CREDIT_WILLINGNESS_PATH, MULTIPLATFORM_PATH, SandboxCredentials};
 use axum::body::Bytes;
@@ -69,7 +69,7 @@ async fn serve(
         tokio::time::sleep(st.opts.latency).await;
     }
     let (planned, fault) = answer(&st);
-    deliver(planned, fault.or(st.opts.fault), st.stop.clone()).await
+    st.respond(planned, fault).await
 }
 
 fn mp_error(code: u32, message: &str) -> (Planned, Option<Fault>) {

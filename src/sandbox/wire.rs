@@ -10,7 +10,7 @@ use tokio::sync::watch;
 
 /// A misbehaviour the sandbox can put on an answer, per identifier (a scenario row) or for
 /// every answer (`SandboxOptions::fault`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Fault {
     /// Answers normally after this extra delay.
     Latency(Duration),
@@ -27,6 +27,19 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// Its command-line name without the argument: `latency`, `hang`, `drop`, `502`,
+    /// `truncated`, `trickle` (the keys of `SandboxStats::faults`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Fault::Latency(_) => "latency",
+            Fault::Hang => "hang",
+            Fault::DropConnection => "drop",
+            Fault::BadGateway => "502",
+            Fault::TruncatedJson => "truncated",
+            Fault::Trickle(_) => "trickle",
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             Fault::Latency(d) => format!("normal answer after {} ms extra latency", d.as_millis()),
