@@ -247,6 +247,9 @@ def main() -> int:
     ap.add_argument("--latency-ms", type=int, default=5)
     ap.add_argument("--timeout-secs", type=int, default=2, help="http.timeout_secs")
     ap.add_argument("--max-retries", type=int, default=2, help="http.max_retries")
+    ap.add_argument("--retain-days", type=int,
+                    help="also set history.retain_days: every check then runs the retention "
+                         "purge at start (a write) before its own")
     ap.add_argument("--kill-after", type=float, default=120.0,
                     help="seconds after which one riskdesk run is killed (counted as silent)")
     ap.add_argument("--binary", type=Path, default=ROOT / "target" / "release" / "riskdesk")
@@ -271,7 +274,9 @@ def main() -> int:
     config = work / "config.toml"
     config.write_text(sandbox.config_block +
                       f"\n[http]\ntimeout_secs = {args.timeout_secs}\n"
-                      f"max_retries = {args.max_retries}\n")
+                      f"max_retries = {args.max_retries}\n" +
+                      (f"\n[history]\nretain_days = {args.retain_days}\n"
+                       if args.retain_days is not None else ""))
     config.chmod(0o600)
     print(f"soak: sandbox {sandbox.base_url} (pid {sandbox.proc.pid}); data dir {data}; "
           f"{args.checks} checks, {args.workers} at once; load {load_before[0]:.2f}",
@@ -475,7 +480,9 @@ def markdown(r: dict) -> str:
     out = []
     out.append(f"`{r['command']}` (sandbox: `--latency-ms {a.latency_ms} --fault-percent "
                f"{a.fault_percent} --fault-mix {a.fault_mix} --fault-seed {a.fault_seed}`; "
-               f"`http.timeout_secs = {a.timeout_secs}`, `max_retries = {a.max_retries}`)")
+               f"`http.timeout_secs = {a.timeout_secs}`, `max_retries = {a.max_retries}`" +
+               (f", `history.retain_days = {a.retain_days}`" if a.retain_days is not None else "")
+               + ")")
     out.append("")
     out.append(f"Machine: {r['cores']} cores; load average {r['load_before'][0]:.2f} before, "
                f"mean {r['load_mean']:.2f} / max {r['load_max']:.2f} during (sampled every 5 s), "
