@@ -857,10 +857,21 @@ const KEPT_VALUES: &[&str] = &[
 
 #[test]
 fn purge_erases_every_value_from_every_file() {
-    for retention in [false, true] {
+    // A large purge rewrites the name index; a small one (against 13,000 kept rows) erases
+    // each name in place: both are tried.
+    for (retention, filler) in [(false, 0), (true, 0), (false, 13_000)] {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let mut s = Store::open_in_data_dir(&data).unwrap();
+        s.record_all((0..filler).map(|i| {
+            rec(
+                60 * 24 * 300 + i,
+                &format!("+62813{i:08}"),
+                "Siti Aminah",
+                "",
+            )
+        }))
+        .unwrap();
         let mut keep = rec(
             60 * 24 * 200,
             "+6281111222233",
@@ -868,7 +879,7 @@ fn purge_erases_every_value_from_every_file() {
             "3171000011112222",
         );
         keep.raw_response = b"{\"marker\":\"KEEP-BODY-7f3a\"}".to_vec();
-        s.record(&keep).unwrap();
+        let kept = s.record(&keep).unwrap();
         s.record(&rec(60 * 24 * 201, "", "", "1234567")).unwrap();
         let mut earlier = rec(1, "+6281234500000", "Xavi Jqkvor", "");
         earlier.raw_response = b"{}".to_vec();
@@ -908,6 +919,17 @@ fn purge_erases_every_value_from_every_file() {
         );
 
         let mut s = Store::open_in_data_dir(&data).unwrap();
+        // Console exports of a purged lookup and of a kept one.
+        let exports = data.join("exports");
+        let kept_export = s
+            .export_lookup_files(kept, &exports, riskdesk::tui::live::export_json)
+            .unwrap()
+            .unwrap();
+        let gone_export = s
+            .export_lookup_files(gone[1], &exports, riskdesk::tui::live::export_json)
+            .unwrap()
+            .unwrap();
+        std::fs::write(exports.join("notes.txt"), "not an export").unwrap();
         assert!(s.checkpoint_truncate().unwrap());
         let files = files_under(&data);
         for v in PURGED_VALUES {
@@ -925,9 +947,12 @@ fn purge_erases_every_value_from_every_file() {
             assert_eq!(s.apply_retention(&cfg, now).unwrap(), 3);
         } else {
             let purged = s.purge_before(cutoff).unwrap();
-            assert_eq!((purged.lookups, purged.tasks), (3, 1));
+            assert_eq!((purged.lookups, purged.tasks, purged.exports), (3, 1, 2));
             assert!(purged.wal_cleared);
         }
+        assert!(!gone_export.json.exists() && !gone_export.raw.exists());
+        assert!(kept_export.json.exists() && kept_export.raw.exists());
+        assert!(exports.join("notes.txt").exists());
         assert_eq!(s.integrity_check().unwrap(), "ok");
         assert!(
             s.search(&SearchQuery::text("qwyx"))
@@ -942,7 +967,7 @@ fn purge_erases_every_value_from_every_file() {
                 assert_eq!(
                     holding(&files, v),
                     Vec::<String>::new(),
-                    "{v} (retention {retention}, open {open})"
+                    "{v} (retention {retention}, filler {filler}, open {open})"
                 );
             }
             for v in KEPT_VALUES {

@@ -322,10 +322,14 @@ pub fn run_history(
             let purged = store.purge_before(cutoff)?;
             writeln!(
                 out,
-                "purged {} lookups and {} phone tasks older than {} UTC",
+                "purged {} lookups and {} phone tasks older than {} UTC{}",
                 purged.lookups,
                 purged.tasks,
-                when(cutoff)
+                when(cutoff),
+                match purged.exports {
+                    0 => String::new(),
+                    n => format!(" (and {n} console export files of them)"),
+                }
             )?;
             if !purged.wal_cleared {
                 eprintln!(

@@ -121,6 +121,10 @@ pub struct SearchQuery {
     pub before: Option<Cursor>,
 }
 
+/// Where, beside the database, the console writes one lookup's export for a ticket
+/// ([`Store::export_lookup_files`]); a purge deletes the exports of what it purged.
+pub const EXPORTS_DIR: &str = "exports";
+
 /// Page size when a query gives none.
 pub const DEFAULT_LIMIT: usize = 50;
 /// No page is larger than this, whatever is asked.

@@ -23,11 +23,18 @@ const BULK_CACHE_KIB: i64 = -524_288;
 /// checkpoint's worth (1000 pages), so a busy file does not shrink and grow every time.
 const JOURNAL_SIZE_LIMIT: i64 = 4 * 1024 * 1024;
 
+/// A purge of at least 1/this of the lookups rewrites the name index instead of erasing
+/// each name in place (the two cost the same at about 1 row in 4,000; BENCHMARKS.md).
+const REWRITE_RATIO: i64 = 4_000;
+
 /// What a purge removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Purged {
     pub lookups: usize,
     pub tasks: usize,
+    /// Console exports (`<data dir>/exports/lookup-<id>-<uuid>.*`) of purged lookups,
+    /// deleted with them: a copy in the data dir is purged too.
+    pub exports: usize,
     /// The WAL was checkpointed and truncated: no copy of a purged row is left in it. False
     /// when another process was reading at that moment; the next checkpoint (automatic, or
     /// the next purge) then clears it.
@@ -226,19 +233,43 @@ impl Store {
 
     /// Deletes lookups created before `cutoff`, and tasks of that age, and erases them from
     /// the files: deleted cells and pages are zeroed (`PRAGMA secure_delete`), the name
-    /// index drops their entries (FTS5 `secure-delete`, schema v4), and the WAL, which still
-    /// holds the pages as they were, is checkpointed and truncated.
+    /// index drops their entries (FTS5 `secure-delete` in place, schema v4, or a rewrite of
+    /// the index for a large purge), and the WAL, which still holds the pages as they were,
+    /// is checkpointed and truncated. Console exports of the purged lookups are deleted.
     pub fn purge_before(&mut self, cutoff: OffsetDateTime) -> Result<Purged, HistoryError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let lookups = tx.execute("DELETE FROM lookups WHERE created_at < ?1", [stamp(cutoff)])?;
+        let cut = stamp(cutoff);
+        // Two ways to erase names from the index, the same on disk afterwards. In place
+        // (FTS5 secure-delete) costs ~1 ms a row on a large index; for more than a few
+        // hundred rows it is cheaper to delete under a marker and rewrite the whole index
+        // (`optimize`: ~0.3 s at 1M rows, and the old segments' pages are zeroed as freed).
+        let (doomed, total): (i64, i64) = tx.query_row(
+            "SELECT (SELECT count(*) FROM lookups WHERE created_at < ?1),
+                    (SELECT count(*) FROM lookups)",
+            [&cut],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let rewrite = doomed.saturating_mul(REWRITE_RATIO) >= total && doomed > 0;
+        if rewrite {
+            tx.execute_batch(
+                "INSERT INTO lookup_names (lookup_names, rank) VALUES ('secure-delete', 0)",
+            )?;
+        }
+        let lookups = tx.execute("DELETE FROM lookups WHERE created_at < ?1", [&cut])?;
+        if rewrite {
+            tx.execute_batch(
+                "INSERT INTO lookup_names (lookup_names) VALUES ('optimize');
+                 INSERT INTO lookup_names (lookup_names, rank) VALUES ('secure-delete', 1);",
+            )?;
+        }
         // Tasks of that age go too: finished ones, and open ones (pending, paused) whose 24
         // hours ran out before the cutoff (never resumed, they would keep a phone forever).
         let tasks = tx.execute(
             "DELETE FROM phone_tasks
              WHERE (submitted_at < ?1 AND state NOT IN ('pending', 'paused')) OR expires_at < ?1",
-            [stamp(cutoff)],
+            [&cut],
         )?;
         tx.commit()?;
         let wal_cleared = lookups + tasks == 0 || self.checkpoint_truncate()?;
@@ -247,11 +278,67 @@ impl Store {
                 "history purge: another process was reading; the WAL is cleared at the next checkpoint"
             );
         }
+        let exports = if lookups > 0 {
+            self.remove_exports_of_purged()?
+        } else {
+            0
+        };
         Ok(Purged {
             lookups,
             tasks,
+            exports,
             wal_cleared,
         })
+    }
+
+    /// Deletes the console's exports, in `exports/` beside the database, whose lookup is no
+    /// longer stored. `lookup-<id>-<uuid>.{json,raw}` is matched by uuid; the older
+    /// `lookup-<id>.json` by id (ids are never reused). Other files are left alone.
+    fn remove_exports_of_purged(&self) -> Result<usize, HistoryError> {
+        let Some(dir) = self
+            .conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .and_then(|p| Path::new(p).parent().map(|d| d.join(super::EXPORTS_DIR)))
+        else {
+            return Ok(0);
+        };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Ok(0);
+        };
+        let mut by_uuid = self
+            .conn
+            .prepare_cached("SELECT 1 FROM lookups WHERE uuid = ?1")?;
+        let mut by_id = self
+            .conn
+            .prepare_cached("SELECT 1 FROM lookups WHERE id = ?1")?;
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(stem) = name
+                .strip_prefix("lookup-")
+                .and_then(|n| n.strip_suffix(".json").or_else(|| n.strip_suffix(".raw")))
+            else {
+                continue;
+            };
+            let (id, uuid) = match stem.split_once('-') {
+                Some((id, uuid)) => (id, Some(uuid)),
+                None => (stem, None),
+            };
+            let Ok(id) = id.parse::<i64>() else {
+                continue;
+            };
+            let stored = match uuid {
+                Some(u) => by_uuid.exists([u])?,
+                None => by_id.exists([id])?,
+            };
+            if !stored {
+                let path = entry.path();
+                std::fs::remove_file(&path).map_err(|e| io_err(&path, e))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     /// `PRAGMA wal_checkpoint(TRUNCATE)`: every page back in the main file and the WAL cut

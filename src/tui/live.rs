@@ -336,7 +336,7 @@ impl Live {
     /// `lookup-<id>-<uuid>.json` beside it, readable (as the README says). Answers the JSON's
     /// path.
     pub async fn export(&self, id: i64) -> Message {
-        let dir = self.data_dir.join("exports");
+        let dir = self.data_dir.join(crate::history::EXPORTS_DIR);
         let result = async {
             let store = self.open(&self.reader).await?;
             blocking(store, move |s| {
