@@ -483,7 +483,7 @@ mod tests {
             assert!(std::time::Instant::now() < deadline, "the hang never began");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        let err = request.await.unwrap().err().expect("the client gave up");
+        let err = request.await.unwrap().expect_err("the client gave up");
         assert!(err.is_timeout(), "{err}");
         while sb.stats().hanging != 0 {
             assert!(
