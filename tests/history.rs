@@ -1188,7 +1188,6 @@ fn every_spelling_finds_the_row_and_a_migration_rekeys_old_rows() {
         "ID",
     );
     let mx = add(8, "+525512345678", "José Pérez", "", "MX");
-    drop(add);
     let find = |s: &Store, t: &str| ids(&s.search(&SearchQuery::text(t)).unwrap());
     let check = |s: &Store| {
         for t in ["dang", "DANG", "Ｄａｎｇ", "van lam", "đặng"] {
