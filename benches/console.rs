@@ -41,6 +41,7 @@ fn busy_app() -> App {
             task_id: None,
             warnings: vec![],
             lookup_id: Some(1),
+            unsaved: None,
             at: now,
         }),
         identity: Box::new(app.form.applicant().identity()),

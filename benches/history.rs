@@ -4,7 +4,7 @@
 use riskdesk::applicant::Identity;
 use riskdesk::applicant::Identity as Ident;
 use riskdesk::check::{CheckKind, Outcome};
-use riskdesk::history::{ExportFormat, LookupRecord, SearchQuery, Store};
+use riskdesk::history::{ExportFormat, LookupRecord, SearchQuery, SqliteHistory, Store};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
@@ -382,18 +382,24 @@ fn main() {
     let n = {
         let f = std::fs::File::create(&export_path).expect("export file");
         let mut w = std::io::BufWriter::new(f);
-        store
-            .export(&SearchQuery::all(), ExportFormat::Jsonl, &mut w)
-            .expect("export")
-            .written
+        let h = SqliteHistory::open(&path).expect("open for export");
+        riskdesk::history::export(
+            &h,
+            &SearchQuery::all(),
+            ExportFormat::Jsonl,
+            &mut w,
+            &mut |_, _| {},
+        )
+        .expect("export")
+        .written
     };
     let export_s = t.elapsed().as_secs_f64();
-    let mut fresh = Store::open(&dir.path().join("imported.db")).expect("fresh");
+    let fresh = SqliteHistory::open(&dir.path().join("imported.db")).expect("fresh");
     let t = Instant::now();
     let f = std::fs::File::open(&export_path).expect("read export");
-    let stats = fresh
-        .import_jsonl(&mut std::io::BufReader::new(f))
-        .expect("import");
+    let stats =
+        riskdesk::history::import_jsonl(&fresh, &mut std::io::BufReader::new(f), &mut |_| {})
+            .expect("import");
     let import_s = t.elapsed().as_secs_f64();
     assert_eq!(stats.added, n);
     println!(

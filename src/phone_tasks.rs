@@ -13,10 +13,10 @@ pub use gate::{
 };
 
 use crate::check::Outcome;
-use crate::history::{PhoneTaskRow, Store, TaskState};
+pub use crate::history::Resumable;
+use crate::history::{PhoneTaskRow, PollFinish, SharedHistory, TaskState, run_blocking};
 use crate::lookup::{Origin, record_from_result};
 use crate::vendor::{CheckResult, ErrorKind, VendorClient, VendorError};
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// A task id is valid for 24 hours after submission.
@@ -104,10 +104,11 @@ fn verdict_of(result: &CheckResult) -> Verdict {
 /// What one poll did.
 #[derive(Debug)]
 pub enum TaskPoll {
-    /// The vendor answered with a phone status; the lookup row was stored with this id.
+    /// The vendor answered with a phone status; the lookup row was stored with this id
+    /// (or could not be: why).
     Done {
         result: Box<CheckResult>,
-        lookup_id: i64,
+        stored: Result<i64, String>,
     },
     /// Still pending; poll again after `PollGate::delay(attempts)`.
     Pending { attempts: u32 },
@@ -116,10 +117,10 @@ pub enum TaskPoll {
     /// The task is past its 24 hours; nothing was sent. Report it as [`expired_error`].
     Expired,
     /// The vendor said the task is over (invalid, or expired on its side: the result says
-    /// which); the lookup row was stored.
+    /// which); the lookup row was stored (or could not be: why).
     Failed {
         result: Box<CheckResult>,
-        lookup_id: i64,
+        stored: Result<i64, String>,
     },
     /// The poll failed, the task did not (network, timeout, garbled answer, 5xx, rate
     /// limit): poll again after `PollGate::delay(attempts)`.
@@ -160,18 +161,16 @@ fn pause_reason(result: &CheckResult) -> String {
     }
 }
 
-fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    store.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// Polls one task once at `now`: waits for the host's gate (a free slot, past any
-/// rate-limit hold), claims the task in the store (a paused task is resumed by this), asks
-/// the vendor, stores the outcome. (`now` is a parameter so the 24-hour expiry can be tested
-/// without waiting.)
+/// rate-limit hold), claims the task (a paused task is resumed by this; the claim's lease
+/// fences the finish), asks the vendor, and stores the outcome: the lookup row (when the
+/// poll ended the task) and the task's new state in one transaction. An answer the store
+/// could not keep is still returned, with why (`stored: Err`): never dropped. (`now` is a
+/// parameter so the 24-hour expiry can be tested without waiting.)
 pub async fn poll_task(
     client: &VendorClient,
     gate: &PollGate,
-    store: &Mutex<Store>,
+    history: &SharedHistory,
     task: &PhoneTaskRow,
     origin: &Origin,
     now: time::OffsetDateTime,
@@ -185,21 +184,24 @@ pub async fn poll_task(
             if task.sandbox { "on" } else { "off" },
         );
     }
+    let sandbox = task.sandbox;
     if now >= task.expires_at {
         // Not a poll: nothing is sent and no attempt is counted.
-        lock(store).expire_tasks(now)?;
+        run_blocking(history, move |h| h.resumable(now, sandbox).map(drop)).await?;
         return Ok(TaskPoll::Expired);
     }
     let waiting = std::time::Instant::now();
     let permit = gate.enter().await;
     let now = now + waiting.elapsed();
     if now >= task.expires_at {
-        lock(store).expire_tasks(now)?;
+        run_blocking(history, move |h| h.resumable(now, sandbox).map(drop)).await?;
         return Ok(TaskPoll::Expired);
     }
-    if !lock(store).claim_task(&task.task_id, now, poll_lease(client))? {
+    let (task_id, lease_for) = (task.task_id.clone(), poll_lease(client));
+    let Some(lease) = run_blocking(history, move |h| h.claim(&task_id, now, lease_for)).await?
+    else {
         return Ok(TaskPoll::Busy);
-    }
+    };
     let started = std::time::Instant::now();
     let result = client.poll_phone_task(&task.task_id).await;
     gate.observe_at(
@@ -210,108 +212,99 @@ pub async fn poll_task(
     drop(permit);
     let now = now + started.elapsed();
     let attempts = task.attempts + 1;
-    let identity = crate::applicant::Identity {
-        phone_e164: task.phone_e164.clone(),
-        ..Default::default()
+    let verdict = verdict_of(&result);
+    let (state, error) = match verdict {
+        Verdict::Answered => (TaskState::Done, None),
+        Verdict::Pending => (TaskState::Pending, None),
+        // The task stays pending; its error column says what the last poll met.
+        Verdict::Retry => (
+            TaskState::Pending,
+            result.error.as_ref().map(|e| e.message.clone()),
+        ),
+        Verdict::Pause => (TaskState::Paused, Some(pause_reason(&result))),
+        Verdict::Expired => (
+            TaskState::Expired,
+            result.error.as_ref().map(|e| e.message.clone()),
+        ),
+        Verdict::Failed => (
+            TaskState::Failed,
+            result.error.as_ref().map(|e| e.message.clone()),
+        ),
     };
-    let store_final = |state: TaskState, result: &CheckResult| -> anyhow::Result<i64> {
-        let mut s = lock(store);
-        let mut identity = identity.clone();
-        // Carry the submitting lookup's identifiers onto the result row.
-        if let Ok(Some(original)) = s.get(task.lookup_id) {
-            identity = original.identity;
-        }
-        let mut rec = record_from_result(result, &identity, origin);
-        rec.task_id = Some(task.task_id.clone());
-        let id = s.record(&rec)?;
-        let payload = rec.report.clone();
-        let error = result.error.as_ref().map(|e| e.message.clone());
-        s.finish_poll(
-            &task.task_id,
-            now,
-            state,
-            payload.as_ref(),
-            error.as_deref(),
-        )?;
-        Ok(id)
-    };
+    let ends = matches!(
+        verdict,
+        Verdict::Answered | Verdict::Expired | Verdict::Failed
+    );
     let result = Box::new(result);
-    Ok(match verdict_of(&result) {
-        Verdict::Answered => {
-            let lookup_id = store_final(TaskState::Done, &result)?;
-            TaskPoll::Done { result, lookup_id }
+    let finishing = {
+        let (result, task, origin) = (result.clone(), task.clone(), origin.clone());
+        run_blocking(history, move |h| {
+            let record = if ends {
+                // Carry the submitting lookup's identifiers onto the result row.
+                let identity = match h.get(task.lookup_id) {
+                    Ok(Some(original)) => original.identity,
+                    _ => crate::applicant::Identity {
+                        phone_e164: task.phone_e164.clone(),
+                        ..Default::default()
+                    },
+                };
+                let mut rec = record_from_result(&result, &identity, &origin);
+                rec.task_id = Some(task.task_id.clone());
+                Some(rec)
+            } else {
+                None
+            };
+            let finish = PollFinish {
+                at: now,
+                state,
+                error,
+                record,
+            };
+            h.finish(&lease, &finish)
+        })
+        .await
+    };
+    let stored = match finishing {
+        Ok(done) => {
+            if !done.task_updated {
+                tracing::warn!(
+                    task_id = %task.task_id,
+                    "poll lease had lapsed: the task was left as its newer poller or expiry made it"
+                );
+            }
+            done.lookup_id.ok_or_else(|| "no lookup row".to_string())
         }
-        Verdict::Pending => {
-            lock(store).finish_poll(&task.task_id, now, TaskState::Pending, None, None)?;
-            TaskPoll::Pending { attempts }
-        }
-        Verdict::Retry => {
-            // The task stays pending; the error column says what the last poll met.
-            let msg = result.error.as_ref().map(|e| e.message.clone());
-            lock(store).finish_poll(
-                &task.task_id,
-                now,
-                TaskState::Pending,
-                None,
-                msg.as_deref(),
-            )?;
-            TaskPoll::Retry { result, attempts }
-        }
-        Verdict::Pause => {
-            let reason = pause_reason(&result);
-            lock(store).finish_poll(&task.task_id, now, TaskState::Paused, None, Some(&reason))?;
-            TaskPoll::Paused { result, attempts }
-        }
-        Verdict::Expired => {
-            let lookup_id = store_final(TaskState::Expired, &result)?;
-            TaskPoll::Failed { result, lookup_id }
-        }
-        Verdict::Failed => {
-            let lookup_id = store_final(TaskState::Failed, &result)?;
-            TaskPoll::Failed { result, lookup_id }
-        }
+        Err(e) if ends => Err(e.to_string()),
+        // Nothing paid to keep: the task is polled again once its lease runs out.
+        Err(e) => return Err(e.into()),
+    };
+    Ok(match verdict {
+        Verdict::Answered => TaskPoll::Done { result, stored },
+        Verdict::Pending => TaskPoll::Pending { attempts },
+        Verdict::Retry => TaskPoll::Retry { result, attempts },
+        Verdict::Pause => TaskPoll::Paused { result, attempts },
+        Verdict::Expired | Verdict::Failed => TaskPoll::Failed { result, stored },
     })
-}
-
-/// The open tasks a session can pick up, and the ones found lapsed on the way.
-#[derive(Debug, Default)]
-pub struct Resumable {
-    /// Pending or paused (resuming a paused task is polling it again), unexpired, of this
-    /// session's kind (sandbox or not), oldest first.
-    pub tasks: Vec<PhoneTaskRow>,
-    /// Tasks of this session's kind whose 24 hours had run out: now stored expired.
-    pub lapsed: Vec<PhoneTaskRow>,
 }
 
 /// Marks tasks expired at `now` and returns the open (pending or paused) ones still worth
 /// polling from a session on (`sandbox`) or off the sandbox (the other kind's ids mean
 /// nothing here), with the ones that just lapsed.
-pub fn resume(
-    store: &Mutex<Store>,
+pub async fn resume(
+    history: &SharedHistory,
     now: time::OffsetDateTime,
     sandbox: bool,
 ) -> anyhow::Result<Resumable> {
-    let mut s = lock(store);
-    let lapsed = s
-        .expire_tasks_listed(now)?
-        .into_iter()
-        .filter(|t| t.sandbox == sandbox)
-        .collect();
-    let tasks = s
-        .pending_tasks()?
-        .into_iter()
-        .filter(|t| t.sandbox == sandbox)
-        .collect();
-    Ok(Resumable { tasks, lapsed })
+    Ok(run_blocking(history, move |h| h.resumable(now, sandbox)).await?)
 }
 
 /// [`resume`]'s tasks alone.
-pub fn resumable(
-    store: &Mutex<Store>,
+pub async fn resumable(
+    history: &SharedHistory,
     now: time::OffsetDateTime,
     sandbox: bool,
 ) -> anyhow::Result<Vec<PhoneTaskRow>> {
-    Ok(resume(store, now, sandbox)?.tasks)
+    Ok(resume(history, now, sandbox).await?.tasks)
 }
 
 #[cfg(test)]

@@ -155,12 +155,19 @@ fn console_end_to_end_on_the_sandbox() {
     // Export it for a ticket: a JSON file only its owner can read.
     t.keys(&["C-s"]);
     t.wait_text("exported to", Duration::from_secs(10));
-    let export = std::fs::read_dir(data.join("exports"))
+    let files: Vec<_> = std::fs::read_dir(data.join("exports"))
         .expect("exports dir")
         .filter_map(Result::ok)
-        .next()
-        .expect("an export")
-        .path();
+        .map(|e| e.path())
+        .collect();
+    let export = files
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .expect("a readable JSON export")
+        .clone();
+    // Beside it, the vendor's body byte for byte (as `history show --raw`).
+    let raw = export.with_extension("raw");
+    assert!(files.contains(&raw), "{files:?}");
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&export).unwrap()).expect("export is JSON");
     assert!(json.get("raw_response").is_some(), "{json}");

@@ -5,8 +5,8 @@ use riskdesk::applicant::Identity;
 use riskdesk::check::{CheckKind, Outcome};
 use riskdesk::history::cli::{HistoryCommand, TasksArgs, run_history, run_tasks_list};
 use riskdesk::history::{
-    ExportFormat, HistoryError, LookupRecord, PhoneTaskRow, SearchQuery, Store, TaskState,
-    to_stored_precision,
+    ExportFormat, History, HistoryError, LookupRecord, PhoneTaskRow, PollFinish, SearchQuery,
+    SqliteHistory, Store, TaskState, to_stored_precision,
 };
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -97,7 +97,7 @@ fn files_are_private_and_schema_versioned() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 5);
+    assert_eq!(v, 6);
     let jm: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -108,7 +108,7 @@ fn files_are_private_and_schema_versioned() {
     match Store::open_in_data_dir(&data) {
         Err(HistoryError::NewerSchema {
             found: 99,
-            known: 5,
+            known: 6,
         }) => {}
         other => panic!("expected NewerSchema, got {other:?}"),
     }
@@ -180,7 +180,7 @@ fn migrates_a_version_one_file() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 5);
+    assert_eq!(v, 6);
     let triggers: i64 = conn
         .query_row(
             "SELECT count(*) FROM sqlite_master WHERE name = 'lookups_names_insert'",
@@ -401,64 +401,114 @@ fn task(id: &str, lookup_id: i64, submitted: OffsetDateTime) -> PhoneTaskRow {
 #[test]
 fn tasks_are_leased_finished_and_expired() {
     let dir = tempfile::tempdir().unwrap();
-    let mut a = Store::open_in_data_dir(dir.path()).unwrap();
-    let mut b = Store::open_in_data_dir(dir.path()).unwrap();
-    let lookup = a.record(&rec(0, "+525512345678", "", "")).unwrap();
+    let a = SqliteHistory::open_in_data_dir(dir.path()).unwrap();
+    let b = SqliteHistory::open_in_data_dir(dir.path()).unwrap();
+    let lookup = a.record(&rec(0, "+525512345678", "", ""), None).unwrap();
     let t0 = base_time();
     a.add_task(&task("t-1", lookup, t0)).unwrap();
     a.add_task(&task("t-old", 0, t0 - time::Duration::hours(25)))
         .unwrap();
-    assert_eq!(b.pending_tasks().unwrap().len(), 2);
+    assert_eq!(b.open_tasks().unwrap().len(), 2);
 
     let lease = Duration::from_secs(30);
-    assert!(a.claim_task("t-1", t0, lease).unwrap());
+    let first = a.claim("t-1", t0, lease).unwrap().expect("claimed");
     // Another process cannot poll it while the lease holds...
     assert!(
-        !b.claim_task("t-1", t0 + time::Duration::seconds(10), lease)
+        b.claim("t-1", t0 + time::Duration::seconds(10), lease)
             .unwrap()
+            .is_none()
     );
     // ...but can once a crashed poller's lease has run out.
-    assert!(
-        b.claim_task("t-1", t0 + time::Duration::seconds(31), lease)
-            .unwrap()
+    let second = b
+        .claim("t-1", t0 + time::Duration::seconds(31), lease)
+        .unwrap()
+        .expect("claimed after the lease ran out");
+    let pending = PollFinish {
+        at: t0 + time::Duration::seconds(32),
+        state: TaskState::Pending,
+        error: None,
+        record: None,
+    };
+    assert!(b.finish(&second, &pending).unwrap().task_updated);
+    let third = a
+        .claim("t-1", t0 + time::Duration::seconds(33), lease)
+        .unwrap()
+        .expect("claimed again");
+    let mut answer = rec(1, "+525512345678", "", "");
+    answer.task_id = Some("t-1".into());
+    answer.report = Some(serde_json::json!({"phone_status": "active"}));
+    let done = a
+        .finish(
+            &third,
+            &PollFinish {
+                at: t0 + time::Duration::seconds(40),
+                state: TaskState::Done,
+                error: None,
+                record: Some(answer.clone()),
+            },
+        )
+        .unwrap();
+    assert!(done.task_updated);
+    let answer_id = done.lookup_id.expect("answer stored with the task");
+    assert_eq!(
+        b.get(answer_id).unwrap().unwrap().task_id.as_deref(),
+        Some("t-1")
     );
-    b.finish_poll(
-        "t-1",
-        t0 + time::Duration::seconds(32),
-        TaskState::Pending,
-        None,
-        None,
-    )
-    .unwrap();
-    assert!(
-        a.claim_task("t-1", t0 + time::Duration::seconds(33), lease)
-            .unwrap()
-    );
-    let result = serde_json::json!({"phone_status": "active"});
-    a.finish_poll(
-        "t-1",
-        t0 + time::Duration::seconds(40),
-        TaskState::Done,
-        Some(&result),
-        None,
-    )
-    .unwrap();
-    let done = b.task("t-1").unwrap().unwrap();
-    assert_eq!(done.state, TaskState::Done);
-    assert_eq!(done.attempts, 2);
-    assert_eq!(done.result, Some(result));
-    assert_eq!(done.lookup_id, lookup);
-    assert!(
-        !b.claim_task("t-1", t0 + time::Duration::hours(1), lease)
-            .unwrap()
-    );
-    assert!(!b.claim_task("missing", t0, lease).unwrap());
+    let t = b.task("t-1").unwrap().unwrap();
+    assert_eq!(t.state, TaskState::Done);
+    assert_eq!(t.attempts, 2);
+    assert_eq!(t.result, answer.report);
+    assert_eq!(t.lookup_id, lookup);
 
-    // An expired task cannot be claimed and is marked expired.
-    assert!(!a.claim_task("t-old", t0, lease).unwrap());
-    assert_eq!(a.expire_tasks(t0).unwrap(), 1);
-    assert!(a.pending_tasks().unwrap().is_empty());
+    // Fenced: the first poller, whose lease lapsed long ago, comes back late. Its answer
+    // is still stored as a lookup, but the finished task is not touched.
+    let late = a
+        .finish(
+            &first,
+            &PollFinish {
+                at: t0 + time::Duration::seconds(50),
+                state: TaskState::Failed,
+                error: Some("late failure".into()),
+                record: Some(rec(2, "+525512345678", "", "")),
+            },
+        )
+        .unwrap();
+    assert!(!late.task_updated);
+    assert!(late.lookup_id.is_some(), "a paid answer is never dropped");
+    let t = b.task("t-1").unwrap().unwrap();
+    assert_eq!((t.state, t.attempts, t.error), (TaskState::Done, 2, None));
+    assert!(
+        b.claim("t-1", t0 + time::Duration::hours(1), lease)
+            .unwrap()
+            .is_none()
+    );
+    assert!(b.claim("missing", t0, lease).unwrap().is_none());
+
+    // An expired task cannot be claimed and is marked expired...
+    assert!(a.claim("t-old", t0, lease).unwrap().is_none());
+    let found = a.resumable(t0, true).unwrap();
+    assert_eq!(found.lapsed.len(), 1);
+    assert!(found.tasks.is_empty());
+    assert!(a.open_tasks().unwrap().is_empty());
     assert_eq!(a.task("t-old").unwrap().unwrap().state, TaskState::Expired);
+
+    // ...and a poller holding a lease when it expired cannot revive it.
+    a.add_task(&task("t-3", lookup, t0)).unwrap();
+    let held = a.claim("t-3", t0, lease).unwrap().expect("claimed");
+    a.resumable(t0 + time::Duration::hours(25), true).unwrap();
+    let revived = a
+        .finish(
+            &held,
+            &PollFinish {
+                at: t0 + time::Duration::hours(25),
+                state: TaskState::Pending,
+                error: None,
+                record: None,
+            },
+        )
+        .unwrap();
+    assert!(!revived.task_updated);
+    assert_eq!(a.task("t-3").unwrap().unwrap().state, TaskState::Expired);
 
     a.add_task(&task("t-2", lookup, OffsetDateTime::now_utc()))
         .unwrap();
@@ -577,7 +627,8 @@ fn cli_search_masks_and_show_raw_is_exact() {
         let cli =
             Cli::try_parse_from(std::iter::once("history").chain(args.iter().copied())).unwrap();
         let mut out = Vec::new();
-        let code = run_history(cli.cmd, s, &mut out).unwrap();
+        let h = SqliteHistory::open(&s.path()).unwrap();
+        let code = run_history(cli.cmd, &h, &mut out).unwrap();
         (code, out)
     };
     let (_, out) = run(&mut s, &["search", "0812 3456 7890"]);
@@ -1093,7 +1144,8 @@ fn paging_goes_past_an_unreadable_row_at_a_page_boundary() {
         let cli =
             Cli::try_parse_from(std::iter::once("history").chain(args.iter().copied())).unwrap();
         let mut out = Vec::new();
-        run_history(cli.cmd, s, &mut out).unwrap();
+        let h = SqliteHistory::open(&s.path()).unwrap();
+        run_history(cli.cmd, &h, &mut out).unwrap();
         String::from_utf8(out).unwrap()
     };
     let first = run(&mut s, &["search", "", "--limit", "10"]);
@@ -1334,7 +1386,8 @@ fn console_export_writes_the_body_byte_for_byte_named_by_id_and_uuid() {
         }
         let cli = Cli::try_parse_from(["history", "show", &id.to_string(), "--raw"]).unwrap();
         let mut out = Vec::new();
-        run_history(cli.cmd, &mut s, &mut out).unwrap();
+        let h = SqliteHistory::open(&s.path()).unwrap();
+        run_history(cli.cmd, &h, &mut out).unwrap();
         out
     };
     assert_eq!(std::fs::read(&files.raw).unwrap(), shown);

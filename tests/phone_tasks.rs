@@ -7,13 +7,13 @@
 use riskdesk::applicant::{Applicant, CheckOptions, prepare};
 use riskdesk::check::{CheckKind, Outcome};
 use riskdesk::config::Config;
-use riskdesk::history::{Store, TaskState};
+use riskdesk::history::{SharedHistory, SqliteHistory, TaskState};
 use riskdesk::lookup::{Origin, record_from_result};
 use riskdesk::phone_tasks::{self, PollGate, TaskPoll};
 use riskdesk::report::Report;
 use riskdesk::sandbox::{ManualClock, Sandbox, SandboxOptions};
 use riskdesk::vendor::VendorClient;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 struct World {
@@ -21,7 +21,7 @@ struct World {
     sandbox: Sandbox,
     client: VendorClient,
     gate: Arc<PollGate>,
-    store: Mutex<Store>,
+    store: SharedHistory,
     origin: Origin,
     _dir: tempfile::TempDir,
 }
@@ -45,7 +45,7 @@ async fn world() -> World {
         client: VendorClient::new(&config).unwrap(),
         gate: PollGate::for_config(&config),
         sandbox,
-        store: Mutex::new(Store::open_in_data_dir(dir.path()).unwrap()),
+        store: Arc::new(SqliteHistory::open_in_data_dir(dir.path()).unwrap()),
         origin: Origin {
             operator: "tester".into(),
             sandbox: true,
@@ -72,22 +72,21 @@ impl World {
         let result = self.client.run(&req).await;
         assert_eq!(result.outcome, Outcome::Pending, "{result:?}");
         let rec = record_from_result(&result, &req.identity, &self.origin);
-        let mut store = self.store.lock().unwrap();
-        let lookup_id = store.record(&rec).unwrap();
-        let task = phone_tasks::new_task(
+        let mut task = phone_tasks::new_task(
             &result,
-            lookup_id,
+            0,
             &req.identity.phone_e164,
             true,
             time::OffsetDateTime::now_utc(),
         )
         .unwrap();
-        store.add_task(&task).unwrap();
+        // The lookup and its task in one transaction, as the CLI and the console store them.
+        task.lookup_id = self.store.record(&rec, Some(&task)).unwrap();
         task
     }
 
     fn task(&self, id: &str) -> riskdesk::history::PhoneTaskRow {
-        self.store.lock().unwrap().task(id).unwrap().unwrap()
+        self.store.task(id).unwrap().unwrap()
     }
 
     async fn poll(&self, id: &str, now: time::OffsetDateTime) -> TaskPoll {
@@ -122,12 +121,13 @@ async fn a_task_is_pending_then_resolves_and_is_stored() {
 
     w.clock.advance(Duration::from_secs(9));
     match w.poll(&task.task_id, now()).await {
-        TaskPoll::Done { result, lookup_id } => {
+        TaskPoll::Done { result, stored } => {
+            let lookup_id = stored.expect("stored");
             match result.report {
                 Some(Report::PhoneStatus(p)) => assert_eq!(p.phone_status.as_str(), "ring"),
                 other => panic!("{other:?}"),
             }
-            let row = w.store.lock().unwrap().get(lookup_id).unwrap().unwrap();
+            let row = w.store.get(lookup_id).unwrap().unwrap();
             assert_eq!(row.outcome, Outcome::Ok);
             assert_eq!(row.task_id.as_deref(), Some(task.task_id.as_str()));
             assert_eq!(
@@ -141,7 +141,7 @@ async fn a_task_is_pending_then_resolves_and_is_stored() {
     let stored = w.task(&task.task_id);
     assert_eq!(stored.state, TaskState::Done);
     assert!(stored.result.is_some());
-    assert!(w.store.lock().unwrap().pending_tasks().unwrap().is_empty());
+    assert!(w.store.open_tasks().unwrap().is_empty());
     w.sandbox.shutdown().await;
 }
 
@@ -171,6 +171,7 @@ async fn a_task_that_never_resolves_expires_after_24_hours() {
         other.expires_at + time::Duration::seconds(1),
         true,
     )
+    .await
     .unwrap();
     assert!(resumable.is_empty());
     assert_eq!(w.task(&other.task_id).state, TaskState::Expired);
@@ -203,10 +204,9 @@ async fn a_task_held_by_another_poller_is_not_polled() {
     let task = w.submit("5512340002").await;
     assert!(
         w.store
-            .lock()
+            .claim(&task.task_id, now(), Duration::from_secs(60))
             .unwrap()
-            .claim_task(&task.task_id, now(), Duration::from_secs(60))
-            .unwrap()
+            .is_some()
     );
     assert!(matches!(w.poll(&task.task_id, now()).await, TaskPoll::Busy));
     assert_eq!(w.task(&task.task_id).attempts, 0);
@@ -238,11 +238,15 @@ async fn sandbox_and_real_tasks_are_never_mixed() {
     // The same task seen from a session off the sandbox: not resumable, not pollable.
     assert!(
         phone_tasks::resumable(&w.store, now(), false)
+            .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        phone_tasks::resumable(&w.store, now(), true).unwrap().len(),
+        phone_tasks::resumable(&w.store, now(), true)
+            .await
+            .unwrap()
+            .len(),
         1
     );
     let real = Origin {
@@ -307,7 +311,7 @@ async fn answer(server: &MockServer, status: u16, body: &str, ctype: &str, times
 
 /// A store with real (not sandbox) tasks in it.
 struct Desk {
-    store: Mutex<Store>,
+    store: SharedHistory,
     origin: Origin,
     _dir: tempfile::TempDir,
 }
@@ -315,7 +319,7 @@ struct Desk {
 fn desk() -> Desk {
     let dir = tempfile::tempdir().unwrap();
     Desk {
-        store: Mutex::new(Store::open_in_data_dir(dir.path()).unwrap()),
+        store: Arc::new(SqliteHistory::open_in_data_dir(dir.path()).unwrap()),
         origin: Origin {
             operator: "tester".into(),
             sandbox: false,
@@ -346,11 +350,11 @@ impl Desk {
     }
 
     fn add_row(&self, row: PhoneTaskRow) {
-        self.store.lock().unwrap().add_task(&row).unwrap();
+        self.store.add_task(&row).unwrap();
     }
 
     fn task(&self, id: &str) -> PhoneTaskRow {
-        self.store.lock().unwrap().task(id).unwrap().unwrap()
+        self.store.task(id).unwrap().unwrap()
     }
 
     /// One poll through a client built from `config`, with a gate of its own (so a rate
@@ -377,13 +381,14 @@ fn kind(result: &riskdesk::vendor::CheckResult) -> Option<ErrorKind> {
 
 fn assert_ring(poll: TaskPoll, d: &Desk, id: &str) {
     match poll {
-        TaskPoll::Done { result, lookup_id } => {
+        TaskPoll::Done { result, stored } => {
+            let lookup_id = stored.expect("stored");
             assert_eq!(result.outcome, Outcome::Ok, "{result:?}");
             match &result.report {
                 Some(Report::PhoneStatus(p)) => assert_eq!(p.phone_status.as_str(), "ring"),
                 other => panic!("{other:?}"),
             }
-            let row = d.store.lock().unwrap().get(lookup_id).unwrap().unwrap();
+            let row = d.store.get(lookup_id).unwrap().unwrap();
             assert_eq!(row.outcome, Outcome::Ok);
             assert_eq!(row.task_id.as_deref(), Some(id));
         }
@@ -432,6 +437,7 @@ async fn a_poll_that_times_out_is_retried_and_the_task_finishes() {
     assert!(stored.error.is_some(), "the last poll's failure is kept");
     assert_eq!(
         phone_tasks::resumable(&d.store, now(), false)
+            .await
             .unwrap()
             .len(),
         1
@@ -513,8 +519,10 @@ async fn refused_credentials_pause_the_task_and_a_resume_with_fixed_config_finis
     let reason = paused.error.clone().unwrap_or_default();
     assert!(reason.contains("unauthorized"), "{reason}");
     // Paused is not over: listed, and picked up by a resume.
-    assert_eq!(d.store.lock().unwrap().pending_tasks().unwrap().len(), 1);
-    let resumable = phone_tasks::resumable(&d.store, now(), false).unwrap();
+    assert_eq!(d.store.open_tasks().unwrap().len(), 1);
+    let resumable = phone_tasks::resumable(&d.store, now(), false)
+        .await
+        .unwrap();
     assert_eq!(resumable.len(), 1);
     assert_eq!(resumable[0].state, TaskState::Paused);
     assert_eq!(refused.received_requests().await.unwrap().len(), 2);
@@ -607,7 +615,7 @@ async fn a_lapsed_task_is_expired_paused_or_not_and_nothing_is_sent() {
     old.state = TaskState::Paused;
     d.add_row(old);
     d.add("T-fresh");
-    let found = phone_tasks::resume(&d.store, now(), false).unwrap();
+    let found = phone_tasks::resume(&d.store, now(), false).await.unwrap();
     let ids = |v: &[PhoneTaskRow]| v.iter().map(|t| t.task_id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&found.lapsed), ["T-old"]);
     assert_eq!(found.lapsed[0].state, TaskState::Expired);
@@ -669,7 +677,9 @@ async fn at_most_four_polls_are_in_flight_to_one_host() {
     ];
     let gates = [PollGate::for_config(&config), PollGate::for_config(&config)];
     assert!(Arc::ptr_eq(&gates[0], &gates[1]));
-    let rows = phone_tasks::resumable(&d.store, now(), false).unwrap();
+    let rows = phone_tasks::resumable(&d.store, now(), false)
+        .await
+        .unwrap();
     assert_eq!(rows.len(), 10);
     let polls = rows.iter().enumerate().map(|(i, row)| {
         phone_tasks::poll_task(

@@ -123,6 +123,7 @@ fn ok_answer(check: CheckKind, body: &str) -> Answer {
         task_id: None,
         warnings: Vec::new(),
         lookup_id: Some(7),
+        unsaved: None,
         at: NOW,
     }
 }

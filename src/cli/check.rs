@@ -3,14 +3,13 @@
 use super::{EXIT_NOT_STORED, EXIT_OK, EXIT_PENDING, EXIT_USAGE, EXIT_VENDOR, Session, TasksCmd};
 use crate::applicant::{Applicant, CheckOptions, FieldError, VendorRequest, prepare};
 use crate::check::{CheckKind, Outcome};
-use crate::history::{PhoneTaskRow, Store};
+use crate::history::{LookupRecord, PhoneTaskRow, SharedHistory, run_blocking};
 use crate::lookup::{Origin, describe_field_errors, record_from_result};
 use crate::phone_tasks::{self, TaskPoll};
 use crate::vendor::CheckResult;
 use serde_json::json;
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -194,7 +193,7 @@ pub async fn run(session: &Session, args: CheckArgs) -> anyhow::Result<ExitCode>
         }
         return Ok(ExitCode::from(EXIT_USAGE));
     }
-    let store = session.store()?;
+    let history = session.history_for_writing()?;
     let origin = Origin {
         operator: session.operator.clone(),
         sandbox: session.is_sandbox(),
@@ -202,7 +201,7 @@ pub async fn run(session: &Session, args: CheckArgs) -> anyhow::Result<ExitCode>
     let wait = Duration::from_secs(args.wait);
     let runs = ready
         .iter()
-        .map(|req| run_one(session, &store, &origin, req, wait));
+        .map(|req| run_one(session, &history, &origin, req, wait));
     for ran in futures::future::join_all(runs).await {
         lines.push(ran?);
     }
@@ -237,11 +236,12 @@ fn exit_code(lines: &[Line]) -> u8 {
     }
 }
 
-/// Sends one prepared request, stores its row (before anything is printed) and, for a
-/// phone task, polls until it resolves or `wait` runs out.
+/// Sends one prepared request, stores its row — with the phone task it created, in one
+/// transaction — before anything is printed and, for a phone task, polls until it resolves
+/// or `wait` runs out.
 async fn run_one(
     session: &Session,
-    store: &Arc<Mutex<Store>>,
+    history: &SharedHistory,
     origin: &Origin,
     req: &VendorRequest,
     wait: Duration,
@@ -249,61 +249,42 @@ async fn run_one(
     let started = Instant::now();
     let result = session.client.run(req).await;
     let rec = record_from_result(&result, &req.identity, origin);
-    let stored = store.lock().unwrap_or_else(|p| p.into_inner()).record(&rec);
+    let task = (result.outcome == Outcome::Pending)
+        .then(|| {
+            phone_tasks::new_task(
+                &result,
+                0,
+                &req.identity.phone_e164,
+                origin.sandbox,
+                time::OffsetDateTime::now_utc(),
+            )
+        })
+        .flatten();
+    let stored = {
+        let (rec, task) = (rec.clone(), task.clone());
+        run_blocking(history, move |h| h.record(&rec, task.as_ref())).await
+    };
     let lookup_id = match stored {
         Ok(id) => id,
         Err(e) => {
-            // Saved or said: the answer is printed and kept beside the history.
-            let why = format!(
-                "{} answered, but history could not store it: {e}",
-                result.check
-            );
-            tracing::error!("{why}");
-            let kept = match crate::history::write_unsaved(
-                &session.loaded.paths.data_dir,
-                &[rec],
-                time::OffsetDateTime::now_utc(),
-            ) {
-                Ok(path) => format!(
-                    "the answer is kept in {}: `riskdesk history import {}` stores it",
-                    path.display(),
-                    path.display()
-                ),
-                Err(e2) => format!("writing it aside failed too ({e2}): keep this output"),
-            };
-            eprintln!("riskdesk: {why}; {kept}");
+            let why = keep_aside(session, &result, rec, &e.to_string());
             return Ok(Line::Ran {
                 result: Box::new(result),
-                stored: Err(e.to_string()),
+                stored: Err(why),
             });
         }
     };
-    if result.outcome != Outcome::Pending {
-        return Ok(Line::Ran {
-            result: Box::new(result),
-            stored: Ok(lookup_id),
-        });
-    }
-    let Some(task) = phone_tasks::new_task(
-        &result,
-        lookup_id,
-        &req.identity.phone_e164,
-        origin.sandbox,
-        time::OffsetDateTime::now_utc(),
-    ) else {
+    let Some(mut task) = task else {
         return Ok(Line::Ran {
             result: Box::new(result),
             stored: Ok(lookup_id),
         });
     };
-    store
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .add_task(&task)?;
+    task.lookup_id = lookup_id;
     let task_id = task.task_id.clone();
     let first = session.poll_gate().delay(0);
     let (result, note) =
-        match follow_task(session, store, origin, task, started + wait, first).await? {
+        match follow_task(session, history, origin, task, started + wait, first).await? {
             Ok(line) => return Ok(line),
             Err(Unresolved::Pending) => (Box::new(result), None),
             Err(Unresolved::LastPollFailed(failure)) => (
@@ -321,6 +302,30 @@ async fn run_one(
         result,
         stored: Ok(lookup_id),
     })
+}
+
+/// Saved or said: an answer history could not store is written beside it, in the export
+/// format, and stderr says where. Returns why it was not stored.
+fn keep_aside(session: &Session, result: &CheckResult, rec: LookupRecord, error: &str) -> String {
+    let why = format!(
+        "{} answered, but history could not store it: {error}",
+        result.check
+    );
+    tracing::error!("{why}");
+    let kept = match crate::history::write_unsaved(
+        &session.loaded.paths.data_dir,
+        &[rec],
+        time::OffsetDateTime::now_utc(),
+    ) {
+        Ok(path) => format!(
+            "the answer is kept in {}: `riskdesk history import {}` stores it",
+            path.display(),
+            path.display()
+        ),
+        Err(e2) => format!("writing it aside failed too ({e2}): keep this output"),
+    };
+    eprintln!("riskdesk: {why}; {kept}");
+    error.to_string()
 }
 
 fn paused_note(task_id: &str) -> String {
@@ -348,7 +353,7 @@ enum Unresolved {
 /// poll is not the end of the task: it is polled again.
 async fn follow_task(
     session: &Session,
-    store: &Arc<Mutex<Store>>,
+    store: &SharedHistory,
     origin: &Origin,
     mut task: PhoneTaskRow,
     deadline: Instant,
@@ -375,11 +380,17 @@ async fn follow_task(
         )
         .await?;
         match poll {
-            TaskPoll::Done { result, lookup_id } | TaskPoll::Failed { result, lookup_id } => {
-                return Ok(Ok(Line::Ran {
-                    result,
-                    stored: Ok(lookup_id),
-                }));
+            TaskPoll::Done { result, stored } | TaskPoll::Failed { result, stored } => {
+                let stored = stored.map_err(|e| {
+                    let identity = crate::applicant::Identity {
+                        phone_e164: task.phone_e164.clone(),
+                        ..Default::default()
+                    };
+                    let mut rec = record_from_result(&result, &identity, origin);
+                    rec.task_id = Some(task.task_id.clone());
+                    keep_aside(session, &result, rec, &e)
+                });
+                return Ok(Ok(Line::Ran { result, stored }));
             }
             TaskPoll::Pending { attempts } => {
                 task.attempts = attempts;
@@ -493,20 +504,21 @@ fn write_human(out: &mut dyn Write, line: &Line, sandbox: bool) -> std::io::Resu
 
 /// `riskdesk tasks [--json]` lists; `--resume` polls every unexpired pending task again.
 pub async fn run_tasks(session: &Session, cmd: TasksCmd) -> anyhow::Result<ExitCode> {
-    let store = session.store()?;
     if !cmd.resume {
-        let guard = store.lock().unwrap_or_else(|p| p.into_inner());
+        let history = session.history()?;
         return crate::history::cli::run_tasks_list(
             &cmd.list,
-            &guard,
+            &*history,
             &mut std::io::stdout().lock(),
         );
     }
+    let store = session.history_for_writing()?;
     let found = phone_tasks::resume(
         &store,
         time::OffsetDateTime::now_utc(),
         session.is_sandbox(),
-    )?;
+    )
+    .await?;
     let origin = Origin {
         operator: session.operator.clone(),
         sandbox: session.is_sandbox(),

@@ -147,12 +147,21 @@ async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         None => session.run_console(cli.theme.clone()).await,
         Some(Command::Check(args)) => check::run(&session, *args).await,
-        Some(Command::History(mut cmd)) => session.with_store(|store| {
-            if !session.loaded.config.mask_pii {
-                cmd.reveal_all();
-            }
-            crate::history::cli::run_history(cmd, store, &mut std::io::stdout().lock())
-        }),
+        Some(Command::History(mut cmd)) => {
+            // Only import and purge write: search, show and export never take the write
+            // lock, and retention runs only before a write.
+            let history = if cmd.writes() {
+                session.history_for_writing()
+            } else {
+                session.history()
+            };
+            history.and_then(|h| {
+                if !session.loaded.config.mask_pii {
+                    cmd.reveal_all();
+                }
+                crate::history::cli::run_history(cmd, &*h, &mut std::io::stdout().lock())
+            })
+        }
         Some(Command::Tasks(mut cmd)) => {
             cmd.list.reveal |= !session.loaded.config.mask_pii;
             check::run_tasks(&session, cmd).await

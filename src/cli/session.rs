@@ -3,7 +3,7 @@
 
 use super::Cli;
 use crate::config::{self, Config, Loaded};
-use crate::history::Store;
+use crate::history::{SharedHistory, SqliteHistory};
 use crate::sandbox::{self, Sandbox};
 use crate::vendor::VendorClient;
 use anyhow::Context;
@@ -16,7 +16,8 @@ pub struct Session {
     pub client: VendorClient,
     pub sandbox: Option<Sandbox>,
     pub operator: String,
-    store: Mutex<Option<Arc<Mutex<Store>>>>,
+    store: Mutex<Option<SharedHistory>>,
+    retention_done: std::sync::atomic::AtomicBool,
     _log_guard: Option<tracing_appender::non_blocking::WorkerGuard>,
 }
 
@@ -55,6 +56,7 @@ impl Session {
             sandbox,
             operator: operator(),
             store: Mutex::new(None),
+            retention_done: std::sync::atomic::AtomicBool::new(false),
             _log_guard: log_guard,
         })
     }
@@ -68,36 +70,44 @@ impl Session {
         self.sandbox.is_some()
     }
 
-    /// The history store, opened on first use; retention is applied when it opens.
-    pub fn store(&self) -> anyhow::Result<Arc<Mutex<Store>>> {
+    /// The history, opened on first use. Opening writes nothing: reading commands
+    /// (`history search/show/export`, `tasks`) never take the write lock.
+    pub fn history(&self) -> anyhow::Result<SharedHistory> {
         let mut slot = self.store.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(s) = slot.as_ref() {
             return Ok(s.clone());
         }
-        let mut store =
-            Store::open_in_data_dir(&self.loaded.paths.data_dir).with_context(|| {
-                format!(
-                    "opening history in {}",
-                    self.loaded.paths.data_dir.display()
-                )
-            })?;
-        let purged =
-            store.apply_retention(&self.loaded.config.history, time::OffsetDateTime::now_utc())?;
-        if purged > 0 {
-            tracing::info!(purged, "history retention applied");
-        }
-        let store = Arc::new(Mutex::new(store));
-        *slot = Some(store.clone());
-        Ok(store)
+        let dir = &self.loaded.paths.data_dir;
+        let history: SharedHistory = Arc::new(
+            SqliteHistory::open_in_data_dir(dir)
+                .with_context(|| format!("opening history in {}", dir.display()))?,
+        );
+        *slot = Some(history.clone());
+        Ok(history)
     }
 
-    pub fn with_store<T>(
-        &self,
-        f: impl FnOnce(&mut Store) -> anyhow::Result<T>,
-    ) -> anyhow::Result<T> {
-        let store = self.store()?;
-        let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut guard)
+    /// The history for a command that writes (`check`, `tasks --resume`, `history import`
+    /// and `purge`): `history.retain_days` is applied once, here, before its first write.
+    pub fn history_for_writing(&self) -> anyhow::Result<SharedHistory> {
+        let history = self.history()?;
+        if let Some(days) = self.loaded.config.history.retain_days
+            && !self
+                .retention_done
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            let now = time::OffsetDateTime::now_utc();
+            if let Some(cutoff) = now.checked_sub(time::Duration::days(i64::from(days))) {
+                let purged = history.purge(cutoff)?;
+                if purged.lookups > 0 || purged.tasks > 0 {
+                    tracing::info!(
+                        lookups = purged.lookups,
+                        tasks = purged.tasks,
+                        "history retention applied"
+                    );
+                }
+            }
+        }
+        Ok(history)
     }
 
     pub async fn run_console(

@@ -1,6 +1,6 @@
 //! `riskdesk history ...` and `riskdesk tasks`: clap types and handlers the CLI mounts.
 
-use super::{ExportFormat, LookupSummary, NAME_SCAN_BOUND, SearchQuery, Store, TaskState};
+use super::{ExportFormat, History, LookupSummary, NAME_SCAN_BOUND, SearchQuery, TaskState};
 use crate::applicant::mask_id;
 use crate::check::{CheckKind, Outcome};
 use anyhow::Context;
@@ -107,6 +107,14 @@ impl HistoryCommand {
             _ => {}
         }
     }
+
+    /// Whether the command writes to the history (then retention runs first).
+    pub fn writes(&self) -> bool {
+        matches!(
+            self,
+            HistoryCommand::Import { .. } | HistoryCommand::Purge { .. }
+        )
+    }
 }
 
 pub fn parse_period(s: &str) -> Result<time::Duration, String> {
@@ -177,7 +185,7 @@ fn clip(s: &str, n: usize) -> String {
 /// exist or an import rejected lines.
 pub fn run_history(
     cmd: HistoryCommand,
-    store: &mut Store,
+    store: &dyn History,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     match cmd {
@@ -270,7 +278,15 @@ pub fn run_history(
                             })?;
                     }
                     let mut w = std::io::BufWriter::new(file);
-                    let stats = store.export_with(&q, format, &mut w, &mut on_skip)?;
+                    let bar = progress::counter("exporting", "lookups");
+                    let stats = super::exchange::export(
+                        store,
+                        &q,
+                        format,
+                        &mut progress::Counting::new(&mut w, &bar),
+                        &mut on_skip,
+                    )?;
+                    bar.finish_and_clear();
                     w.flush()?;
                     writeln!(
                         out,
@@ -280,7 +296,7 @@ pub fn run_history(
                     )?;
                     stats
                 }
-                None => store.export_with(&q, format, out, &mut on_skip)?,
+                None => super::exchange::export(store, &q, format, out, &mut on_skip)?,
             };
             if stats.as_stored > 0 {
                 eprintln!(
@@ -300,7 +316,14 @@ pub fn run_history(
         HistoryCommand::Import { file } => {
             let f = std::fs::File::open(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let stats = store.import_jsonl(&mut std::io::BufReader::new(f))?;
+            let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+            let bar = progress::bytes("importing", size);
+            let stats = super::exchange::import_jsonl(
+                store,
+                &mut std::io::BufReader::new(f),
+                &mut |read| bar.set_position(read),
+            )?;
+            bar.finish_and_clear();
             writeln!(
                 out,
                 "read {}, added {}, already present {}, rejected {}",
@@ -319,7 +342,10 @@ pub fn run_history(
             let period = parse_period(&older_than).map_err(anyhow::Error::msg)?;
             let now = OffsetDateTime::now_utc();
             let cutoff = now.checked_sub(period).unwrap_or(now);
-            let purged = store.purge_before(cutoff)?;
+            let bar = progress::spinner("purging (erasing from every file)");
+            let purged = store.purge(cutoff);
+            bar.finish_and_clear();
+            let purged = purged?;
             writeln!(
                 out,
                 "purged {} lookups and {} phone tasks older than {} UTC{}",
@@ -380,10 +406,10 @@ fn write_table(out: &mut dyn Write, rows: &[LookupSummary], reveal: bool) -> any
 /// `riskdesk tasks [--json]`: the open phone tasks (pending, or paused with the reason).
 pub fn run_tasks_list(
     args: &TasksArgs,
-    store: &Store,
+    store: &dyn History,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let tasks = store.pending_tasks()?;
+    let tasks = store.open_tasks()?;
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &tasks)?;
         writeln!(out)?;
@@ -456,5 +482,74 @@ mod tests {
         assert!(parse_period("5y").is_err());
         assert_eq!(mask_phone("+6281234567890"), "+62812****7890");
         assert_eq!(mask_phone(""), "");
+    }
+}
+
+/// Progress on a terminal for the long commands (import, export, purge): drawn on stderr
+/// only when stdout is a terminal, so scripts and pipes see nothing extra.
+mod progress {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::io::{IsTerminal, Write};
+
+    fn target() -> ProgressDrawTarget {
+        if std::io::stdout().is_terminal() && std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        }
+    }
+
+    pub fn bytes(what: &'static str, total: u64) -> ProgressBar {
+        let bar = ProgressBar::with_draw_target(Some(total), target());
+        bar.set_style(
+            ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} ({eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message(what);
+        bar
+    }
+
+    pub fn counter(what: &'static str, unit: &'static str) -> ProgressBar {
+        let bar = ProgressBar::with_draw_target(None, target());
+        bar.set_style(
+            ProgressStyle::with_template(&format!("{{spinner}} {{msg}} {{pos}} {unit}"))
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_message(what);
+        bar
+    }
+
+    pub fn spinner(what: &'static str) -> ProgressBar {
+        let bar = ProgressBar::with_draw_target(None, target());
+        bar.set_message(what);
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    }
+
+    /// Counts written lines (one lookup each) onto a counter bar.
+    pub struct Counting<'a> {
+        inner: &'a mut dyn Write,
+        bar: &'a ProgressBar,
+    }
+
+    impl<'a> Counting<'a> {
+        pub fn new(inner: &'a mut dyn Write, bar: &'a ProgressBar) -> Self {
+            Counting { inner, bar }
+        }
+    }
+
+    impl Write for Counting<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = self.inner.write(buf)?;
+            let lines = buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+            if lines > 0 {
+                self.bar.inc(lines);
+            }
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.inner.flush()
+        }
     }
 }

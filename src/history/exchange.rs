@@ -1,5 +1,6 @@
 //! Export (JSON lines or CSV) and idempotent import of the JSON-lines export.
 
+use super::api::{ExportItem, History, Inserted};
 use super::rows::{self, RECORD_COLUMNS};
 use super::store::insert;
 use super::{HistoryError, LookupRecord, MAX_LIMIT, SearchQuery, Store};
@@ -41,15 +42,8 @@ pub struct ExportStats {
     pub skipped: usize,
 }
 
-/// One matching row, read for export.
-enum ForExport {
-    Record(LookupRecord, String),
-    AsStored(serde_json::Value),
-    Unreadable(String),
-}
-
 const MAX_REPORTED_ERRORS: usize = 20;
-/// From this many added rows on, an import ends with [`Store::optimize`].
+/// From this many added rows on, an import ends with [`History::optimize`].
 const BIG_IMPORT: usize = 10_000;
 
 /// One exported lookup. The raw body is text when it is UTF-8 and hex otherwise, so a
@@ -258,9 +252,160 @@ fn csv_row_as_stored(line: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// Writes every lookup matching `q` (its limit and cursor ignored), newest first, in
+/// `format`. An unreadable row is left out, reported to `on_skip(id, why)`, and the export
+/// goes on; a row whose check or outcome this build does not know is written as stored.
+pub fn export(
+    history: &dyn History,
+    q: &SearchQuery,
+    format: ExportFormat,
+    out: &mut dyn Write,
+    on_skip: &mut dyn FnMut(i64, &str),
+) -> Result<ExportStats, HistoryError> {
+    export_items(&mut |f| history.for_each(q, f), format, out, on_skip)
+}
+
+/// Walks the rows one `for_each` gives (a [`History`], or a [`Store`] directly).
+type ForEach<'a> = dyn FnMut(
+        &mut dyn FnMut(ExportItem) -> Result<(), HistoryError>,
+    ) -> Result<ExportStats, HistoryError>
+    + 'a;
+
+fn export_items(
+    for_each: &mut ForEach<'_>,
+    format: ExportFormat,
+    out: &mut dyn Write,
+    on_skip: &mut dyn FnMut(i64, &str),
+) -> Result<ExportStats, HistoryError> {
+    let werr = |e: &dyn std::fmt::Display| HistoryError::Write(e.to_string());
+    match format {
+        ExportFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(CSV_HEADER).map_err(|e| werr(&e))?;
+            let stats = for_each(&mut |item| {
+                let fields = match item {
+                    ExportItem::Record(rec, uuid) => csv_row(&rec, &uuid),
+                    ExportItem::AsStored(line) => csv_row_as_stored(&line),
+                    ExportItem::Unreadable { id, why } => {
+                        on_skip(id, &why);
+                        return Ok(());
+                    }
+                };
+                w.write_record(fields).map_err(|e| werr(&e))
+            })?;
+            w.flush().map_err(|e| werr(&e))?;
+            Ok(stats)
+        }
+        ExportFormat::Jsonl => {
+            let stats = for_each(&mut |item| {
+                let line = match item {
+                    ExportItem::Record(rec, uuid) => {
+                        serde_json::to_string(&Line::from_record(*rec, uuid))
+                    }
+                    ExportItem::AsStored(line) => serde_json::to_string(&line),
+                    ExportItem::Unreadable { id, why } => {
+                        on_skip(id, &why);
+                        return Ok(());
+                    }
+                }
+                .map_err(|e| werr(&e))?;
+                writeln!(out, "{line}").map_err(|e| werr(&e))
+            })?;
+            out.flush().map_err(|e| werr(&e))?;
+            Ok(stats)
+        }
+    }
+}
+
+/// Lines per import transaction: each commits in well under a second, so a check or the
+/// console writing meanwhile waits milliseconds, never the whole import.
+pub const IMPORT_BATCH: usize = 500;
+
+/// Reads an export's JSON lines into `history`, [`IMPORT_BATCH`] rows per transaction. A
+/// row whose uuid is already stored is skipped, so importing a file twice adds nothing and
+/// an interrupted import resumes by running it again. Each added row gets a new id (ids are
+/// local; the uuid is a lookup's identity across stores). `progress(bytes_read)` is called
+/// after each batch.
+pub fn import_jsonl(
+    history: &dyn History,
+    input: &mut dyn BufRead,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportStats, HistoryError> {
+    import_lines(
+        &mut |batch| history.insert_absent(batch),
+        &mut || history.optimize(),
+        input,
+        progress,
+    )
+}
+
+type InsertBatch<'a> = dyn FnMut(&[(LookupRecord, String)]) -> Result<Inserted, HistoryError> + 'a;
+
+fn import_lines(
+    insert_absent: &mut InsertBatch<'_>,
+    optimize: &mut dyn FnMut() -> Result<(), HistoryError>,
+    input: &mut dyn BufRead,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportStats, HistoryError> {
+    let mut stats = ImportStats::default();
+    let mut buf = Vec::new();
+    let mut line_no = 0usize;
+    let mut bytes = 0u64;
+    let mut batch: Vec<(LookupRecord, String)> = Vec::with_capacity(IMPORT_BATCH);
+    let mut flush = |batch: &mut Vec<(LookupRecord, String)>,
+                     stats: &mut ImportStats|
+     -> Result<(), HistoryError> {
+        if !batch.is_empty() {
+            let done = insert_absent(batch)?;
+            stats.added += done.added;
+            stats.duplicates += done.duplicates;
+            batch.clear();
+        }
+        Ok(())
+    };
+    loop {
+        buf.clear();
+        let n = input
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| HistoryError::Read(format!("line {}: {e}", line_no + 1)))?;
+        if n == 0 {
+            flush(&mut batch, &mut stats)?;
+            progress(bytes);
+            // A bulk load leaves the name index in many segments: merge them once, here.
+            if stats.added >= BIG_IMPORT {
+                optimize()?;
+            }
+            return Ok(stats);
+        }
+        bytes += n as u64;
+        line_no += 1;
+        let text = String::from_utf8_lossy(&buf);
+        if text.trim().is_empty() {
+            continue;
+        }
+        stats.read += 1;
+        let parsed = serde_json::from_str::<Line>(text.trim())
+            .map_err(|e| e.to_string())
+            .and_then(Line::into_record);
+        match parsed {
+            Ok(p) => batch.push(p),
+            Err(why) => {
+                stats.rejected += 1;
+                if stats.errors.len() < MAX_REPORTED_ERRORS {
+                    stats.errors.push(format!("line {line_no}: {why}"));
+                }
+            }
+        }
+        if batch.len() >= IMPORT_BATCH {
+            flush(&mut batch, &mut stats)?;
+            progress(bytes);
+        }
+    }
+}
+
 impl Store {
-    /// Writes every row matching `q` (its limit and cursor are ignored), newest first. An
-    /// unreadable row is left out and logged; see [`Store::export_with`].
+    /// [`export`] straight from this store (tests, benches, maintenance); unreadable rows
+    /// are logged.
     pub fn export(
         &self,
         q: &SearchQuery,
@@ -272,9 +417,7 @@ impl Store {
         })
     }
 
-    /// [`Store::export`], calling `on_skip(id, why)` for each unreadable row it leaves out
-    /// (and goes on). A row whose check or outcome this build does not know is written as
-    /// stored, not left out.
+    /// [`export`] straight from this store, `on_skip` told of each unreadable row.
     pub fn export_with(
         &self,
         q: &SearchQuery,
@@ -282,47 +425,26 @@ impl Store {
         out: &mut dyn Write,
         on_skip: &mut dyn FnMut(i64, &str),
     ) -> Result<ExportStats, HistoryError> {
-        let werr = |e: &dyn std::fmt::Display| HistoryError::Write(e.to_string());
-        match format {
-            ExportFormat::Csv => {
-                let mut w = csv::Writer::from_writer(out);
-                w.write_record(CSV_HEADER).map_err(|e| werr(&e))?;
-                let stats = self.for_each_match(q, on_skip, |row| {
-                    let fields = match row {
-                        ForExport::Record(rec, uuid) => csv_row(&rec, &uuid),
-                        ForExport::AsStored(line) => csv_row_as_stored(&line),
-                        ForExport::Unreadable(_) => return Ok(()),
-                    };
-                    w.write_record(fields).map_err(|e| werr(&e))
-                })?;
-                w.flush().map_err(|e| werr(&e))?;
-                Ok(stats)
-            }
-            ExportFormat::Jsonl => {
-                let stats = self.for_each_match(q, on_skip, |row| {
-                    let line = match row {
-                        ForExport::Record(rec, uuid) => {
-                            serde_json::to_string(&Line::from_record(rec, uuid))
-                        }
-                        ForExport::AsStored(line) => serde_json::to_string(&line),
-                        ForExport::Unreadable(_) => return Ok(()),
-                    }
-                    .map_err(|e| werr(&e))?;
-                    writeln!(out, "{line}").map_err(|e| werr(&e))
-                })?;
-                out.flush().map_err(|e| werr(&e))?;
-                Ok(stats)
-            }
-        }
+        export_items(&mut |f| self.for_each_item(q, f), format, out, on_skip)
     }
 
-    /// Calls `f` with every row matching `q`, newest first, page by page. Pages continue
-    /// from the last row read, so an unreadable row (reported to `on_skip`) ends nothing.
-    fn for_each_match(
+    /// [`import_jsonl`] straight into this store.
+    pub fn import_jsonl(&mut self, input: &mut dyn BufRead) -> Result<ImportStats, HistoryError> {
+        let this = std::cell::RefCell::new(self);
+        import_lines(
+            &mut |batch| this.borrow_mut().insert_absent(batch),
+            &mut || this.borrow_mut().optimize(),
+            input,
+            &mut |_| {},
+        )
+    }
+
+    /// [`History::for_each`]: page by page, each page continuing from the last row read,
+    /// so an unreadable row ends nothing.
+    pub(crate) fn for_each_item(
         &self,
         q: &SearchQuery,
-        on_skip: &mut dyn FnMut(i64, &str),
-        mut f: impl FnMut(ForExport) -> Result<(), HistoryError>,
+        f: &mut dyn FnMut(ExportItem) -> Result<(), HistoryError>,
     ) -> Result<ExportStats, HistoryError> {
         let mut page_q = q.clone();
         page_q.limit = MAX_LIMIT;
@@ -332,21 +454,18 @@ impl Store {
             let page = self.read_page(&page_q)?;
             for hit in &page.hits {
                 // A row purged between the page and this read is simply not exported.
-                let Some(row) = self.for_export(hit.pos.id)? else {
+                let Some(item) = self.for_export(hit.pos.id)? else {
                     continue;
                 };
-                match &row {
-                    ForExport::Unreadable(why) => {
-                        on_skip(hit.pos.id, why);
-                        stats.skipped += 1;
-                    }
-                    ForExport::AsStored(_) => {
+                match &item {
+                    ExportItem::Unreadable { .. } => stats.skipped += 1,
+                    ExportItem::AsStored(_) => {
                         stats.as_stored += 1;
                         stats.written += 1;
                     }
-                    ForExport::Record(..) => stats.written += 1,
+                    ExportItem::Record(..) => stats.written += 1,
                 }
-                f(row)?;
+                f(item)?;
             }
             match page.next {
                 Some(c) => page_q.before = Some(c),
@@ -355,7 +474,7 @@ impl Store {
         }
     }
 
-    fn for_export(&self, id: i64) -> Result<Option<ForExport>, HistoryError> {
+    fn for_export(&self, id: i64) -> Result<Option<ExportItem>, HistoryError> {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {RECORD_COLUMNS} FROM lookups WHERE id = ?1"
         ))?;
@@ -364,56 +483,37 @@ impl Store {
             return Ok(None);
         };
         Ok(Some(match rows::record(row) {
-            Ok((rec, uuid)) => ForExport::Record(rec, uuid),
+            Ok((rec, uuid)) => ExportItem::Record(Box::new(rec), uuid),
             Err(HistoryError::BadRow { message, .. }) => {
                 if rows::unknown_kind(row)? {
-                    ForExport::AsStored(rows::stored_line(row, &message)?)
+                    ExportItem::AsStored(rows::stored_line(row, &message)?)
                 } else {
-                    ForExport::Unreadable(message)
+                    ExportItem::Unreadable { id, why: message }
                 }
             }
             Err(e) => return Err(e),
         }))
     }
 
-    /// Reads an export's JSON lines, in one transaction. A row whose uuid is already stored
-    /// is skipped, so importing the same file twice adds nothing. Each added row gets a new
-    /// id in this store (ids are local; the uuid is a lookup's identity across stores).
-    pub fn import_jsonl(&mut self, input: &mut dyn BufRead) -> Result<ImportStats, HistoryError> {
-        let stats = self.bulk(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            // Into an empty store (a restore, a new machine), building the secondary indexes
-            // once at the end, by sorting, is several times cheaper than growing ten b-trees
-            // row by row. The uuid (duplicate check) and id keys stay throughout.
-            let empty: bool =
-                tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM lookups)", [], |r| {
-                    r.get(0)
-                })?;
-            let deferred: Vec<(String, String)> = if empty {
-                let mut st = tx.prepare(
-                    "SELECT name, sql FROM sqlite_master
-                     WHERE type = 'index' AND tbl_name = 'lookups' AND sql IS NOT NULL",
-                )?;
-                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<Result<_, _>>()?
+    /// [`History::insert_absent`]: one transaction.
+    pub(crate) fn insert_absent(
+        &mut self,
+        batch: &[(LookupRecord, String)],
+    ) -> Result<Inserted, HistoryError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut done = Inserted::default();
+        for (rec, uuid) in batch {
+            if uuid_exists(&tx, uuid)? {
+                done.duplicates += 1;
             } else {
-                Vec::new()
-            };
-            for (name, _) in &deferred {
-                tx.execute_batch(&format!("DROP INDEX \"{name}\""))?;
+                insert(&tx, rec, uuid)?;
+                done.added += 1;
             }
-            let stats = import_lines(&tx, input)?;
-            for (_, sql) in &deferred {
-                tx.execute_batch(sql)?;
-            }
-            tx.commit()?;
-            Ok(stats)
-        })?;
-        // A bulk load leaves the name index in many segments: merge them once, here.
-        if stats.added >= BIG_IMPORT {
-            self.optimize()?;
         }
-        Ok(stats)
+        tx.commit()?;
+        Ok(done)
     }
 
     /// The stable key of a stored lookup.
@@ -436,44 +536,4 @@ fn uuid_exists(c: &Connection, uuid: &str) -> Result<bool, HistoryError> {
 /// A full record in the export's JSON shape (for `history show --json`).
 pub(crate) fn record_json(rec: LookupRecord, uuid: String) -> serde_json::Value {
     serde_json::to_value(Line::from_record(rec, uuid)).unwrap_or(serde_json::Value::Null)
-}
-
-fn import_lines(tx: &Connection, input: &mut dyn BufRead) -> Result<ImportStats, HistoryError> {
-    let mut stats = ImportStats::default();
-    let mut buf = Vec::new();
-    let mut line_no = 0usize;
-    loop {
-        buf.clear();
-        let n = input
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| HistoryError::Read(format!("line {}: {e}", line_no + 1)))?;
-        if n == 0 {
-            return Ok(stats);
-        }
-        line_no += 1;
-        let text = String::from_utf8_lossy(&buf);
-        if text.trim().is_empty() {
-            continue;
-        }
-        stats.read += 1;
-        let parsed = serde_json::from_str::<Line>(text.trim())
-            .map_err(|e| e.to_string())
-            .and_then(Line::into_record);
-        let (rec, uuid) = match parsed {
-            Ok(p) => p,
-            Err(why) => {
-                stats.rejected += 1;
-                if stats.errors.len() < MAX_REPORTED_ERRORS {
-                    stats.errors.push(format!("line {line_no}: {why}"));
-                }
-                continue;
-            }
-        };
-        if uuid_exists(tx, &uuid)? {
-            stats.duplicates += 1;
-            continue;
-        }
-        insert(tx, &rec, &uuid)?;
-        stats.added += 1;
-    }
 }

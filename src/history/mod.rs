@@ -3,6 +3,7 @@
 //! The rest of the program sees only [`Store`] and the plain types below, so that a shared
 //! backend (PostgreSQL) can replace SQLite later without the screens changing.
 
+pub mod api;
 pub mod cli;
 mod exchange;
 mod keys;
@@ -10,14 +11,18 @@ mod rows;
 mod schema;
 mod search;
 mod show;
+mod sqlite;
 mod store;
 mod tasks;
 mod unsaved;
 
-pub use exchange::{ExportFormat, ExportStats, ImportStats};
+pub use api::{ExportItem, History, Inserted, Resumable, SharedHistory, run_blocking};
+pub use exchange::{ExportFormat, ExportStats, IMPORT_BATCH, ImportStats, export, import_jsonl};
 pub use keys::{fold_text, id_key, phone_candidates, phone_nsn, to_stored_precision};
-pub use show::{LookupFiles, write_record};
+pub use show::{LookupFiles, export_lookup_files, write_record};
+pub use sqlite::SqliteHistory;
 pub use store::{Purged, Store};
+pub use tasks::{Finished, Lease, PollFinish};
 pub use unsaved::write_unsaved;
 
 use crate::applicant::Identity;
@@ -256,11 +261,12 @@ pub const TASK_LIFETIME: time::Duration = time::Duration::hours(24);
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
-    #[error("history database {path}: {source}")]
+    /// The store could not be opened. `busy`: another process held it (worth retrying).
+    #[error("history database {path}: {message}")]
     Open {
         path: String,
-        #[source]
-        source: rusqlite::Error,
+        message: String,
+        busy: bool,
     },
     #[error("history data dir {path}: {source}")]
     Io {
@@ -268,8 +274,10 @@ pub enum HistoryError {
         #[source]
         source: std::io::Error,
     },
-    #[error("history database: {0}")]
-    Sql(#[from] rusqlite::Error),
+    /// The backend failed (SQLite's or PostgreSQL's words). `busy`: locked by another
+    /// writer for longer than the store waits (worth retrying later).
+    #[error("history database: {message}")]
+    Backend { message: String, busy: bool },
     #[error(
         "history database has schema version {found}, newer than this riskdesk knows ({known}): upgrade riskdesk"
     )]
@@ -280,4 +288,14 @@ pub enum HistoryError {
     Write(String),
     #[error("history import: {0}")]
     Read(String),
+}
+
+impl HistoryError {
+    /// Another writer held the store: the same write may well succeed in a moment.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            HistoryError::Open { busy: true, .. } | HistoryError::Backend { busy: true, .. }
+        )
+    }
 }

@@ -43,7 +43,7 @@ pub(crate) fn any_text(v: ValueRef<'_>) -> String {
 /// A column of the wrong type (a hand edit) is that row's error, not the whole query's.
 fn row_err(id: i64) -> impl Fn(HistoryError) -> HistoryError {
     move |e| match e {
-        HistoryError::Sql(e) => bad(id, e.to_string()),
+        HistoryError::Backend { message, .. } => bad(id, message),
         other => other,
     }
 }

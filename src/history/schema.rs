@@ -20,7 +20,25 @@ const MIGRATIONS: &[Step] = &[
     Step::Sql(V4),
     // When `keys.rs` or `crate::phone` change how a key is derived, add another `rekey`.
     Step::Rust(rekey),
+    Step::Rust(add_lease_token),
 ];
+
+/// v6: poll leases are fenced. A claim writes a fresh random token beside its lease; a
+/// poll's finish updates the task only while that token is still the task's, so a poller
+/// whose lease lapsed (another took the task over, or it finished or expired meanwhile)
+/// can neither overwrite a finished task nor revive an expired one.
+fn add_lease_token(tx: &Connection) -> Result<(), HistoryError> {
+    // A file rebuilt by hand (or by a test) may have it already.
+    let has: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('phone_tasks') WHERE name = 'lease_token')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has {
+        tx.execute_batch("ALTER TABLE phone_tasks ADD COLUMN lease_token TEXT;")?;
+    }
+    Ok(())
+}
 
 /// v2: the name index row is written by `store::insert` in the same statement batch
 /// instead of by a trigger. Through the trigger, FTS5 wrote its index to disk row by row

@@ -1,7 +1,7 @@
 //! `history show ID`: one lookup, readable.
 
 use super::cli::mask_phone;
-use super::{HistoryError, LookupRecord, Store};
+use super::{History, HistoryError, LookupRecord};
 use crate::applicant::mask_id;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,49 +15,74 @@ pub struct LookupFiles {
     pub raw: PathBuf,
 }
 
-impl Store {
-    /// Writes lookup `id` into `dir` (created if needed) as [`LookupFiles`], owner-only
-    /// (0600): the raw body exactly as stored, and `readable(record)` pretty-printed with the
-    /// lookup's `uuid` added. Named by id *and* uuid: the id is this store's, the uuid names
-    /// the lookup in every store it is exported to. `None` when there is no such lookup.
+/// Writes lookup `id` into `dir` (created if needed) as [`LookupFiles`], owner-only
+/// (0600): the raw body exactly as stored, and `readable(record)` pretty-printed with the
+/// lookup's `uuid` added. Named by id *and* uuid: the id is this store's, the uuid names
+/// the lookup in every store it is exported to. `None` when there is no such lookup.
+pub fn export_lookup_files(
+    history: &dyn History,
+    id: i64,
+    dir: &Path,
+    readable: impl FnOnce(&LookupRecord) -> serde_json::Value,
+) -> Result<Option<LookupFiles>, HistoryError> {
+    let Some(rec) = history.get(id)? else {
+        return Ok(None);
+    };
+    let uuid = history.uuid_of(id)?.unwrap_or_default();
+    write_lookup_files(rec, uuid, id, dir, readable)
+}
+
+impl super::Store {
+    /// [`export_lookup_files`] straight from this store.
     pub fn export_lookup_files(
         &self,
         id: i64,
         dir: &Path,
         readable: impl FnOnce(&LookupRecord) -> serde_json::Value,
     ) -> Result<Option<LookupFiles>, HistoryError> {
-        let Some((rec, uuid)) = self.get_with_uuid(id)? else {
+        let Some(rec) = self.get(id)? else {
             return Ok(None);
         };
-        let io = |path: &Path, e: std::io::Error| HistoryError::Io {
-            path: path.display().to_string(),
-            source: e,
-        };
-        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        // A uuid as stored could have been edited: only its safe characters name a file.
-        let tag: String = uuid
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-            .collect();
-        let base = if tag.is_empty() {
-            format!("lookup-{id}")
-        } else {
-            format!("lookup-{id}-{tag}")
-        };
-        let files = LookupFiles {
-            json: dir.join(format!("{base}.json")),
-            raw: dir.join(format!("{base}.raw")),
-        };
-        let mut json = readable(&rec);
-        if let Some(obj) = json.as_object_mut() {
-            obj.insert("uuid".into(), serde_json::Value::String(uuid));
-        }
-        let text =
-            serde_json::to_string_pretty(&json).map_err(|e| HistoryError::Write(e.to_string()))?;
-        write_private(&files.raw, &rec.raw_response).map_err(|e| io(&files.raw, e))?;
-        write_private(&files.json, text.as_bytes()).map_err(|e| io(&files.json, e))?;
-        Ok(Some(files))
+        let uuid = self.uuid_of(id)?.unwrap_or_default();
+        write_lookup_files(rec, uuid, id, dir, readable)
     }
+}
+
+fn write_lookup_files(
+    rec: LookupRecord,
+    uuid: String,
+    id: i64,
+    dir: &Path,
+    readable: impl FnOnce(&LookupRecord) -> serde_json::Value,
+) -> Result<Option<LookupFiles>, HistoryError> {
+    let io = |path: &Path, e: std::io::Error| HistoryError::Io {
+        path: path.display().to_string(),
+        source: e,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    // A uuid as stored could have been edited: only its safe characters name a file.
+    let tag: String = uuid
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    let base = if tag.is_empty() {
+        format!("lookup-{id}")
+    } else {
+        format!("lookup-{id}-{tag}")
+    };
+    let files = LookupFiles {
+        json: dir.join(format!("{base}.json")),
+        raw: dir.join(format!("{base}.raw")),
+    };
+    let mut json = readable(&rec);
+    if let Some(obj) = json.as_object_mut() {
+        obj.insert("uuid".into(), serde_json::Value::String(uuid));
+    }
+    let text =
+        serde_json::to_string_pretty(&json).map_err(|e| HistoryError::Write(e.to_string()))?;
+    write_private(&files.raw, &rec.raw_response).map_err(|e| io(&files.raw, e))?;
+    write_private(&files.json, text.as_bytes()).map_err(|e| io(&files.json, e))?;
+    Ok(Some(files))
 }
 
 /// A file only its owner can read (an export holds an applicant's identifiers), on disk

@@ -41,6 +41,25 @@ pub struct Purged {
     pub wal_cleared: bool,
 }
 
+/// SQLite's own errors stay in the SQLite backend: the rest of riskdesk sees words and
+/// whether waiting may help.
+impl From<rusqlite::Error> for HistoryError {
+    fn from(e: rusqlite::Error) -> Self {
+        HistoryError::Backend {
+            busy: sqlite_busy(&e),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// SQLITE_BUSY or SQLITE_LOCKED: another connection holds what this one needs.
+pub(crate) fn sqlite_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 /// The history database. `Send`; one connection inside; cheap to open.
 pub struct Store {
     pub(crate) conn: Connection,
@@ -95,9 +114,10 @@ impl Store {
     /// migrations.
     pub fn open(path: &Path) -> Result<Store, HistoryError> {
         prepare_file(path)?;
-        let open_err = |source| HistoryError::Open {
+        let open_err = |source: rusqlite::Error| HistoryError::Open {
             path: path.display().to_string(),
-            source,
+            busy: sqlite_busy(&source),
+            message: source.to_string(),
         };
         let mut conn = Connection::open_with_flags(
             path,
@@ -125,6 +145,14 @@ impl Store {
         .map_err(open_err)?;
         schema::migrate(&mut conn)?;
         Ok(Store { conn })
+    }
+
+    /// The file this store is (empty for an in-memory one).
+    pub fn path(&self) -> std::path::PathBuf {
+        self.conn
+            .path()
+            .map(std::path::PathBuf::from)
+            .unwrap_or_default()
     }
 
     /// `data_dir/history.db`.

@@ -151,6 +151,9 @@ pub struct App {
     pub show_help: bool,
     pub size: (u16, u16),
     pub(super) next_run_id: u64,
+    /// Answers shown NOT SAVED (by their retry key), and when the next retry may go.
+    pub unsaved: std::collections::BTreeSet<u64>,
+    pub(super) unsaved_retry: Option<OffsetDateTime>,
     pub quit: bool,
     /// Set by every state change; the runtime draws and clears it.
     pub dirty: bool,
@@ -192,6 +195,8 @@ impl App {
             show_help: false,
             size: (MIN_WIDTH, MIN_HEIGHT),
             next_run_id: 1,
+            unsaved: Default::default(),
+            unsaved_retry: None,
             quit: false,
             dirty: true,
             hits: RefCell::new(HitMap::default()),
@@ -229,6 +234,7 @@ impl App {
             .iter()
             .any(|s| matches!(s, Slot::Running { .. } | Slot::Checking { .. }))
             || self.has_pending_tasks()
+            || !self.unsaved.is_empty()
     }
 
     pub fn update(&mut self, msg: Message) -> Vec<Command> {
@@ -261,8 +267,75 @@ impl App {
                 }
                 Vec::new()
             }
-            Message::Tick => self.on_tick(),
+            Message::UnsavedRetried { saved, error } => self.on_unsaved_retried(saved, error),
+            Message::Tick => {
+                let mut commands = self.on_tick();
+                commands.extend(self.retry_unsaved_due());
+                commands
+            }
         }
+    }
+
+    /// How long an answer waits between tries to store it.
+    const SAVE_RETRY: time::Duration = time::Duration::seconds(5);
+
+    /// Notes an answer that arrived NOT SAVED, so it is retried until stored.
+    pub(super) fn track_unsaved(&mut self, answer: &Answer) {
+        if let Some(n) = &answer.unsaved {
+            if self.unsaved.is_empty() {
+                self.unsaved_retry = Some(self.now + Self::SAVE_RETRY);
+            }
+            self.unsaved.insert(n.key);
+            self.notify(
+                Level::Error,
+                format!("answer NOT SAVED in history ({}): retrying", n.why),
+            );
+        }
+    }
+
+    fn retry_unsaved_due(&mut self) -> Vec<Command> {
+        match self.unsaved_retry {
+            Some(at) if !self.unsaved.is_empty() && self.now >= at => {
+                // One retry in flight at a time: the next is scheduled when it reports.
+                self.unsaved_retry = None;
+                vec![Command::RetryUnsaved]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_unsaved_retried(
+        &mut self,
+        saved: Vec<(u64, i64)>,
+        error: Option<String>,
+    ) -> Vec<Command> {
+        let ids: HashMap<u64, i64> = saved.into_iter().collect();
+        let mark = |a: &mut Answer| {
+            if let Some(id) = a.unsaved.as_ref().and_then(|n| ids.get(&n.key)) {
+                a.lookup_id = Some(*id);
+                a.unsaved = None;
+            }
+        };
+        for slot in &mut self.slots {
+            if let Slot::Done { answer, .. } = slot {
+                mark(answer);
+            }
+        }
+        self.task_results.values_mut().for_each(mark);
+        let before = self.unsaved.len();
+        self.unsaved.retain(|k| !ids.contains_key(k));
+        if self.unsaved.is_empty() {
+            self.unsaved_retry = None;
+            if before > 0 {
+                self.notify(Level::Info, "every answer is now saved in history");
+            }
+        } else {
+            self.unsaved_retry = Some(self.now + Self::SAVE_RETRY);
+            if let Some(e) = error {
+                tracing::warn!("history still refuses answers: {e}");
+            }
+        }
+        Vec::new()
     }
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Command> {

@@ -211,6 +211,8 @@ impl App {
     }
 
     pub(super) fn on_answer(&mut self, run_id: u64, answer: Answer) -> Vec<Command> {
+        // Tracked even when the answer is no longer shown: it must still reach history.
+        self.track_unsaved(&answer);
         let i = index(answer.check);
         let identity = match &self.slots[i] {
             Slot::Running {

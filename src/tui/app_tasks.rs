@@ -80,6 +80,9 @@ impl App {
         }
         let phone = show_phone(&task.phone, self.reveal);
         let on_screen = self.form.identity().phone_e164 == task.phone;
+        if let Some(answer) = &update.answer {
+            self.track_unsaved(answer);
+        }
         match update.answer {
             Some(answer) => {
                 self.task_results

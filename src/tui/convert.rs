@@ -30,6 +30,7 @@ pub fn answer_from_result(r: &CheckResult, lookup_id: Option<i64>, at: OffsetDat
         task_id: r.task_id.clone(),
         warnings: r.warnings.clone(),
         lookup_id,
+        unsaved: None,
         at,
     }
 }
@@ -103,6 +104,7 @@ pub fn stored_lookup(rec: &LookupRecord) -> StoredLookup {
             task_id: rec.task_id.clone(),
             warnings: Vec::new(),
             lookup_id: Some(rec.id),
+            unsaved: None,
             at: rec.created_at,
         },
         request,

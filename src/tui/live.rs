@@ -5,10 +5,12 @@
 
 use super::convert::{answer_from_result, history_row, search_query, stored_lookup, task_view};
 use super::message::Message;
-use super::model::{HistoryQuery, TaskStatus, TaskUpdate, TaskView};
+use super::model::{Answer, HistoryQuery, NotSaved, TaskStatus, TaskUpdate, TaskView};
 use crate::applicant::{Identity, VendorRequest};
 use crate::check::{CheckKind, Outcome};
-use crate::history::{LookupRecord, Store, TaskState};
+use crate::history::{
+    LookupRecord, PhoneTaskRow, SharedHistory, SqliteHistory, TaskState, run_blocking,
+};
 use crate::lookup::{Origin, record_from_result};
 use crate::phone_tasks::{
     PollGate, TaskPoll, expired_error, new_task, poll_task, resume, resume_jitter,
@@ -17,9 +19,15 @@ use crate::vendor::{CheckResult, ErrorKind, VendorClient};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
-use tokio::sync::OnceCell;
 
-type Shared = Arc<Mutex<Store>>;
+/// An answer history could not store yet: retried in the background, written to
+/// `<data dir>/unsaved-*.jsonl` at quit if it still could not be stored.
+#[derive(Debug, Clone)]
+struct Unsaved {
+    key: u64,
+    rec: LookupRecord,
+    task: Option<PhoneTaskRow>,
+}
 
 #[derive(Clone)]
 pub struct Live {
@@ -29,22 +37,13 @@ pub struct Live {
     data_dir: PathBuf,
     origin: Origin,
     retention: crate::config::HistoryConfig,
-    writer: Arc<OnceCell<Result<Shared, String>>>,
-    reader: Arc<OnceCell<Result<Shared, String>>>,
-}
-
-async fn blocking<T: Send + 'static>(
-    store: Shared,
-    f: impl FnOnce(&mut Store) -> Result<T, String> + Send + 'static,
-) -> Result<T, String> {
-    tokio::task::spawn_blocking(move || {
-        let mut guard = store
-            .lock()
-            .map_err(|_| "history store lock poisoned".to_string())?;
-        f(&mut guard)
-    })
-    .await
-    .map_err(|e| format!("history task failed: {e}"))?
+    /// The writing connection, once it opened. A failed open is not kept: the next write
+    /// tries again (one locked moment at start must not disable saving for the session).
+    writer: Arc<tokio::sync::Mutex<Option<SharedHistory>>>,
+    /// A second connection for searches and reads, so typing never queues behind a write.
+    reader: Arc<tokio::sync::Mutex<Option<SharedHistory>>>,
+    unsaved: Arc<Mutex<Vec<Unsaved>>>,
+    next_key: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Live {
@@ -61,36 +60,58 @@ impl Live {
             data_dir,
             origin,
             retention,
-            writer: Arc::new(OnceCell::new()),
-            reader: Arc::new(OnceCell::new()),
+            writer: Arc::new(tokio::sync::Mutex::new(None)),
+            reader: Arc::new(tokio::sync::Mutex::new(None)),
+            unsaved: Arc::new(Mutex::new(Vec::new())),
+            next_key: Arc::new(std::sync::atomic::AtomicU64::new(1)),
         }
     }
 
-    async fn open(&self, cell: &OnceCell<Result<Shared, String>>) -> Result<Shared, String> {
-        // Retention runs once, on the writing connection.
-        let retention = std::ptr::eq(cell, &*self.writer).then(|| self.retention.clone());
-        cell.get_or_init(|| {
-            let dir = self.data_dir.clone();
-            async move {
-                tokio::task::spawn_blocking(move || {
-                    let mut store = Store::open_in_data_dir(&dir)?;
-                    if let Some(cfg) = retention {
-                        store.apply_retention(&cfg, OffsetDateTime::now_utc())?;
+    async fn open(
+        &self,
+        cell: &tokio::sync::Mutex<Option<SharedHistory>>,
+        writing: bool,
+    ) -> Result<SharedHistory, String> {
+        let mut slot = cell.lock().await;
+        if let Some(h) = slot.as_ref() {
+            return Ok(h.clone());
+        }
+        let dir = self.data_dir.clone();
+        let opened = tokio::task::spawn_blocking(move || SqliteHistory::open_in_data_dir(&dir))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        let history: SharedHistory = Arc::new(opened);
+        *slot = Some(history.clone());
+        if writing && let Some(days) = self.retention.retain_days {
+            // Retention in the background: the first save never waits on a purge.
+            let h = history.clone();
+            tokio::spawn(async move {
+                let now = OffsetDateTime::now_utc();
+                let Some(cutoff) = now.checked_sub(time::Duration::days(i64::from(days))) else {
+                    return;
+                };
+                match run_blocking(&h, move |h| h.purge(cutoff)).await {
+                    Ok(p) => tracing::info!(
+                        lookups = p.lookups,
+                        tasks = p.tasks,
+                        "history retention applied"
+                    ),
+                    Err(e) => {
+                        tracing::warn!("history retention failed (tried again next start): {e}")
                     }
-                    Ok::<_, crate::history::HistoryError>(store)
-                })
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|r| r.map_err(|e| e.to_string()))
-                .map(|s| Arc::new(Mutex::new(s)))
-            }
-        })
-        .await
-        .clone()
+                }
+            });
+        }
+        Ok(history)
     }
 
-    async fn store(&self) -> Result<Shared, String> {
-        self.open(&self.writer).await
+    async fn store(&self) -> Result<SharedHistory, String> {
+        self.open(&self.writer, true).await
+    }
+
+    async fn reading(&self) -> Result<SharedHistory, String> {
+        self.open(&self.reader, false).await
     }
 
     pub async fn find_recent(
@@ -101,71 +122,111 @@ impl Live {
         since: OffsetDateTime,
     ) -> Message {
         let found = async {
-            let store = self.store().await?;
-            blocking(store, move |s| {
-                let Some(summary) = s
-                    .latest_for(check, &identity, since)
-                    .map_err(|e| e.to_string())?
-                else {
+            let store = self.reading().await?;
+            run_blocking(&store, move |s| {
+                let Some(summary) = s.latest_for(check, &identity, since)? else {
                     return Ok(None);
                 };
-                let rec = s.get(summary.id).map_err(|e| e.to_string())?;
+                let rec = s.get(summary.id)?;
                 Ok(rec.map(|r| Box::new(stored_lookup(&r).answer)))
             })
             .await
+            .map_err(|e| e.to_string())
         }
         .await;
         Message::RecentFound { run_id, found }
     }
 
-    /// Calls the vendor, records the lookup (and the phone task when one was issued).
+    /// Calls the vendor, records the lookup (and the phone task when one was issued) in one
+    /// transaction. An answer that could not be stored is shown NOT SAVED and kept for the
+    /// background retry.
     pub async fn run_check(&self, run_id: u64, request: VendorRequest) -> Message {
         let result = self.client.run(&request).await;
         let at = OffsetDateTime::now_utc();
-        let identity = request.identity.clone();
-        let lookup_id = self.record(&result, &identity, at).await;
-        if result.outcome == Outcome::Pending
-            && let Some(row) = new_task(
-                &result,
-                lookup_id.unwrap_or(0),
-                &identity.phone_e164,
-                self.origin.sandbox,
-                at,
-            )
-            && let Ok(store) = self.store().await
-            && let Err(e) =
-                blocking(store, move |s| s.add_task(&row).map_err(|e| e.to_string())).await
-        {
-            tracing::warn!("could not store phone task: {e}");
+        let mut rec = record_from_result(&result, &request.identity, &self.origin);
+        rec.created_at = at;
+        let task = (result.outcome == Outcome::Pending)
+            .then(|| {
+                new_task(
+                    &result,
+                    0,
+                    &request.identity.phone_e164,
+                    self.origin.sandbox,
+                    at,
+                )
+            })
+            .flatten();
+        let mut answer = answer_from_result(&result, None, at);
+        match self.save(rec.clone(), task.clone()).await {
+            Ok(id) => answer.lookup_id = Some(id),
+            Err(why) => answer.unsaved = Some(self.keep(rec, task, why)),
         }
         Message::CheckAnswered {
             run_id,
-            answer: Box::new(answer_from_result(&result, lookup_id, at)),
+            answer: Box::new(answer),
         }
     }
 
-    async fn record(
-        &self,
-        result: &CheckResult,
-        identity: &Identity,
-        at: OffsetDateTime,
-    ) -> Option<i64> {
-        let mut rec = record_from_result(result, identity, &self.origin);
-        rec.created_at = at;
-        let store = match self.store().await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!("lookup not recorded, history unavailable: {e}");
-                return None;
-            }
-        };
-        match blocking(store, move |s| s.record(&rec).map_err(|e| e.to_string())).await {
-            Ok(id) => Some(id),
-            Err(e) => {
-                tracing::warn!("lookup not recorded: {e}");
-                None
+    async fn save(&self, rec: LookupRecord, task: Option<PhoneTaskRow>) -> Result<i64, String> {
+        let store = self.store().await?;
+        run_blocking(&store, move |s| s.record(&rec, task.as_ref()))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Queues an answer for the background retry; answers how the screen marks it.
+    fn keep(&self, rec: LookupRecord, task: Option<PhoneTaskRow>, why: String) -> NotSaved {
+        tracing::error!("answer not saved yet (retrying): {why}");
+        let key = self
+            .next_key
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.unsaved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Unsaved { key, rec, task });
+        NotSaved { key, why }
+    }
+
+    /// Tries again to store every answer not saved yet (oldest first), until one fails.
+    pub async fn retry_unsaved(&self) -> Message {
+        let pending: Vec<Unsaved> = self
+            .unsaved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let mut saved = Vec::new();
+        let mut error = None;
+        for u in pending {
+            match self.save(u.rec.clone(), u.task.clone()).await {
+                Ok(id) => {
+                    self.unsaved
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .retain(|x| x.key != u.key);
+                    saved.push((u.key, id));
+                }
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
             }
         }
+        Message::UnsavedRetried { saved, error }
+    }
+
+    /// At quit: writes what is still not saved to `<data dir>/unsaved-*.jsonl` (the export
+    /// format, for `history import`) and says where, or `None` when everything was saved.
+    pub fn write_unsaved(&self) -> Option<Result<(PathBuf, usize), String>> {
+        let left = std::mem::take(&mut *self.unsaved.lock().unwrap_or_else(|p| p.into_inner()));
+        if left.is_empty() {
+            return None;
+        }
+        let recs: Vec<LookupRecord> = left.into_iter().map(|u| u.rec).collect();
+        Some(
+            crate::history::write_unsaved(&self.data_dir, &recs, OffsetDateTime::now_utc())
+                .map(|p| (p, recs.len()))
+                .map_err(|e| e.to_string()),
+        )
     }
 
     /// The tasks this console resumes (pending, and paused ones: this console may run with
@@ -177,9 +238,11 @@ impl Live {
         let gate = self.gate.clone();
         let result = async {
             let store = self.store().await?;
-            tokio::task::spawn_blocking(move || {
-                let now = OffsetDateTime::now_utc();
-                let found = resume(&store, now, sandbox).map_err(|e| e.to_string())?;
+            let now = OffsetDateTime::now_utc();
+            let found = resume(&store, now, sandbox)
+                .await
+                .map_err(|e| e.to_string())?;
+            {
                 let n = found.tasks.len();
                 let mut views: Vec<TaskView> = found
                     .tasks
@@ -202,9 +265,7 @@ impl Live {
                     v
                 }));
                 Ok(views)
-            })
-            .await
-            .map_err(|e| e.to_string())?
+            }
         }
         .await;
         Message::TasksLoaded(result)
@@ -220,11 +281,10 @@ impl Live {
     async fn poll_inner(&self, task_id: &str) -> Result<TaskUpdate, String> {
         let store = self.store().await?;
         let id = task_id.to_string();
-        let row = blocking(store.clone(), move |s| {
-            s.task(&id).map_err(|e| e.to_string())
-        })
-        .await?
-        .ok_or_else(|| format!("task {task_id} is not in history"))?;
+        let row = run_blocking(&store, move |s| s.task(&id))
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("task {task_id} is not in history"))?;
         let now = OffsetDateTime::now_utc();
         let poll = poll_task(&self.client, &self.gate, &store, &row, &self.origin, now)
             .await
@@ -242,12 +302,12 @@ impl Live {
             task.reason = reason;
         };
         let answer = match poll {
-            TaskPoll::Done { result, lookup_id } => {
+            TaskPoll::Done { result, stored } => {
                 task.status = TaskStatus::Done;
                 task.attempts = row.attempts + 1;
-                Some(answer_from_result(&result, Some(lookup_id), done_at))
+                Some(self.polled_answer(&row, &result, stored, done_at))
             }
-            TaskPoll::Failed { result, lookup_id } => {
+            TaskPoll::Failed { result, stored } => {
                 let expired = result.error.as_ref().map(|e| e.kind) == Some(ErrorKind::TaskExpired);
                 task.status = if expired {
                     TaskStatus::Expired
@@ -260,7 +320,7 @@ impl Live {
                     .as_ref()
                     .map(|e| e.message.clone())
                     .unwrap_or_default();
-                Some(answer_from_result(&result, Some(lookup_id), done_at))
+                Some(self.polled_answer(&row, &result, stored, done_at))
             }
             TaskPoll::Pending { attempts } => {
                 pending(&mut task, attempts, String::new());
@@ -302,15 +362,41 @@ impl Live {
         Ok(TaskUpdate { task, answer })
     }
 
+    /// A poll's answer for its tab: saved, or NOT SAVED and kept for the retry.
+    fn polled_answer(
+        &self,
+        row: &PhoneTaskRow,
+        result: &CheckResult,
+        stored: Result<i64, String>,
+        at: OffsetDateTime,
+    ) -> Answer {
+        let mut answer = answer_from_result(result, None, at);
+        match stored {
+            Ok(id) => answer.lookup_id = Some(id),
+            Err(why) => {
+                let identity = Identity {
+                    phone_e164: row.phone_e164.clone(),
+                    ..Default::default()
+                };
+                let mut rec = record_from_result(result, &identity, &self.origin);
+                rec.created_at = at;
+                rec.task_id = Some(row.task_id.clone());
+                answer.unsaved = Some(self.keep(rec, None, why));
+            }
+        }
+        answer
+    }
+
     pub async fn search(&self, seq: u64, query: HistoryQuery) -> Message {
         let rows = async {
-            let store = self.open(&self.reader).await?;
+            let store = self.reading().await?;
             let q = search_query(&query);
-            blocking(store, move |s| {
-                let page = s.search(&q).map_err(|e| e.to_string())?;
+            run_blocking(&store, move |s| {
+                let page = s.search(&q)?;
                 Ok(page.rows.iter().map(history_row).collect())
             })
             .await
+            .map_err(|e| e.to_string())
         }
         .await;
         Message::SearchResults { seq, rows }
@@ -318,14 +404,14 @@ impl Live {
 
     pub async fn open_lookup(&self, id: i64) -> Message {
         let result = async {
-            let store = self.open(&self.reader).await?;
-            blocking(store, move |s| {
-                match s.get(id).map_err(|e| e.to_string())? {
-                    Some(rec) => Ok(Box::new(stored_lookup(&rec))),
-                    None => Err(format!("lookup #{id} is not in history")),
-                }
-            })
-            .await
+            let store = self.reading().await?;
+            match run_blocking(&store, move |s| s.get(id))
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                Some(rec) => Ok(Box::new(stored_lookup(&rec))),
+                None => Err(format!("lookup #{id} is not in history")),
+            }
         }
         .await;
         Message::LookupOpened(result)
@@ -338,15 +424,14 @@ impl Live {
     pub async fn export(&self, id: i64) -> Message {
         let dir = self.data_dir.join(crate::history::EXPORTS_DIR);
         let result = async {
-            let store = self.open(&self.reader).await?;
-            blocking(store, move |s| {
-                let files = s
-                    .export_lookup_files(id, &dir, export_json)
-                    .map_err(|e| e.to_string())?
-                    .ok_or_else(|| format!("lookup #{id} is not in history"))?;
-                Ok(files.json)
+            let store = self.reading().await?;
+            run_blocking(&store, move |s| {
+                crate::history::export_lookup_files(s, id, &dir, export_json)
             })
             .await
+            .map_err(|e| e.to_string())?
+            .map(|files| files.json)
+            .ok_or_else(|| format!("lookup #{id} is not in history"))
         }
         .await;
         Message::Exported(result)

@@ -37,6 +37,12 @@ pub enum Message {
     },
     LookupOpened(Result<Box<StoredLookup>, String>),
     Exported(Result<PathBuf, String>),
+    /// The background retry of answers not saved: those now stored (key, lookup id), and
+    /// why the next one still failed.
+    UnsavedRetried {
+        saved: Vec<(u64, i64)>,
+        error: Option<String>,
+    },
     /// Time passed; sent only while something animates or waits.
     Tick,
 }
@@ -75,6 +81,8 @@ pub enum Command {
     ExportLookup {
         id: i64,
     },
+    /// Try again to store the answers shown NOT SAVED.
+    RetryUnsaved,
     /// Put text on the clipboard through OSC 52.
     Copy(String),
     Quit,

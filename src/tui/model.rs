@@ -62,7 +62,17 @@ pub struct Answer {
     pub warnings: Vec<String>,
     /// The history row this answer was stored as, when it was.
     pub lookup_id: Option<i64>,
+    /// Set while the answer could not be stored: shown NOT SAVED and retried in the
+    /// background; written to `unsaved-*.jsonl` at quit if still not stored.
+    pub unsaved: Option<NotSaved>,
     pub at: OffsetDateTime,
+}
+
+/// An answer waiting to be stored: the key the retry reports it under, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotSaved {
+    pub key: u64,
+    pub why: String,
 }
 
 impl Answer {
@@ -90,6 +100,7 @@ impl Answer {
             task_id: None,
             warnings: Vec::new(),
             lookup_id: None,
+            unsaved: None,
             at,
         }
     }

@@ -151,18 +151,36 @@ pub async fn run(ctx: ConsoleContext) -> anyhow::Result<()> {
     );
 
     install_panic_hook();
-    let _guard = TerminalGuard::enter()?;
-    // No `terminal.clear()`: it asks the terminal for the cursor position, a round trip
-    // before the first frame. The alternate screen was cleared on entry instead.
-    // Buffered: a frame goes out in one write when ratatui flushes it, never half-drawn.
-    let mut terminal = Terminal::new(CrosstermBackend::new(BufWriter::with_capacity(
-        1 << 16,
-        stdout(),
-    )))?;
-    let size = terminal.size()?;
-    app.size = (size.width, size.height);
-    let result = event_loop(&mut terminal, &mut app, live).await;
-    terminal.show_cursor().ok();
+    let keeper = live.clone();
+    let result = async {
+        let _guard = TerminalGuard::enter()?;
+        // No `terminal.clear()`: it asks the terminal for the cursor position, a round trip
+        // before the first frame. The alternate screen was cleared on entry instead.
+        // Buffered: a frame goes out in one write when ratatui flushes it, never half-drawn.
+        let mut terminal = Terminal::new(CrosstermBackend::new(BufWriter::with_capacity(
+            1 << 16,
+            stdout(),
+        )))?;
+        let size = terminal.size()?;
+        app.size = (size.width, size.height);
+        let result = event_loop(&mut terminal, &mut app, live).await;
+        terminal.show_cursor().ok();
+        result
+    }
+    .await;
+    // The terminal is restored: answers still not saved go to a file, and it is said.
+    match keeper.write_unsaved() {
+        None => {}
+        Some(Ok((path, n))) => eprintln!(
+            "riskdesk: {n} answer(s) could not be saved in history; they are in {}: \
+             `riskdesk history import {}` stores them",
+            path.display(),
+            path.display()
+        ),
+        Some(Err(e)) => {
+            eprintln!("riskdesk: answers could not be saved in history, nor written aside: {e}")
+        }
+    }
     result
 }
 
@@ -224,6 +242,9 @@ impl Runner {
             }
             Command::ExportLookup { id } => {
                 self.spawn(async move { live.export(id).await });
+            }
+            Command::RetryUnsaved => {
+                self.spawn(async move { live.retry_unsaved().await });
             }
             Command::Copy(text) => {
                 let _ = out.write_all(super::format::osc52(&text).as_bytes());

@@ -311,6 +311,12 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     };
     let t = &app.theme;
     let mut spans = Vec::new();
+    if !app.unsaved.is_empty() {
+        spans.push(Span::styled(
+            format!(" {} NOT SAVED ", app.unsaved.len()),
+            t.fg(t.risk_high).add_modifier(Modifier::BOLD),
+        ));
+    }
     if app.confirming().is_some() {
         spans.push(Span::styled(" y ", t.selection()));
         spans.push(Span::styled(" run again (paid)  ", t.muted()));

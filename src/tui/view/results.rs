@@ -222,6 +222,18 @@ fn answer_lines(app: &App, a: &Answer, width: usize, lines: &mut Vec<Line<'stati
         meta.push(format!("request {}", a.request_id));
     }
     lines.push(Line::styled(truncate(&meta.join(" · "), width), t.muted()));
+    if let Some(n) = &a.unsaved {
+        lines.push(Line::styled(
+            truncate(
+                &format!(
+                    "NOT SAVED in history ({}): retrying in the background",
+                    n.why
+                ),
+                width,
+            ),
+            t.fg(t.risk_high).add_modifier(Modifier::BOLD),
+        ));
+    }
     for w in &a.warnings {
         lines.push(Line::styled(format!("note: {w}"), t.fg(t.warn)));
     }

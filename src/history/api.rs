@@ -1,0 +1,120 @@
+//! The store interface: what the console, the CLI and the phone-task poller ask of a
+//! history, whatever keeps it (SQLite for one desk, PostgreSQL for a team). Its behaviour is
+//! pinned by one conformance suite (`tests/history_conformance.rs`) that every backend runs.
+//!
+//! Methods block: callers on the async runtime go through [`run_blocking`]. A backend that
+//! talks to a server asynchronously does so on its own runtime, never on the caller's.
+
+use super::{
+    Cursor, ExportStats, Finished, HistoryError, Lease, LookupRecord, LookupSummary, PhoneTaskRow,
+    PollFinish, Purged, SearchPage, SearchQuery,
+};
+use crate::applicant::Identity;
+use crate::check::CheckKind;
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// One matching lookup, read for export ([`History::for_each`]).
+#[derive(Debug, Clone)]
+pub enum ExportItem {
+    /// A lookup and its uuid.
+    Record(Box<LookupRecord>, String),
+    /// A row whose check or outcome this build does not know (a newer riskdesk wrote it):
+    /// the export line built from its stored columns, with an `as_stored` reason.
+    AsStored(serde_json::Value),
+    /// A row that cannot be read at all: left out, and said.
+    Unreadable { id: i64, why: String },
+}
+
+/// What one [`History::insert_absent`] batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Inserted {
+    pub added: usize,
+    /// Already present (same uuid).
+    pub duplicates: usize,
+}
+
+/// The open tasks a session can pick up, and the ones found lapsed on the way.
+#[derive(Debug, Clone, Default)]
+pub struct Resumable {
+    /// Pending or paused, unexpired, of the asked kind (sandbox or not), oldest first.
+    pub tasks: Vec<PhoneTaskRow>,
+    /// Of that kind, whose 24 hours had run out: now stored expired.
+    pub lapsed: Vec<PhoneTaskRow>,
+}
+
+/// A history of lookups and phone tasks.
+pub trait History: Send + Sync {
+    /// Where it lives, for messages (a path, or a server without its password).
+    fn describe(&self) -> String;
+
+    /// Stores a lookup — and the phone task it created, in the same transaction (its
+    /// `lookup_id` set to the new row) — durably before returning the new id.
+    fn record(&self, rec: &LookupRecord, task: Option<&PhoneTaskRow>) -> Result<i64, HistoryError>;
+    fn get(&self, id: i64) -> Result<Option<LookupRecord>, HistoryError>;
+    /// The lookup's identity across stores (exports, imports, file names).
+    fn uuid_of(&self, id: i64) -> Result<Option<String>, HistoryError>;
+    /// A page, newest first; always bounded.
+    fn search(&self, q: &SearchQuery) -> Result<SearchPage, HistoryError>;
+    /// The paging position of a stored row (for `--before ID`), read or not.
+    fn cursor_for(&self, id: i64) -> Result<Option<Cursor>, HistoryError>;
+    /// The newest lookup of `check` for this applicant (same phone and ID number; an
+    /// identity with neither matches nothing) since `since`.
+    fn latest_for(
+        &self,
+        check: CheckKind,
+        identity: &Identity,
+        since: OffsetDateTime,
+    ) -> Result<Option<LookupSummary>, HistoryError>;
+    /// Every lookup matching `q` (its limit and cursor ignored), newest first, to `f`; an
+    /// unreadable row is an [`ExportItem::Unreadable`] and the walk goes on.
+    fn for_each(
+        &self,
+        q: &SearchQuery,
+        f: &mut dyn FnMut(ExportItem) -> Result<(), HistoryError>,
+    ) -> Result<ExportStats, HistoryError>;
+    /// Stores each `(record, uuid)` whose uuid is not stored yet, with a new id, in one
+    /// transaction: callers keep batches small so other writers are never starved.
+    fn insert_absent(&self, batch: &[(LookupRecord, String)]) -> Result<Inserted, HistoryError>;
+    /// Erases lookups created before `cutoff` and the tasks of that age, from every file.
+    fn purge(&self, cutoff: OffsetDateTime) -> Result<Purged, HistoryError>;
+    /// Housekeeping after a large write (an import): may do nothing.
+    fn optimize(&self) -> Result<(), HistoryError>;
+
+    /// Stores a task alone (or replaces the one with its id).
+    fn add_task(&self, task: &PhoneTaskRow) -> Result<(), HistoryError>;
+    fn task(&self, task_id: &str) -> Result<Option<PhoneTaskRow>, HistoryError>;
+    /// Every open (pending or paused) task, oldest first, expired or not.
+    fn open_tasks(&self) -> Result<Vec<PhoneTaskRow>, HistoryError>;
+    /// Marks open tasks past their 24 hours expired, then answers the open ones of this kind
+    /// (`sandbox` or not) and those that just lapsed.
+    fn resumable(&self, now: OffsetDateTime, sandbox: bool) -> Result<Resumable, HistoryError>;
+    /// The poll lease on an open, unexpired, unleased task; `None` when another holds it.
+    fn claim(
+        &self,
+        task_id: &str,
+        now: OffsetDateTime,
+        lease: Duration,
+    ) -> Result<Option<Lease>, HistoryError>;
+    /// Ends a poll: its lookup row (if any) and, while the lease is current, the task's new
+    /// state, in one transaction.
+    fn finish(&self, lease: &Lease, finish: &PollFinish) -> Result<Finished, HistoryError>;
+}
+
+/// A history shared by the tasks of a process.
+pub type SharedHistory = Arc<dyn History>;
+
+/// Runs `f` against `history` on the blocking pool, off the async runtime's threads.
+pub async fn run_blocking<T: Send + 'static>(
+    history: &SharedHistory,
+    f: impl FnOnce(&dyn History) -> Result<T, HistoryError> + Send + 'static,
+) -> Result<T, HistoryError> {
+    let h = history.clone();
+    tokio::task::spawn_blocking(move || f(&*h))
+        .await
+        .map_err(|e| HistoryError::Backend {
+            message: format!("history task failed: {e}"),
+            busy: false,
+        })?
+}
