@@ -11,57 +11,90 @@ use ratatui::backend::TestBackend;
 use riskdesk::check::{CheckKind, Outcome};
 use riskdesk::report::parse_report;
 use riskdesk::tui::convert::report_view;
-use riskdesk::tui::form::FieldId;
 use riskdesk::tui::model::{Answer, HistoryRow};
-use riskdesk::tui::{App, AppSettings, Message, Pane, Slot, view};
+use riskdesk::tui::{App, AppSettings, Command, Message, view};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 const DEBTS: &str = r#"{"status":"OK","result":{"reg_total_num":24,"apply_total_num ":6,"approved_total_num ":2,"reject_total_num ":4,"loan_total_num ":2,"apply_amount_min ":4000,"apply_amount_max ":8000,"apply_amount_avg ":6000,"loan_amount_min ":3000,"loan_amount_max ":6000,"loan_amount_avg ":4500,"platform_reg_total ":7,"platform_apply_total":4,"platform_approved_total ":3,"platform_reject_total ":1,"platform_loan_total ":2},"request_id":"TID591cb9fb0e284cf296912a4d0ffea889"}"#;
 
+fn key(code: KeyCode, mods: KeyModifiers) -> Message {
+    Message::Key(KeyEvent::new(code, mods))
+}
+
+/// A review with a debts report on screen and 200 history rows, reached as an operator
+/// reaches it: typed, run, answered.
 fn busy_app() -> App {
     let now = time::OffsetDateTime::now_utc();
     let mut app = App::new(AppSettings::default(), now);
-    app.form.set_country("ID");
-    app.form.set_text(FieldId::Phone, "0812 3456 7890");
-    app.form.set_text(FieldId::IdNumber, "3171234567890123");
-    app.form.set_text(FieldId::Name, "Siti Rahma");
-    app.form.validate(now);
+    for c in "0812 3456 7890".chars() {
+        app.update(key(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    app.update(key(KeyCode::Down, KeyModifiers::NONE));
+    for c in "3171234567890123".chars() {
+        app.update(key(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    app.update(key(KeyCode::Down, KeyModifiers::NONE));
+    for c in "Siti Rahma".chars() {
+        let shift = if c.is_ascii_uppercase() {
+            KeyModifiers::SHIFT
+        } else {
+            KeyModifiers::NONE
+        };
+        app.update(key(KeyCode::Char(c), shift));
+    }
     let report = parse_report(CheckKind::DebtsReport, DEBTS.as_bytes()).expect("sample");
-    app.slots[0] = Slot::Done {
-        answer: Box::new(Answer {
-            check: CheckKind::DebtsReport,
-            outcome: Outcome::Ok,
-            vendor_status: "OK".into(),
-            request_id: "TID591cb9fb0e284cf296912a4d0ffea889".into(),
-            latency_ms: 120,
-            raw: DEBTS.as_bytes().to_vec(),
-            report: Some(report_view(&report)),
-            error: None,
-            task_id: None,
-            warnings: vec![],
-            lookup_id: Some(1),
-            unsaved: None,
-            at: now,
-        }),
-        identity: Box::new(app.form.applicant().identity()),
-        stored: false,
+    let answer = Answer {
+        check: CheckKind::DebtsReport,
+        outcome: Outcome::Ok,
+        vendor_status: "OK".into(),
+        request_id: "TID591cb9fb0e284cf296912a4d0ffea889".into(),
+        latency_ms: 120,
+        raw: DEBTS.as_bytes().to_vec(),
+        report: Some(report_view(&report)),
+        error: None,
+        task_id: None,
+        warnings: vec![],
+        lookup_id: Some(1),
+        unsaved: None,
+        at: now,
     };
-    app.focus = Pane::Results;
-    app.history.rows = (0..200)
-        .map(|i| HistoryRow {
-            id: i,
-            at: now,
-            check: CheckKind::DebtsReport,
-            outcome: Outcome::Ok,
-            phone: "+6281234567890".into(),
-            id_number: "3171234567890123".into(),
-            name: "Siti Rahma".into(),
-            request_id: format!("TID{i}"),
-            sandbox: false,
-            operator: "ana".into(),
-        })
-        .collect();
+    for cmd in app.update(key(KeyCode::Char('r'), KeyModifiers::CONTROL)) {
+        if let Command::FindRecent { run_id, check, .. } = cmd {
+            for cmd in app.update(Message::RecentFound {
+                run_id,
+                found: Ok(None),
+            }) {
+                if let (Command::RunCheck { run_id, .. }, CheckKind::DebtsReport) = (cmd, check) {
+                    app.update(Message::CheckAnswered {
+                        run_id,
+                        answer: Box::new(answer.clone()),
+                    });
+                }
+            }
+        }
+    }
+    app.update(key(KeyCode::Tab, KeyModifiers::NONE));
+    app.update(key(KeyCode::Char('f'), KeyModifiers::CONTROL));
+    let seq = app.history.seq;
+    app.update(Message::SearchResults {
+        seq,
+        rows: Ok((0..200)
+            .map(|i| HistoryRow {
+                id: i,
+                at: now,
+                check: CheckKind::DebtsReport,
+                outcome: Outcome::Ok,
+                phone: "+6281234567890".into(),
+                id_number: "3171234567890123".into(),
+                name: "Siti Rahma".into(),
+                request_id: format!("TID{i}"),
+                sandbox: false,
+                operator: "ana".into(),
+            })
+            .collect()),
+    });
+    app.update(key(KeyCode::Esc, KeyModifiers::NONE));
     app
 }
 
@@ -177,8 +210,8 @@ fn main() {
     });
 
     let mut typing = busy_app();
-    typing.focus = Pane::Form;
-    typing.form.focus_field(FieldId::Name);
+    // Back to the form's Name field.
+    typing.update(key(KeyCode::BackTab, KeyModifiers::SHIFT));
     let mut small = Terminal::new(TestBackend::new(200, 50)).expect("test backend");
     measure("keystroke: update + validate + redraw", 2000, || {
         typing.update(Message::Key(KeyEvent::new(

@@ -1,9 +1,14 @@
-//! The console without a terminal: flows through `App::update` with scripted messages,
-//! screens as insta snapshots of `TestBackend`, and theme contrast.
+//! The console without a terminal: flows through `App::update` driven the way an operator
+//! drives it (keys, typing, paste, clicks, and the answers the runtime would send back),
+//! screens as insta snapshots of `TestBackend` that show style as well as text, and
+//! theme contrast. No test sets a component's state directly: the `Desk` harness only
+//! sends messages, and reads.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
 use riskdesk::check::{CheckKind, Outcome};
 use riskdesk::report::parse_report;
 use riskdesk::tui::app::{Level, MIN_HEIGHT, MIN_WIDTH};
@@ -19,82 +24,373 @@ use time::macros::datetime;
 
 const NOW: OffsetDateTime = datetime!(2026-03-03 14:05:00 UTC);
 
-fn app() -> App {
-    app_with(AppSettings::default())
+// ---------- the harness ----------
+
+/// One console on a `TestBackend`, driven only through messages. Every message is followed
+/// by a draw, as in the runtime, so clicks land where the last frame put things.
+struct Desk {
+    app: App,
+    term: Terminal<TestBackend>,
+    /// Commands issued and not answered yet, oldest first.
+    out: Vec<Command>,
 }
 
-fn app_with(settings: AppSettings) -> App {
-    let mut a = App::new(settings, NOW);
-    a.set_now(NOW);
-    a
-}
-
-fn key(code: KeyCode) -> Message {
-    Message::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
-fn ctrl(c: char) -> Message {
-    Message::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
-}
-
-fn chr(c: char) -> Message {
-    let mods = if c.is_ascii_uppercase() {
-        KeyModifiers::SHIFT
+fn key_event(spec: &str) -> KeyEvent {
+    let (mods, rest) = if let Some(r) = spec.strip_prefix("ctrl-") {
+        (KeyModifiers::CONTROL, r)
+    } else if let Some(r) = spec.strip_prefix("alt-") {
+        (KeyModifiers::ALT, r)
     } else {
-        KeyModifiers::NONE
+        (KeyModifiers::NONE, spec)
     };
-    Message::Key(KeyEvent::new(KeyCode::Char(c), mods))
+    let code = match rest {
+        "enter" => KeyCode::Enter,
+        "esc" => KeyCode::Esc,
+        "tab" => KeyCode::Tab,
+        "backtab" => KeyCode::BackTab,
+        "up" => KeyCode::Up,
+        "down" => KeyCode::Down,
+        "left" => KeyCode::Left,
+        "right" => KeyCode::Right,
+        "home" => KeyCode::Home,
+        "end" => KeyCode::End,
+        "backspace" => KeyCode::Backspace,
+        "pgup" => KeyCode::PageUp,
+        "pgdn" => KeyCode::PageDown,
+        "space" => KeyCode::Char(' '),
+        f if f.len() > 1 && f.starts_with('f') => KeyCode::F(f[1..].parse().expect("f-key")),
+        c if c.chars().count() == 1 => KeyCode::Char(c.chars().next().unwrap()),
+        other => panic!("no such key in the harness: {other}"),
+    };
+    let mods = match code {
+        KeyCode::Char(c) if c.is_ascii_uppercase() => mods | KeyModifiers::SHIFT,
+        KeyCode::BackTab => mods | KeyModifiers::SHIFT,
+        _ => mods,
+    };
+    KeyEvent::new(code, mods)
 }
 
-fn type_into(app: &mut App, field: FieldId, text: &str) -> Vec<Command> {
-    app.focus = Pane::Form;
-    app.form.focus_field(field);
-    let mut out = Vec::new();
-    for c in text.chars() {
-        out.extend(app.update(chr(c)));
+impl Desk {
+    fn new() -> Desk {
+        Desk::with(AppSettings::default())
+    }
+
+    /// A sandbox desk, as the snapshots show it.
+    fn sandbox() -> Desk {
+        Desk::with(AppSettings {
+            sandbox: true,
+            operator: "ana".into(),
+            ..AppSettings::default()
+        })
+    }
+
+    fn with(settings: AppSettings) -> Desk {
+        Desk::sized(settings, 120, 40)
+    }
+
+    fn sized(settings: AppSettings, w: u16, h: u16) -> Desk {
+        let mut app = App::new(settings, NOW);
+        app.set_now(NOW);
+        let mut desk = Desk {
+            app,
+            term: Terminal::new(TestBackend::new(w, h)).unwrap(),
+            out: Vec::new(),
+        };
+        let init = desk.app.init();
+        desk.out.extend(init);
+        desk.send(Message::Resize(w, h));
+        desk
+    }
+
+    fn resize(&mut self, w: u16, h: u16) {
+        self.term.backend_mut().resize(w, h);
+        self.send(Message::Resize(w, h));
+    }
+
+    fn draw(&mut self) {
+        let app = &self.app;
+        self.term.draw(|f| view::draw(f, app)).unwrap();
+    }
+
+    fn send(&mut self, msg: Message) -> Vec<Command> {
+        let cmds = self.app.update(msg);
+        self.out.extend(cmds.iter().cloned());
+        self.draw();
+        cmds
+    }
+
+    fn tick_at(&mut self, at: OffsetDateTime) -> Vec<Command> {
+        self.app.set_now(at);
+        self.send(Message::Tick)
+    }
+
+    fn press(&mut self, spec: &str) -> Vec<Command> {
+        self.send(Message::Key(key_event(spec)))
+    }
+
+    fn press_n(&mut self, spec: &str, n: usize) {
+        for _ in 0..n {
+            self.press(spec);
+        }
+    }
+
+    fn type_text(&mut self, text: &str) -> Vec<Command> {
+        let mut out = Vec::new();
+        for c in text.chars() {
+            out.extend(self.press(&c.to_string()));
+        }
+        out
+    }
+
+    fn paste(&mut self, text: &str) -> Vec<Command> {
+        self.send(Message::Paste(text.into()))
+    }
+
+    fn mouse(&mut self, kind: MouseEventKind, x: u16, y: u16) -> Vec<Command> {
+        self.send(Message::Mouse(MouseEvent {
+            kind,
+            column: x,
+            row: y,
+            modifiers: KeyModifiers::NONE,
+        }))
+    }
+
+    fn click(&mut self, x: u16, y: u16) -> Vec<Command> {
+        self.mouse(MouseEventKind::Down(MouseButton::Left), x, y)
+    }
+
+    /// Clicks the first place on screen showing `text`, `dx` cells into it.
+    fn click_text(&mut self, text: &str, dx: u16) -> Vec<Command> {
+        let (x, y) = self
+            .find(text)
+            .unwrap_or_else(|| panic!("{text:?} is not on screen:\n{}", self.screen()));
+        self.click(x + dx, y)
+    }
+
+    fn find(&self, text: &str) -> Option<(u16, u16)> {
+        let buf = self.term.backend().buffer();
+        for y in 0..buf.area.height {
+            let line: Vec<&str> = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+            let joined: String = line.concat();
+            if let Some(byte) = joined.find(text) {
+                // Back from a byte offset to a column (cells hold one symbol each).
+                let mut acc = 0;
+                for (x, s) in line.iter().enumerate() {
+                    if acc == byte {
+                        return Some((x as u16, y));
+                    }
+                    acc += s.len();
+                }
+            }
+        }
+        None
+    }
+
+    fn screen(&self) -> String {
+        text_of(self.term.backend().buffer())
+    }
+
+    #[allow(dead_code)] // used from the key-hint flows
+    fn status_bar(&self) -> String {
+        let s = self.screen();
+        s.lines().last().unwrap_or("").to_string()
+    }
+
+    fn strip(&self) -> String {
+        self.screen().lines().nth(1).unwrap_or("").to_string()
+    }
+
+    fn notice(&self) -> String {
+        self.app
+            .notice
+            .as_ref()
+            .map(|n| n.text.clone())
+            .unwrap_or_default()
+    }
+
+    // ----- the operator's moves -----
+
+    /// Focus on the form (Tab until there).
+    fn focus_form(&mut self) {
+        for _ in 0..3 {
+            if self.app.screen == Screen::Review && self.app.focus == Pane::Form {
+                return;
+            }
+            if self.app.screen == Screen::History {
+                self.press("esc");
+            } else {
+                self.press("tab");
+            }
+        }
+        assert_eq!(self.app.focus, Pane::Form);
+    }
+
+    fn focus_pane(&mut self, pane: Pane) {
+        self.focus_form();
+        while self.app.focus != pane {
+            self.press("tab");
+        }
+    }
+
+    fn focus_field(&mut self, field: FieldId) {
+        self.focus_form();
+        let target = FieldId::ALL.iter().position(|f| *f == field).unwrap();
+        for _ in 0..FieldId::ALL.len() {
+            let now = FieldId::ALL
+                .iter()
+                .position(|f| *f == self.app.form.focused())
+                .unwrap();
+            if now == target {
+                return;
+            }
+            self.press(if now < target { "down" } else { "up" });
+        }
+        panic!("could not reach {field:?}");
+    }
+
+    /// Replaces a text field's value the way an operator does: to the end, erase, type.
+    fn set_field(&mut self, field: FieldId, text: &str) {
+        self.focus_field(field);
+        self.press("end");
+        let n = self.app.form.text(field).chars().count();
+        self.press_n("backspace", n);
+        self.type_text(text);
+        assert_eq!(self.app.form.text(field), text);
+    }
+
+    fn country(&mut self, code: &str) {
+        self.focus_field(FieldId::Country);
+        for _ in 0..12 {
+            if self.app.form.country_code() == code {
+                return;
+            }
+            self.press("right");
+        }
+        panic!("no country {code}");
+    }
+
+    fn applicant(&mut self, country: &str, phone: &str, id: &str, name: &str) {
+        self.country(country);
+        self.set_field(FieldId::Phone, phone);
+        self.set_field(FieldId::IdNumber, id);
+        self.set_field(FieldId::Name, name);
+    }
+
+    fn indonesian(&mut self) {
+        self.applicant("ID", "0812 3456 7890", "3171234567890123", "Siti Rahma");
+    }
+
+    fn mexican(&mut self, phone: &str) {
+        self.applicant("MX", phone, "GODE561231HDFRRN09", "Juan Perez");
+    }
+
+    fn tab_to(&mut self, check: CheckKind) {
+        self.focus_pane(Pane::Results);
+        for _ in 0..5 {
+            if self.app.current_check() == check {
+                return;
+            }
+            self.press("right");
+        }
+        panic!("no tab {check:?}");
+    }
+
+    /// Answers the history look-up before `check`'s paid call (`None`: nothing stored).
+    fn recent(&mut self, check: CheckKind, found: Option<Answer>) -> Vec<Command> {
+        let i = self
+            .out
+            .iter()
+            .position(|c| matches!(c, Command::FindRecent { check: c, .. } if *c == check))
+            .unwrap_or_else(|| panic!("no history look-up for {check:?}: {:?}", self.out));
+        let Command::FindRecent { run_id, .. } = self.out.remove(i) else {
+            unreachable!()
+        };
+        self.send(Message::RecentFound {
+            run_id,
+            found: Ok(found.map(Box::new)),
+        })
+    }
+
+    /// Answers every history look-up with "nothing stored": the vendor calls go out.
+    fn nothing_stored(&mut self) -> Vec<CheckKind> {
+        let mut started = Vec::new();
+        while let Some(check) = self.out.iter().find_map(|c| match c {
+            Command::FindRecent { check, .. } => Some(*check),
+            _ => None,
+        }) {
+            started.extend(run_checks(&self.recent(check, None)));
+        }
+        started
+    }
+
+    fn run_id_of(&mut self, check: CheckKind) -> u64 {
+        let i = self
+            .out
+            .iter()
+            .position(|c| matches!(c, Command::RunCheck { request, .. } if request.check == check))
+            .unwrap_or_else(|| panic!("no vendor call for {check:?}: {:?}", self.out));
+        let Command::RunCheck { run_id, .. } = self.out.remove(i) else {
+            unreachable!()
+        };
+        run_id
+    }
+
+    /// The vendor's answer to the oldest call out for `answer.check`.
+    fn answer(&mut self, answer: Answer) -> Vec<Command> {
+        let run_id = self.run_id_of(answer.check);
+        self.send(Message::CheckAnswered {
+            run_id,
+            answer: Box::new(answer),
+        })
+    }
+
+    /// Runs every offered check, nothing stored: the checks called.
+    fn run_all(&mut self) -> Vec<CheckKind> {
+        self.press("ctrl-r");
+        self.nothing_stored()
+    }
+
+    /// Runs the check of one tab and answers it.
+    fn run_one(&mut self, answer: Answer) {
+        self.tab_to(answer.check);
+        self.press("r");
+        self.recent(answer.check, None);
+        self.answer(answer);
+    }
+
+    fn poll_answer(&mut self, task: TaskView, answer: Option<Answer>) -> Vec<Command> {
+        self.out
+            .retain(|c| !matches!(c, Command::PollTask { task_id } if *task_id == task.task_id));
+        self.send(Message::TaskPolled {
+            task_id: task.task_id.clone(),
+            update: Ok(Box::new(TaskUpdate { task, answer })),
+        })
+    }
+}
+
+fn run_checks(cmds: &[Command]) -> Vec<CheckKind> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::RunCheck { request, .. } => Some(request.check),
+            _ => None,
+        })
+        .collect()
+}
+
+fn text_of(buf: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut line = String::new();
+        for x in 0..buf.area.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
     out
 }
 
-fn country(app: &mut App, code: &str) {
-    app.focus = Pane::Form;
-    app.form.focus_field(FieldId::Country);
-    while app.form.country_code() != code {
-        app.update(key(KeyCode::Right));
-    }
-}
-
-fn indonesian(app: &mut App) {
-    country(app, "ID");
-    type_into(app, FieldId::Phone, "0812 3456 7890");
-    type_into(app, FieldId::IdNumber, "3171234567890123");
-    type_into(app, FieldId::Name, "Siti Rahma");
-}
-
-fn mexican(app: &mut App, phone: &str) {
-    country(app, "MX");
-    type_into(app, FieldId::Phone, phone);
-    type_into(app, FieldId::IdNumber, "GODE561231HDFRRN09");
-    type_into(app, FieldId::Name, "Juan Perez");
-}
-
-fn run_ids(cmds: &[Command]) -> Vec<(u64, CheckKind)> {
-    cmds.iter()
-        .filter_map(|c| match c {
-            Command::RunCheck { run_id, request } => Some((*run_id, request.check)),
-            _ => None,
-        })
-        .collect()
-}
-
-fn find_recent_ids(cmds: &[Command]) -> Vec<(u64, CheckKind)> {
-    cmds.iter()
-        .filter_map(|c| match c {
-            Command::FindRecent { run_id, check, .. } => Some((*run_id, *check)),
-            _ => None,
-        })
-        .collect()
-}
+// ---------- answers as the vendors send them ----------
 
 const DEBTS_BODY: &str = r#"{"status":"OK","result":{"reg_total_num":24,"apply_total_num ":6,"approved_total_num ":2,"reject_total_num ":4,"loan_total_num ":2,"apply_amount_min ":4000,"apply_amount_max ":8000,"apply_amount_avg ":6000,"loan_amount_min ":3000,"loan_amount_max ":1250000.5,"loan_amount_avg ":4500,"platform_reg_total ":7,"platform_apply_total":4,"platform_approved_total ":3,"platform_reject_total ":1,"platform_loan_total ":2},"request_id":"TID591cb9fb0e284cf296912a4d0ffea889"}"#;
 const ORDERS_BODY: &str = r#"{"status":"OK","result":{"target":true,"count":2,"data":[{"day":"2022-10-03","source":"seat","cid":"11323","duration":"17","level":5},{"day":"2022-10-03","source":"seat","cid":11323,"duration":11,"level":4}]},"request_id":"TIDebc4954bc59c4f9b8437c390d188442d"}"#;
@@ -128,20 +424,29 @@ fn ok_answer(check: CheckKind, body: &str) -> Answer {
     }
 }
 
+fn debts_ok() -> Answer {
+    ok_answer(CheckKind::DebtsReport, DEBTS_BODY)
+}
+
+fn willing_ok() -> Answer {
+    ok_answer(CheckKind::CreditWillingness, WILL_BODY)
+}
+
 fn not_hit(check: CheckKind) -> Answer {
     Answer {
+        check,
         outcome: Outcome::NotHit,
         vendor_status: "NOT_HIT".into(),
         report: None,
         raw: br#"{"status":"NOT_HIT","request_id":"TIDnothit"}"#.to_vec(),
         request_id: "TIDnothit".into(),
-        ..ok_answer(CheckKind::DebtsReport, DEBTS_BODY)
+        ..debts_ok()
     }
-    .with_check(check)
 }
 
 fn error_answer(check: CheckKind) -> Answer {
     Answer {
+        check,
         outcome: Outcome::Error,
         vendor_status: "OUT_OF_QUOTA".into(),
         report: None,
@@ -153,9 +458,8 @@ fn error_answer(check: CheckKind) -> Answer {
         }),
         raw: br#"{"status":"OUT_OF_QUOTA","request_id":"TIDerr"}"#.to_vec(),
         request_id: "TIDerr".into(),
-        ..ok_answer(CheckKind::DebtsReport, DEBTS_BODY)
+        ..debts_ok()
     }
-    .with_check(check)
 }
 
 fn pending_answer(task: &str) -> Answer {
@@ -170,206 +474,7 @@ fn pending_answer(task: &str) -> Answer {
     }
 }
 
-trait WithCheck {
-    fn with_check(self, check: CheckKind) -> Self;
-}
-impl WithCheck for Answer {
-    fn with_check(mut self, check: CheckKind) -> Self {
-        self.check = check;
-        self
-    }
-}
-
-/// Runs every offered check and answers the history lookups with "nothing stored".
-fn run_all_fresh(app: &mut App) -> Vec<(u64, CheckKind)> {
-    let cmds = app.update(ctrl('r'));
-    let finds = find_recent_ids(&cmds);
-    let mut runs = Vec::new();
-    for (run_id, _) in finds {
-        let cmds = app.update(Message::RecentFound {
-            run_id,
-            found: Ok(None),
-        });
-        runs.extend(run_ids(&cmds));
-    }
-    runs
-}
-
-// ---------- flows ----------
-
-#[test]
-fn fill_form_validates_as_you_type() {
-    let mut a = app();
-    country(&mut a, "ID");
-    type_into(&mut a, FieldId::Phone, "0812");
-    assert!(
-        !a.form.errors_for(FieldId::Phone).is_empty(),
-        "a short phone is flagged while typing"
-    );
-    type_into(&mut a, FieldId::Phone, " 3456 7890");
-    assert!(a.form.errors_for(FieldId::Phone).is_empty());
-    assert_eq!(a.form.readiness(CheckKind::DebtsReport), Readiness::Ready);
-    assert!(matches!(
-        a.form.readiness(CheckKind::PhoneStatus),
-        Readiness::NotOffered(_)
-    ));
-    type_into(&mut a, FieldId::Email, "nope");
-    assert!(a.form.errors_for(FieldId::Email)[0].contains("not an email"));
-}
-
-#[test]
-fn typing_never_triggers_hotkeys_but_ctrl_c_quits() {
-    let mut a = app();
-    let cmds = type_into(&mut a, FieldId::Name, "Quinn Rivera");
-    assert!(cmds.is_empty());
-    assert!(!a.quit);
-    assert_eq!(a.form.text(FieldId::Name), "Quinn Rivera");
-    // Outside a text input, q quits.
-    a.focus = Pane::Results;
-    assert!(matches!(a.update(chr('q'))[..], [Command::Quit]));
-    let mut b = app();
-    b.form.focus_field(FieldId::Name);
-    assert!(matches!(b.update(ctrl('c'))[..], [Command::Quit]));
-}
-
-#[test]
-fn paste_goes_into_the_focused_field() {
-    let mut a = app();
-    country(&mut a, "ID");
-    a.form.focus_field(FieldId::Phone);
-    a.update(Message::Paste("+62 812-3456-7890\n".into()));
-    assert_eq!(a.form.text(FieldId::Phone), "+62 812-3456-7890");
-    assert_eq!(a.form.readiness(CheckKind::DebtsReport), Readiness::Ready);
-}
-
-#[test]
-fn run_all_answers_in_any_order() {
-    let mut a = app();
-    indonesian(&mut a);
-    let runs = run_all_fresh(&mut a);
-    let checks: Vec<CheckKind> = runs.iter().map(|(_, c)| *c).collect();
-    assert_eq!(
-        checks,
-        vec![CheckKind::DebtsReport, CheckKind::CreditWillingness]
-    );
-    assert!(a.wants_tick(), "running checks show elapsed time");
-    // The second answer arrives first.
-    a.update(Message::CheckAnswered {
-        run_id: runs[1].0,
-        answer: Box::new(ok_answer(CheckKind::CreditWillingness, WILL_BODY)),
-    });
-    assert!(matches!(
-        a.slot(CheckKind::DebtsReport),
-        Slot::Running { .. }
-    ));
-    a.update(Message::CheckAnswered {
-        run_id: runs[0].0,
-        answer: Box::new(error_answer(CheckKind::DebtsReport)),
-    });
-    assert!(matches!(
-        a.slot(CheckKind::CreditWillingness),
-        Slot::Done { .. }
-    ));
-    let Slot::Done { answer, .. } = a.slot(CheckKind::DebtsReport) else {
-        panic!("debts done");
-    };
-    assert_eq!(answer.outcome, Outcome::Error);
-    assert!(!a.wants_tick(), "idle: no tick");
-}
-
-#[test]
-fn invalid_form_runs_nothing_and_says_why() {
-    let mut a = app();
-    country(&mut a, "ID");
-    let cmds = a.update(ctrl('r'));
-    assert!(cmds.is_empty());
-    let notice = a.notice.clone().unwrap();
-    assert_eq!(notice.level, Level::Error);
-    assert!(notice.text.contains("phone"), "{}", notice.text);
-    assert!(!a.form.errors_for(FieldId::Phone).is_empty());
-}
-
-#[test]
-fn cancel_stops_waiting_and_ignores_the_late_answer() {
-    let mut a = app();
-    indonesian(&mut a);
-    let runs = run_all_fresh(&mut a);
-    a.focus = Pane::Results;
-    a.tab = 0;
-    let cmds = a.update(chr('c'));
-    assert!(matches!(cmds[..], [Command::CancelRun { run_id }] if run_id == runs[0].0));
-    assert_eq!(a.slot(CheckKind::DebtsReport), &Slot::Cancelled);
-    a.update(Message::CheckAnswered {
-        run_id: runs[0].0,
-        answer: Box::new(ok_answer(CheckKind::DebtsReport, DEBTS_BODY)),
-    });
-    assert_eq!(a.slot(CheckKind::DebtsReport), &Slot::Cancelled);
-    // The other check still runs.
-    assert!(matches!(
-        a.slot(CheckKind::CreditWillingness),
-        Slot::Running { .. }
-    ));
-}
-
-#[test]
-fn rerun_within_window_shows_stored_and_asks() {
-    let mut a = app();
-    indonesian(&mut a);
-    a.focus = Pane::Results;
-    a.tab = 0;
-    let cmds = a.update(chr('r'));
-    let [(run_id, CheckKind::DebtsReport)] = find_recent_ids(&cmds)[..] else {
-        panic!("{cmds:?}");
-    };
-    a.update(Message::RecentFound {
-        run_id,
-        found: Ok(Some(Box::new(ok_answer(
-            CheckKind::DebtsReport,
-            DEBTS_BODY,
-        )))),
-    });
-    assert_eq!(a.confirming(), Some(CheckKind::DebtsReport));
-    // Keys other than y/n do nothing while asking.
-    assert!(a.update(chr('R')).is_empty());
-    let cmds = a.update(chr('y'));
-    assert_eq!(run_ids(&cmds), vec![(run_id, CheckKind::DebtsReport)]);
-
-    // Saying no keeps the stored result, marked as stored.
-    let mut b = app();
-    indonesian(&mut b);
-    b.focus = Pane::Results;
-    let cmds = b.update(chr('r'));
-    let run_id = find_recent_ids(&cmds)[0].0;
-    b.update(Message::RecentFound {
-        run_id,
-        found: Ok(Some(Box::new(ok_answer(
-            CheckKind::DebtsReport,
-            DEBTS_BODY,
-        )))),
-    });
-    assert!(b.update(chr('n')).is_empty());
-    assert!(matches!(
-        b.slot(CheckKind::DebtsReport),
-        Slot::Done { stored: true, .. }
-    ));
-}
-
-#[test]
-fn history_failure_does_not_block_the_call() {
-    let mut a = app();
-    indonesian(&mut a);
-    a.focus = Pane::Results;
-    let cmds = a.update(chr('r'));
-    let run_id = find_recent_ids(&cmds)[0].0;
-    let cmds = a.update(Message::RecentFound {
-        run_id,
-        found: Err("disk full".into()),
-    });
-    assert_eq!(run_ids(&cmds).len(), 1);
-    assert!(a.notice.as_ref().unwrap().text.contains("disk full"));
-}
-
-fn pending_task(task_id: &str, phone: &str, attempts: u32, status: TaskStatus) -> TaskView {
+fn task(task_id: &str, phone: &str, attempts: u32, status: TaskStatus) -> TaskView {
     TaskView {
         task_id: task_id.into(),
         phone: phone.into(),
@@ -379,125 +484,6 @@ fn pending_task(task_id: &str, phone: &str, attempts: u32, status: TaskStatus) -
         status,
         reason: String::new(),
     }
-}
-
-#[test]
-fn phone_task_resolves_while_another_applicant_is_shown() {
-    let mut a = app();
-    mexican(&mut a, "+52 55 1234 5678");
-    let phone = a.form.applicant().identity().phone_e164;
-    a.focus = Pane::Results;
-    a.tab = 2;
-    a.update(key(KeyCode::Right)); // to multiplatform and back: tabs move
-    a.update(key(KeyCode::Left));
-    assert_eq!(a.current_check(), CheckKind::PhoneStatus);
-    let cmds = a.update(chr('r'));
-    let run_id = find_recent_ids(&cmds)[0].0;
-    let cmds = a.update(Message::RecentFound {
-        run_id,
-        found: Ok(None),
-    });
-    assert_eq!(run_ids(&cmds).len(), 1);
-    a.update(Message::CheckAnswered {
-        run_id,
-        answer: Box::new(pending_answer("T-1")),
-    });
-    assert_eq!(a.tasks.len(), 1);
-    assert_eq!(a.tasks[0].phone, phone);
-    assert!(a.wants_tick(), "a pending task keeps the clock running");
-
-    // Another applicant is typed in.
-    a.form.set_text(FieldId::Phone, "+52 33 9876 5432");
-    a.form.validate(NOW);
-
-    // Not due yet: no poll.
-    assert!(a.update(Message::Tick).is_empty());
-    a.set_now(NOW + time::Duration::seconds(30));
-    let cmds = a.update(Message::Tick);
-    assert!(matches!(&cmds[..], [Command::PollTask { task_id }] if task_id == "T-1"));
-    // Never two polls in flight.
-    assert!(a.update(Message::Tick).is_empty());
-
-    let mut done = pending_task("T-1", &phone, 1, TaskStatus::Done);
-    done.created_at = NOW;
-    a.update(Message::TaskPolled {
-        task_id: "T-1".into(),
-        update: Ok(Box::new(TaskUpdate {
-            task: done,
-            answer: Some(ok_answer(CheckKind::PhoneStatus, PHONE_BODY)),
-        })),
-    });
-    let notice = a.notice.clone().unwrap();
-    assert!(
-        notice.text.contains("not the applicant on screen"),
-        "{}",
-        notice.text
-    );
-    assert!(notice.text.contains("turned off"), "{}", notice.text);
-    assert!(
-        !notice.text.contains("5512345678"),
-        "masked: {}",
-        notice.text
-    );
-    // The on-screen applicant's tab keeps its own state.
-    assert!(matches!(
-        a.slot(CheckKind::PhoneStatus),
-        Slot::Done { answer, .. } if answer.outcome == Outcome::Pending
-    ));
-    assert!(!a.wants_tick());
-    // Back to the first applicant: the finished result is in their phone tab.
-    a.focus = Pane::Form;
-    a.form.focus_field(FieldId::Phone);
-    a.form.set_text(FieldId::Phone, "");
-    a.update(Message::Paste("+52 55 1234 5678".into()));
-    assert!(matches!(
-        a.slot(CheckKind::PhoneStatus),
-        Slot::Done { answer, .. } if answer.outcome == Outcome::Ok
-    ));
-    // The tasks panel opens the finished result read-only.
-    a.focus = Pane::Tasks;
-    a.update(key(KeyCode::Enter));
-    let stored = a.stored.as_ref().expect("opened");
-    assert_eq!(stored.answer.check, CheckKind::PhoneStatus);
-    assert_eq!(a.current_check(), CheckKind::PhoneStatus);
-}
-
-#[test]
-fn phone_task_fills_the_tab_of_the_applicant_on_screen() {
-    let mut a = app();
-    mexican(&mut a, "+52 55 1234 5678");
-    let phone = a.form.applicant().identity().phone_e164;
-    let cmds = a.update(Message::TasksLoaded(Ok(vec![pending_task(
-        "T-9",
-        &phone,
-        2,
-        TaskStatus::Pending,
-    )])));
-    assert!(cmds.is_empty(), "not due yet");
-    a.set_now(NOW + time::Duration::minutes(1));
-    assert_eq!(a.update(Message::Tick).len(), 1);
-    a.update(Message::TaskPolled {
-        task_id: "T-9".into(),
-        update: Ok(Box::new(TaskUpdate {
-            task: pending_task("T-9", &phone, 3, TaskStatus::Done),
-            answer: Some(ok_answer(CheckKind::PhoneStatus, PHONE_BODY)),
-        })),
-    });
-    assert!(matches!(
-        a.slot(CheckKind::PhoneStatus),
-        Slot::Done { answer, .. } if answer.outcome == Outcome::Ok
-    ));
-    // Expired tasks say why.
-    let mut expired = pending_task("T-10", &phone, 40, TaskStatus::Expired);
-    expired.reason = "the vendor keeps a task for 24 h".into();
-    a.update(Message::TaskPolled {
-        task_id: "T-10".into(),
-        update: Ok(Box::new(TaskUpdate {
-            task: expired,
-            answer: None,
-        })),
-    });
-    assert!(a.notice.as_ref().unwrap().text.contains("24 h"));
 }
 
 fn history_row(id: i64, check: CheckKind, outcome: Outcome) -> HistoryRow {
@@ -516,139 +502,491 @@ fn history_row(id: i64, check: CheckKind, outcome: Outcome) -> HistoryRow {
 }
 
 fn stored(id: i64) -> StoredLookup {
-    let mut identity = riskdesk::applicant::Identity {
+    let identity = riskdesk::applicant::Identity {
         phone_e164: "+6281234567890".into(),
         id_number: "3171234567890123".into(),
         name: "Siti Rahma".into(),
         country: "ID".into(),
         ..Default::default()
     };
-    identity.email = String::new();
     let mut request = serde_json::Map::new();
     request.insert("mobile_md5".into(), "abc".into());
     StoredLookup {
         row: history_row(id, CheckKind::DebtsReport, Outcome::Ok),
         identity,
-        answer: ok_answer(CheckKind::DebtsReport, DEBTS_BODY),
+        answer: debts_ok(),
         request,
     }
 }
 
+// ---------- flows: the form ----------
+
+#[test]
+fn fill_form_validates_as_you_type() {
+    let mut d = Desk::new();
+    d.country("ID");
+    d.set_field(FieldId::Phone, "0812");
+    assert!(
+        !d.app.form.errors_for(FieldId::Phone).is_empty(),
+        "a short phone is flagged while typing"
+    );
+    d.type_text(" 3456 7890");
+    assert!(d.app.form.errors_for(FieldId::Phone).is_empty());
+    assert_eq!(
+        d.app.form.readiness(CheckKind::DebtsReport),
+        Readiness::Ready
+    );
+    assert!(matches!(
+        d.app.form.readiness(CheckKind::PhoneStatus),
+        Readiness::NotOffered(_)
+    ));
+    d.set_field(FieldId::Email, "nope");
+    assert!(d.app.form.errors_for(FieldId::Email)[0].contains("not an email"));
+}
+
+#[test]
+fn typing_never_triggers_hotkeys_but_ctrl_c_quits() {
+    let mut d = Desk::new();
+    d.focus_field(FieldId::Name);
+    let cmds = d.type_text("Quinn Rivera");
+    assert!(cmds.is_empty());
+    assert!(!d.app.quit);
+    assert_eq!(d.app.form.text(FieldId::Name), "Quinn Rivera");
+    // Outside a text input, q quits.
+    d.focus_pane(Pane::Results);
+    assert!(matches!(d.press("q")[..], [Command::Quit]));
+    let mut b = Desk::new();
+    b.focus_field(FieldId::Name);
+    assert!(matches!(b.press("ctrl-c")[..], [Command::Quit]));
+}
+
+#[test]
+fn paste_goes_into_the_focused_field() {
+    let mut d = Desk::new();
+    d.country("ID");
+    d.focus_field(FieldId::Phone);
+    d.paste("+62 812-3456-7890\n");
+    assert_eq!(d.app.form.text(FieldId::Phone), "+62 812-3456-7890");
+    assert_eq!(
+        d.app.form.readiness(CheckKind::DebtsReport),
+        Readiness::Ready
+    );
+}
+
+#[test]
+fn invalid_form_runs_nothing_and_says_why() {
+    let mut d = Desk::new();
+    d.country("ID");
+    let cmds = d.press("ctrl-r");
+    assert!(cmds.is_empty());
+    let notice = d.app.notice.clone().unwrap();
+    assert_eq!(notice.level, Level::Error);
+    assert!(notice.text.contains("phone"), "{}", notice.text);
+    assert!(!d.app.form.errors_for(FieldId::Phone).is_empty());
+}
+
+// ---------- flows: running checks ----------
+
+#[test]
+fn run_all_answers_in_any_order() {
+    let mut d = Desk::new();
+    d.indonesian();
+    let started = d.run_all();
+    assert_eq!(
+        started,
+        vec![CheckKind::DebtsReport, CheckKind::CreditWillingness]
+    );
+    assert!(d.app.wants_tick(), "running checks show elapsed time");
+    // The second answer arrives first.
+    d.answer(willing_ok());
+    assert!(matches!(
+        d.app.slot(CheckKind::DebtsReport),
+        Slot::Running { .. }
+    ));
+    d.answer(error_answer(CheckKind::DebtsReport));
+    assert!(matches!(
+        d.app.slot(CheckKind::CreditWillingness),
+        Slot::Done { .. }
+    ));
+    let answer = d.app.slot(CheckKind::DebtsReport).answer().unwrap();
+    assert_eq!(answer.outcome, Outcome::Error);
+    assert!(!d.app.wants_tick(), "idle: no tick");
+    let strip = d.strip();
+    assert!(
+        strip.contains("Debts error") && strip.contains("Willing ok"),
+        "{strip}"
+    );
+}
+
+#[test]
+fn cancel_says_so_and_a_late_answer_is_still_recorded() {
+    let mut d = Desk::new();
+    d.indonesian();
+    d.run_all();
+    d.tab_to(CheckKind::DebtsReport);
+    let cmds = d.press("c");
+    assert!(
+        cmds.is_empty(),
+        "nothing to recall: the request may be billed"
+    );
+    assert!(matches!(
+        d.app.slot(CheckKind::DebtsReport),
+        Slot::Cancelled { late: None, .. }
+    ));
+    assert!(d.screen().contains("Cancelled"), "{}", d.screen());
+    // The vendor answers after all: not shown as the result, but said to be in history.
+    d.answer(debts_ok());
+    assert!(matches!(
+        d.app.slot(CheckKind::DebtsReport),
+        Slot::Cancelled { late: Some(_), .. }
+    ));
+    let s = d.screen();
+    assert!(s.contains("answered after the cancel"), "{s}");
+    assert!(s.contains("lookup #7"), "{s}");
+    assert!(d.strip().contains("Debts cancelled"), "{}", d.strip());
+    // The other check still runs.
+    assert!(matches!(
+        d.app.slot(CheckKind::CreditWillingness),
+        Slot::Running { .. }
+    ));
+}
+
+#[test]
+fn rerun_within_window_shows_stored_and_asks() {
+    let mut d = Desk::new();
+    d.indonesian();
+    d.tab_to(CheckKind::DebtsReport);
+    d.press("r");
+    d.recent(CheckKind::DebtsReport, Some(debts_ok()));
+    assert_eq!(d.app.confirming(), Some(CheckKind::DebtsReport));
+    assert!(d.screen().contains("Run again?"));
+    // Keys other than y/n do nothing while asking.
+    assert!(d.press("R").is_empty());
+    assert_eq!(run_checks(&d.press("y")), vec![CheckKind::DebtsReport]);
+
+    // Saying no keeps the stored result, marked as stored.
+    let mut b = Desk::new();
+    b.indonesian();
+    b.tab_to(CheckKind::DebtsReport);
+    b.press("r");
+    b.recent(CheckKind::DebtsReport, Some(debts_ok()));
+    assert!(b.press("n").is_empty());
+    assert!(matches!(
+        b.app.slot(CheckKind::DebtsReport),
+        Slot::Done { reused: true, .. }
+    ));
+    assert!(b.strip().contains("Debts ok"), "{}", b.strip());
+}
+
+#[test]
+fn history_failure_does_not_block_the_call() {
+    let mut d = Desk::new();
+    d.indonesian();
+    d.tab_to(CheckKind::DebtsReport);
+    d.press("r");
+    let i = d
+        .out
+        .iter()
+        .position(|c| matches!(c, Command::FindRecent { .. }))
+        .unwrap();
+    let Command::FindRecent { run_id, .. } = d.out.remove(i) else {
+        unreachable!()
+    };
+    let cmds = d.send(Message::RecentFound {
+        run_id,
+        found: Err("disk full".into()),
+    });
+    assert_eq!(run_checks(&cmds), vec![CheckKind::DebtsReport]);
+    assert!(d.notice().contains("disk full"));
+}
+
+#[test]
+fn a_huge_rerun_window_never_panics() {
+    let mut d = Desk::with(AppSettings {
+        rerun_window_hours: u64::MAX,
+        ..AppSettings::default()
+    });
+    d.indonesian();
+    d.press("ctrl-r");
+    assert_eq!(
+        d.out
+            .iter()
+            .filter(|c| matches!(c, Command::FindRecent { .. }))
+            .count(),
+        2
+    );
+}
+
+// ---------- flows: one applicant on screen ----------
+
+#[test]
+fn an_identifier_changed_after_results_takes_the_old_results_off_screen() {
+    let mut d = Desk::new();
+    d.indonesian();
+    d.run_all();
+    d.answer(debts_ok());
+    d.answer(willing_ok());
+    let strip = d.strip();
+    assert!(
+        strip.contains("Debts ok") && strip.contains("Willing ok"),
+        "{strip}"
+    );
+
+    // A Mexican applicant typed into the same form: none of the first one's results.
+    d.mexican("5512340003");
+    let strip = d.strip();
+    assert!(!strip.contains(" ok"), "{strip}");
+    assert!(!d.screen().contains("previous applicant"));
+    assert_eq!(d.app.slot(CheckKind::DebtsReport), &Slot::Idle);
+
+    // One digit of the ID number changed: the debts report (which sent it) leaves, the
+    // willingness score (phone only) stays.
+    let mut d = Desk::new();
+    d.indonesian();
+    d.run_all();
+    d.answer(debts_ok());
+    d.answer(willing_ok());
+    d.set_field(FieldId::IdNumber, "3171234567890124");
+    let strip = d.strip();
+    assert!(!strip.contains("Debts ok"), "{strip}");
+    assert!(strip.contains("Willing ok"), "{strip}");
+    // Typed back as it was: the result is that applicant's again.
+    d.set_field(FieldId::IdNumber, "3171234567890123");
+    assert!(d.strip().contains("Debts ok"), "{}", d.strip());
+}
+
+#[test]
+fn a_phone_task_for_the_applicant_on_screen_fills_the_tab_without_warning() {
+    let mut d = Desk::new();
+    d.mexican("5512340003");
+    let phone = d.app.form.identity().phone_e164.clone();
+    let started = d.run_all();
+    assert_eq!(
+        started,
+        vec![CheckKind::PhoneStatus, CheckKind::Multiplatform]
+    );
+    d.answer(ok_answer(CheckKind::Multiplatform, MULTI_BODY));
+    d.answer(pending_answer("T-1"));
+    assert_eq!(d.app.tasks.len(), 1);
+    assert_eq!(d.app.tasks[0].phone, phone);
+    assert!(d.app.wants_tick(), "a pending task keeps the clock running");
+    // Not due yet: no poll. Then one poll, never two in flight.
+    assert!(d.tick_at(NOW).is_empty());
+    let cmds = d.tick_at(NOW + time::Duration::seconds(30));
+    assert!(matches!(&cmds[..], [Command::PollTask { task_id }] if task_id == "T-1"));
+    assert!(d.tick_at(NOW + time::Duration::seconds(31)).is_empty());
+
+    let mut done = task("T-1", &phone, 1, TaskStatus::Done);
+    done.created_at = NOW;
+    d.poll_answer(done, Some(ok_answer(CheckKind::PhoneStatus, PHONE_BODY)));
+    let notice = d.notice();
+    assert!(notice.contains("turned off"), "{notice}");
+    assert!(!notice.contains("not the applicant"), "{notice}");
+    assert!(matches!(
+        d.app.slot(CheckKind::PhoneStatus),
+        Slot::Done { answer, .. } if answer.outcome == Outcome::Ok
+    ));
+    d.tab_to(CheckKind::PhoneStatus);
+    let s = d.screen();
+    assert!(!s.contains("previous applicant"), "{s}");
+    assert!(s.contains("turned off"), "{s}");
+    assert!(!d.app.wants_tick());
+}
+
+#[test]
+fn a_phone_task_for_an_applicant_who_left_is_announced_and_waits_for_them() {
+    let mut d = Desk::new();
+    d.mexican("+52 55 1234 5678");
+    let phone = d.app.form.identity().phone_e164.clone();
+    d.tab_to(CheckKind::PhoneStatus);
+    d.press("r");
+    d.recent(CheckKind::PhoneStatus, None);
+    d.answer(pending_answer("T-1"));
+
+    // Another applicant is typed in.
+    d.set_field(FieldId::Phone, "+52 33 9876 5432");
+    d.tick_at(NOW + time::Duration::seconds(30));
+    let mut done = task("T-1", &phone, 1, TaskStatus::Done);
+    done.created_at = NOW;
+    d.poll_answer(done, Some(ok_answer(CheckKind::PhoneStatus, PHONE_BODY)));
+    let notice = d.notice();
+    assert!(notice.contains("not the applicant on screen"), "{notice}");
+    assert!(notice.contains("turned off"), "{notice}");
+    assert!(!notice.contains("5512345678"), "masked: {notice}");
+    // The applicant on screen has no phone result of someone else's.
+    assert_eq!(d.app.slot(CheckKind::PhoneStatus), &Slot::Idle);
+    assert!(!d.strip().contains("Phone ok"), "{}", d.strip());
+
+    // Back to the first applicant: the finished result is in their phone tab.
+    d.set_field(FieldId::Phone, "+52 55 1234 5678");
+    assert!(matches!(
+        d.app.slot(CheckKind::PhoneStatus),
+        Slot::Done { answer, .. } if answer.outcome == Outcome::Ok
+    ));
+    assert!(d.strip().contains("Phone ok"), "{}", d.strip());
+
+    // The tasks panel opens the finished result read-only.
+    d.focus_pane(Pane::Tasks);
+    d.press("enter");
+    let shown = d.app.checks.stored().expect("opened");
+    assert_eq!(shown.answer.check, CheckKind::PhoneStatus);
+    assert_eq!(d.app.current_check(), CheckKind::PhoneStatus);
+    assert!(d.screen().contains("read-only"));
+
+    // Expired tasks say why.
+    let mut expired = task("T-10", &phone, 40, TaskStatus::Expired);
+    expired.reason = "the vendor keeps a task for 24 h".into();
+    d.poll_answer(expired, None);
+    assert!(d.notice().contains("24 h"));
+}
+
+#[test]
+fn a_resumed_task_finishing_fills_the_tab_of_the_applicant_on_screen() {
+    let mut d = Desk::new();
+    d.mexican("+52 55 1234 5678");
+    let phone = d.app.form.identity().phone_e164.clone();
+    let cmds = d.send(Message::TasksLoaded(Ok(vec![task(
+        "T-9",
+        &phone,
+        2,
+        TaskStatus::Pending,
+    )])));
+    assert!(cmds.is_empty(), "not due yet");
+    assert_eq!(d.tick_at(NOW + time::Duration::minutes(1)).len(), 1);
+    d.poll_answer(
+        task("T-9", &phone, 3, TaskStatus::Done),
+        Some(ok_answer(CheckKind::PhoneStatus, PHONE_BODY)),
+    );
+    assert!(matches!(
+        d.app.slot(CheckKind::PhoneStatus),
+        Slot::Done { answer, .. } if answer.outcome == Outcome::Ok
+    ));
+}
+
+#[test]
+fn an_answer_for_an_applicant_who_left_is_announced_not_shown() {
+    let mut d = Desk::new();
+    d.indonesian();
+    d.run_all();
+    d.set_field(FieldId::Phone, "0812 0000 1111");
+    d.answer(debts_ok());
+    assert!(
+        d.notice().contains("not the applicant on screen"),
+        "{}",
+        d.notice()
+    );
+    assert!(!d.strip().contains("Debts ok"), "{}", d.strip());
+    d.set_field(FieldId::Phone, "0812 3456 7890");
+    assert!(d.strip().contains("Debts ok"), "{}", d.strip());
+}
+
+// ---------- flows: history ----------
+
 #[test]
 fn history_search_is_latest_wins_and_reopens_read_only() {
-    let mut a = app();
-    let cmds = a.update(ctrl('f'));
-    assert_eq!(a.screen, Screen::History);
+    let mut d = Desk::new();
+    let cmds = d.press("ctrl-f");
+    assert_eq!(d.app.screen, Screen::History);
     assert!(matches!(&cmds[..], [Command::Search { seq: 1, .. }]));
-    let mut last = Vec::new();
-    for c in "0812".chars() {
-        last = a.update(chr(c));
-    }
-    let [Command::Search { seq, query }] = &last[..] else {
+    let last = d.type_text("0812");
+    let [.., Command::Search { seq, query }] = &last[..] else {
         panic!("{last:?}");
     };
     assert_eq!(*seq, 5);
     assert_eq!(query.text, "0812");
     // The newest answers first; an older search finishing late is dropped.
-    a.update(Message::SearchResults {
+    d.send(Message::SearchResults {
         seq: 5,
         rows: Ok(vec![history_row(1, CheckKind::DebtsReport, Outcome::Ok)]),
     });
-    a.update(Message::SearchResults {
+    d.send(Message::SearchResults {
         seq: 3,
         rows: Ok(vec![]),
     });
-    assert_eq!(a.history.rows.len(), 1);
+    assert_eq!(d.app.history.rows.len(), 1);
     // Filters issue new searches.
-    let cmds = a.update(key(KeyCode::F(2)));
+    let cmds = d.press("f2");
     assert!(
         matches!(&cmds[..], [Command::Search { query, .. }] if query.check == Some(CheckKind::DebtsReport))
     );
-    let cmds = a.update(key(KeyCode::F(4)));
+    let cmds = d.press("f4");
     assert!(matches!(&cmds[..], [Command::Search { query, .. }] if query.since.is_some()));
 
     // Open, export, copy, re-run.
-    let cmds = a.update(key(KeyCode::Enter));
+    let cmds = d.press("enter");
     assert!(matches!(cmds[..], [Command::OpenLookup { id: 1 }]));
-    a.update(Message::LookupOpened(Ok(Box::new(stored(1)))));
-    assert_eq!(a.screen, Screen::Review);
-    assert_eq!(a.current_check(), CheckKind::DebtsReport);
-    assert!(a.stored.is_some());
+    d.send(Message::LookupOpened(Ok(Box::new(stored(1)))));
+    assert_eq!(d.app.screen, Screen::Review);
+    assert_eq!(d.app.current_check(), CheckKind::DebtsReport);
+    assert!(d.app.checks.stored().is_some());
     assert!(matches!(
-        a.update(chr('e'))[..],
+        d.press("e")[..],
         [Command::ExportLookup { id: 1 }]
     ));
-    let cmds = a.update(chr('y'));
+    let cmds = d.press("y");
     assert!(
         matches!(&cmds[..], [Command::Copy(id)] if id == "TID591cb9fb0e284cf296912a4d0ffea889")
     );
-    let cmds = a.update(chr('n'));
-    assert_eq!(
-        run_ids(&cmds),
-        vec![(run_ids(&cmds)[0].0, CheckKind::DebtsReport)]
-    );
-    assert!(a.stored.is_none());
+    let cmds = d.press("n");
+    assert_eq!(run_checks(&cmds), vec![CheckKind::DebtsReport]);
+    assert!(d.app.checks.stored().is_none());
     assert!(
-        a.form.hash_phone,
+        d.app.form.hash_phone,
         "options come back from the stored request"
     );
-    assert_eq!(a.form.country_code(), "ID");
+    assert_eq!(d.app.form.country_code(), "ID");
 }
+
+// ---------- flows: mouse ----------
 
 #[test]
 fn mouse_focuses_and_wheel_scrolls() {
-    let mut a = app();
-    let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    t.draw(|f| view::draw(f, &a)).unwrap();
-    let tab = a.hits.borrow().tabs[3].0;
-    a.update(Message::Mouse(MouseEvent {
-        kind: MouseEventKind::Down(MouseButton::Left),
-        column: tab.x + 1,
-        row: tab.y,
-        modifiers: KeyModifiers::NONE,
-    }));
-    assert_eq!(a.focus, Pane::Results);
-    assert_eq!(a.current_check(), CheckKind::Multiplatform);
-    t.draw(|f| view::draw(f, &a)).unwrap();
-    a.update(Message::Mouse(MouseEvent {
-        kind: MouseEventKind::ScrollDown,
-        column: tab.x + 1,
-        row: tab.y + 3,
-        modifiers: KeyModifiers::NONE,
-    }));
-    assert_eq!(a.scroll, 3);
-    let field = a.hits.borrow().fields[3];
-    a.update(Message::Mouse(MouseEvent {
-        kind: MouseEventKind::Down(MouseButton::Left),
-        column: field.0.x + 2,
-        row: field.0.y,
-        modifiers: KeyModifiers::NONE,
-    }));
-    assert_eq!(a.focus, Pane::Form);
-    assert_eq!(a.form.focused(), field.1);
+    let mut d = Desk::new();
+    d.indonesian();
+    d.run_one(debts_ok());
+    d.focus_form();
+    d.click_text("│Willing", 1);
+    assert_eq!(d.app.focus, Pane::Results);
+    assert_eq!(d.app.current_check(), CheckKind::CreditWillingness);
+    d.click_text("Debts│", 0);
+    assert_eq!(d.app.current_check(), CheckKind::DebtsReport);
+    let (x, y) = d.find("Counts").unwrap();
+    d.mouse(MouseEventKind::ScrollDown, x, y);
+    assert_eq!(d.app.checks.scroll, 3);
+    d.click_text("Name ", 0);
+    assert_eq!(d.app.focus, Pane::Form);
+    assert_eq!(d.app.form.focused(), FieldId::Name);
 }
 
-#[test]
-fn a_huge_rerun_window_never_panics() {
-    let mut a = app_with(AppSettings {
-        rerun_window_hours: u64::MAX,
-        ..AppSettings::default()
-    });
-    indonesian(&mut a);
-    assert_eq!(find_recent_ids(&a.update(ctrl('r'))).len(), 2);
-}
+// ---------- flows: keys ----------
 
 #[test]
 fn key_overrides_from_config() {
     let mut settings = AppSettings::default();
     settings.keys.insert("run_all".into(), "f5".into());
     settings.keys.insert("bogus".into(), "x".into());
-    let mut a = app_with(settings);
-    assert!(a.notice.as_ref().unwrap().text.contains("bogus"));
-    indonesian(&mut a);
-    assert_eq!(find_recent_ids(&a.update(key(KeyCode::F(5)))).len(), 2);
-    assert!(a.keymap.help_rows().iter().any(|(k, _)| k == "F5"));
+    let mut d = Desk::with(settings);
+    assert!(d.notice().contains("bogus"));
+    d.indonesian();
+    d.press("f5");
+    assert_eq!(d.nothing_stored().len(), 2);
+    d.press("f1");
+    assert!(d.screen().contains("F5"), "{}", d.screen());
 }
+
+#[test]
+fn reveal_toggle_unmasks() {
+    let mut d = Desk::sandbox();
+    d.indonesian();
+    d.focus_pane(Pane::Results);
+    let masked = d.screen();
+    assert!(!masked.contains("3171234567890123"));
+    assert!(masked.contains("************0123"));
+    d.press("m");
+    assert!(d.screen().contains("3171234567890123"));
+}
+
+// ---------- themes and conversions ----------
 
 #[test]
 fn builtin_themes_meet_wcag_aa() {
@@ -670,219 +1008,242 @@ fn builtin_themes_meet_wcag_aa() {
 
 // ---------- snapshots ----------
 
-fn render(app: &App, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| view::draw(f, app)).unwrap();
-    let buf = t.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        let mut line = String::new();
-        for x in 0..w {
-            line.push_str(buf[(x, y)].symbol());
+/// A theme colour by its slot name, so style reads as meaning ("fg ok", "bg selection_bg").
+fn colour_name(theme: &Theme, c: Color) -> String {
+    let slots = [
+        "background",
+        "text",
+        "muted",
+        "accent",
+        "ok",
+        "warn",
+        "risk_high",
+        "pending",
+        "border",
+        "selection_bg",
+        "selection_fg",
+        "sandbox",
+    ];
+    for name in slots {
+        if theme.slot(name).map(|rgb| rgb.color()) == Some(c) {
+            return name.to_string();
         }
-        out.push_str(line.trim_end());
-        out.push('\n');
+    }
+    format!("{c:?}")
+}
+
+/// The screen as text, then every run of cells drawn in a style other than the base one:
+/// `row col-col style "text"`. What only colour shows — the focused pane, the selected row,
+/// a risk — is in the snapshot.
+fn render_styled(buf: &Buffer, theme: &Theme) -> String {
+    let mut out = text_of(buf);
+    out.push_str("--- styles (row col-col: style \"text\") ---\n");
+    let base_fg = theme.text.color();
+    let base_bg = theme.background.color();
+    for y in 0..buf.area.height {
+        let mut x = 0;
+        while x < buf.area.width {
+            let cell = &buf[(x, y)];
+            let key = (cell.fg, cell.bg, cell.modifier);
+            let start = x;
+            let mut text = String::new();
+            while x < buf.area.width {
+                let c = &buf[(x, y)];
+                if (c.fg, c.bg, c.modifier) != key {
+                    break;
+                }
+                text.push_str(c.symbol());
+                x += 1;
+            }
+            let (fg, bg, modifier) = key;
+            let plain = (fg == base_fg || fg == Color::Reset)
+                && (bg == base_bg || bg == Color::Reset)
+                && modifier.is_empty();
+            // Only what shows: a colour on blank cells matters only as a background.
+            let visible = !text.trim().is_empty() || (bg != base_bg && bg != Color::Reset);
+            if plain || !visible {
+                continue;
+            }
+            let mut style = Vec::new();
+            if bg == theme.selection_bg.color() && fg == theme.selection_fg.color() {
+                style.push("selected".to_string());
+            } else {
+                if fg != base_fg && fg != Color::Reset {
+                    style.push(format!("fg {}", colour_name(theme, fg)));
+                }
+                if bg != base_bg && bg != Color::Reset {
+                    style.push(format!("bg {}", colour_name(theme, bg)));
+                }
+            }
+            if modifier.contains(Modifier::BOLD) {
+                style.push("bold".into());
+            }
+            if modifier.contains(Modifier::REVERSED) {
+                style.push("reversed".into());
+            }
+            out.push_str(&format!(
+                "{y:>2} {start:>3}-{:<3} {}: {:?}\n",
+                x - 1,
+                style.join(" "),
+                text.trim_end()
+            ));
+        }
     }
     out
 }
 
-fn snap(name: &str, app: &App) {
+/// Snapshots a flow's screen at 80×24 and at 200×50, text and style.
+fn snap(name: &str, flow: impl Fn(&mut Desk)) {
     for (w, h) in [(80, 24), (200, 50)] {
-        let text = render(app, w, h);
+        let mut d = Desk::sized(
+            AppSettings {
+                sandbox: true,
+                operator: "ana".into(),
+                ..AppSettings::default()
+            },
+            w,
+            h,
+        );
+        flow(&mut d);
+        d.draw();
+        let theme = d.app.theme.clone();
+        let text = render_styled(d.term.backend().buffer(), &theme);
         insta::assert_snapshot!(format!("{name}_{w}x{h}"), text);
     }
 }
 
-fn sandbox_app() -> App {
-    app_with(AppSettings {
-        sandbox: true,
-        operator: "ana".into(),
-        ..AppSettings::default()
-    })
-}
-
-fn with_done(check: CheckKind, answer: Answer, country_code: &str) -> App {
-    let mut a = sandbox_app();
-    if country_code == "MX" {
-        mexican(&mut a, "+52 55 1234 5678");
-    } else if country_code == "IN" {
-        country(&mut a, "IN");
-        type_into(&mut a, FieldId::Phone, "+91 55866 85366");
-    } else {
-        indonesian(&mut a);
-    }
-    let identity = a.form.applicant().identity();
-    let i = CheckKind::ALL.iter().position(|c| *c == check).unwrap();
-    a.slots[i] = Slot::Done {
-        answer: Box::new(answer),
-        identity: Box::new(identity),
-        stored: false,
-    };
-    a.tab = i;
-    a.focus = Pane::Results;
-    a
-}
-
 #[test]
-fn snapshot_form_idle() {
-    let mut a = sandbox_app();
-    indonesian(&mut a);
-    type_into(&mut a, FieldId::Email, "siti@");
-    snap("form_idle", &a);
+fn snapshot_form() {
+    snap("form_idle", |d| {
+        d.indonesian();
+        d.set_field(FieldId::Email, "siti@");
+    });
 }
 
 #[test]
 fn snapshot_check_states() {
-    snap(
-        "debts_ok",
-        &with_done(
-            CheckKind::DebtsReport,
-            ok_answer(CheckKind::DebtsReport, DEBTS_BODY),
-            "ID",
-        ),
-    );
-    snap(
-        "orders_ok",
-        &with_done(
-            CheckKind::MultipleOrder,
-            ok_answer(CheckKind::MultipleOrder, ORDERS_BODY),
-            "IN",
-        ),
-    );
-    snap(
-        "phone_ok",
-        &with_done(
-            CheckKind::PhoneStatus,
-            ok_answer(CheckKind::PhoneStatus, PHONE_BODY),
-            "MX",
-        ),
-    );
-    snap(
-        "multiplatform_ok",
-        &with_done(
-            CheckKind::Multiplatform,
-            ok_answer(CheckKind::Multiplatform, MULTI_BODY),
-            "MX",
-        ),
-    );
-    snap(
-        "willingness_ok",
-        &with_done(
-            CheckKind::CreditWillingness,
-            ok_answer(CheckKind::CreditWillingness, WILL_BODY),
-            "ID",
-        ),
-    );
-    snap(
-        "debts_not_hit",
-        &with_done(
-            CheckKind::DebtsReport,
-            not_hit(CheckKind::DebtsReport),
-            "ID",
-        ),
-    );
-    snap(
-        "debts_error",
-        &with_done(
-            CheckKind::DebtsReport,
-            error_answer(CheckKind::DebtsReport),
-            "ID",
-        ),
-    );
-    let mut pending = with_done(CheckKind::PhoneStatus, pending_answer("T-1"), "MX");
-    let phone = pending.form.applicant().identity().phone_e164;
-    pending.update(Message::TasksLoaded(Ok(vec![pending_task(
-        "T-1",
-        &phone,
-        2,
-        TaskStatus::Pending,
-    )])));
-    snap("phone_pending_with_task", &pending);
-
-    let mut raw = with_done(
-        CheckKind::DebtsReport,
-        ok_answer(CheckKind::DebtsReport, DEBTS_BODY),
-        "ID",
-    );
-    raw.update(chr('v'));
-    snap("debts_raw", &raw);
-
-    let mut running = sandbox_app();
-    indonesian(&mut running);
-    run_all_fresh(&mut running);
-    running.set_now(NOW + time::Duration::seconds(7));
-    running.focus = Pane::Results;
-    snap("running", &running);
-
-    let mut confirm = sandbox_app();
-    indonesian(&mut confirm);
-    confirm.focus = Pane::Results;
-    let cmds = confirm.update(chr('r'));
-    let run_id = find_recent_ids(&cmds)[0].0;
-    confirm.update(Message::RecentFound {
-        run_id,
-        found: Ok(Some(Box::new(ok_answer(
-            CheckKind::DebtsReport,
-            DEBTS_BODY,
-        )))),
+    snap("debts_ok", |d| {
+        d.indonesian();
+        d.run_one(debts_ok());
     });
-    snap("confirm_rerun", &confirm);
+    snap("orders_ok", |d| {
+        d.country("IN");
+        d.set_field(FieldId::Phone, "+91 55866 85366");
+        d.run_one(ok_answer(CheckKind::MultipleOrder, ORDERS_BODY));
+    });
+    snap("phone_ok", |d| {
+        d.mexican("+52 55 1234 5678");
+        d.run_one(ok_answer(CheckKind::PhoneStatus, PHONE_BODY));
+    });
+    snap("multiplatform_ok", |d| {
+        d.mexican("+52 55 1234 5678");
+        d.run_one(ok_answer(CheckKind::Multiplatform, MULTI_BODY));
+    });
+    snap("willingness_ok", |d| {
+        d.indonesian();
+        d.run_one(willing_ok());
+    });
+    snap("debts_not_hit", |d| {
+        d.indonesian();
+        d.run_one(not_hit(CheckKind::DebtsReport));
+    });
+    snap("debts_error", |d| {
+        d.indonesian();
+        d.run_one(error_answer(CheckKind::DebtsReport));
+    });
+    snap("phone_pending_with_task", |d| {
+        d.mexican("+52 55 1234 5678");
+        d.run_one(pending_answer("T-1"));
+    });
+    snap("debts_raw", |d| {
+        d.indonesian();
+        d.run_one(debts_ok());
+        d.press("v");
+    });
+    snap("running", |d| {
+        d.indonesian();
+        d.run_all();
+        d.focus_pane(Pane::Results);
+        d.tick_at(NOW + time::Duration::seconds(7));
+    });
+    snap("confirm_rerun", |d| {
+        d.indonesian();
+        d.tab_to(CheckKind::DebtsReport);
+        d.press("r");
+        d.recent(CheckKind::DebtsReport, Some(debts_ok()));
+    });
+    snap("cancelled", |d| {
+        d.indonesian();
+        d.run_all();
+        d.focus_pane(Pane::Results);
+        d.press("c");
+    });
+    snap("cancelled_late_answer", |d| {
+        d.indonesian();
+        d.run_all();
+        d.tab_to(CheckKind::DebtsReport);
+        d.press("c");
+        d.answer(debts_ok());
+    });
+}
 
-    let mut cancelled = sandbox_app();
-    indonesian(&mut cancelled);
-    run_all_fresh(&mut cancelled);
-    cancelled.focus = Pane::Results;
-    cancelled.update(chr('c'));
-    snap("cancelled", &cancelled);
+#[test]
+fn snapshot_phone_tasks() {
+    snap("tasks_panel", |d| {
+        d.mexican("5512340003");
+        d.run_all();
+        d.answer(pending_answer("T-1"));
+        d.answer(ok_answer(CheckKind::Multiplatform, MULTI_BODY));
+        let mut paused = task("T-2", "+525512340012", 4, TaskStatus::Pending);
+        paused.created_at = NOW - time::Duration::minutes(30);
+        d.send(Message::TasksLoaded(Ok(vec![paused.clone()])));
+        d.tick_at(NOW + time::Duration::seconds(25));
+        paused.status = TaskStatus::Paused;
+        paused.reason = "unauthorized: AccuAuth refused the API id".into();
+        d.poll_answer(paused, None);
+        d.focus_pane(Pane::Tasks);
+    });
 }
 
 #[test]
 fn snapshot_history_and_stored() {
-    let mut a = sandbox_app();
-    a.update(ctrl('f'));
-    for c in "Siti".chars() {
-        a.update(chr(c));
-    }
-    let seq = a.history.seq;
-    a.update(Message::SearchResults {
-        seq,
-        rows: Ok(vec![
-            history_row(1, CheckKind::DebtsReport, Outcome::Ok),
-            history_row(2, CheckKind::CreditWillingness, Outcome::Error),
-            history_row(3, CheckKind::DebtsReport, Outcome::NotHit),
-        ]),
+    let search = |d: &mut Desk| {
+        d.press("ctrl-f");
+        d.type_text("Siti");
+        let seq = d.app.history.seq;
+        d.send(Message::SearchResults {
+            seq,
+            rows: Ok(vec![
+                history_row(1, CheckKind::DebtsReport, Outcome::Ok),
+                history_row(2, CheckKind::CreditWillingness, Outcome::Error),
+                history_row(3, CheckKind::DebtsReport, Outcome::NotHit),
+            ]),
+        });
+    };
+    snap("history", |d| {
+        search(d);
+        d.press("down");
     });
-    snap("history", &a);
-    a.update(Message::LookupOpened(Ok(Box::new(stored(1)))));
-    snap("stored_lookup", &a);
+    snap("stored_lookup", |d| {
+        search(d);
+        d.press("enter");
+        d.send(Message::LookupOpened(Ok(Box::new(stored(1)))));
+    });
 }
 
 #[test]
 fn snapshot_help_and_too_small() {
-    let mut a = sandbox_app();
-    a.focus = Pane::Results;
-    a.update(chr('?'));
-    snap("help", &a);
-    let b = sandbox_app();
-    let text = render(&b, MIN_WIDTH - 1, MIN_HEIGHT - 4);
-    insta::assert_snapshot!("too_small", text);
+    snap("help", |d| {
+        d.focus_pane(Pane::Results);
+        d.press("?");
+    });
+    let mut d = Desk::sized(AppSettings::default(), MIN_WIDTH - 1, MIN_HEIGHT - 4);
+    d.draw();
+    insta::assert_snapshot!("too_small", d.screen());
     // Tiny sizes never panic.
     for (w, h) in [(1, 1), (10, 3), (0, 0), (79, 24), (80, 23)] {
-        render(&b, w, h);
+        d.resize(w, h);
     }
-}
-
-#[test]
-fn reveal_toggle_unmasks() {
-    let mut a = sandbox_app();
-    indonesian(&mut a);
-    a.focus = Pane::Results;
-    let masked = render(&a, 120, 40);
-    assert!(!masked.contains("3171234567890123"));
-    assert!(masked.contains("************0123"));
-    a.update(chr('m'));
-    let shown = render(&a, 120, 40);
-    assert!(shown.contains("3171234567890123"));
 }
 
 #[test]
@@ -913,11 +1274,10 @@ fn theme_choice_and_bad_theme_files() {
     // Every built-in theme draws every screen without trouble.
     for name in builtin_names() {
         let (s, _) = settings_from(&config, true, "ana", Some(name), None);
-        let mut a = app_with(s);
-        indonesian(&mut a);
-        render(&a, 80, 24);
-        a.update(ctrl('f'));
-        render(&a, 200, 50);
+        let mut d = Desk::sized(s, 80, 24);
+        d.indonesian();
+        d.resize(200, 50);
+        d.press("ctrl-f");
     }
 }
 

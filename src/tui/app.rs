@@ -1,12 +1,12 @@
 //! The console's state and `App::update`: messages in, commands out, no I/O.
 
+use super::checks::{CheckTabs, Slot};
 use super::form::{FieldId, Form, FormKey};
 use super::history::HistoryPane;
 use super::keymap::{Action, Keymap, is_editing_key};
 use super::message::{Command, Message};
-use super::model::{Answer, StoredLookup, TaskView};
+use super::model::{Answer, TaskView};
 use super::theme::Theme;
-use crate::applicant::{Identity, VendorRequest};
 use crate::check::CheckKind;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::Rect;
@@ -30,51 +30,6 @@ pub enum Pane {
     Form,
     Results,
     Tasks,
-}
-
-/// One check's tab.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Slot {
-    Idle,
-    /// Looking for a stored result inside the re-run window before paying for a call.
-    Checking {
-        run_id: u64,
-        request: Box<VendorRequest>,
-    },
-    /// A stored result was found: the operator decides whether to pay again.
-    Confirm {
-        run_id: u64,
-        request: Box<VendorRequest>,
-        stored: Box<Answer>,
-    },
-    Running {
-        run_id: u64,
-        started: OffsetDateTime,
-        identity: Box<Identity>,
-    },
-    Done {
-        answer: Box<Answer>,
-        identity: Box<Identity>,
-        /// Shown from history inside the re-run window rather than freshly fetched.
-        stored: bool,
-    },
-    Cancelled,
-}
-
-impl Slot {
-    pub fn is_busy(&self) -> bool {
-        matches!(
-            self,
-            Slot::Checking { .. } | Slot::Running { .. } | Slot::Confirm { .. }
-        )
-    }
-    pub fn answer(&self) -> Option<&Answer> {
-        match self {
-            Slot::Done { answer, .. } => Some(answer),
-            Slot::Confirm { stored, .. } => Some(stored),
-            _ => None,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,12 +90,8 @@ pub struct App {
     pub screen: Screen,
     pub focus: Pane,
     pub form: Form,
-    pub slots: [Slot; 5],
-    pub tab: usize,
-    pub raw: bool,
-    pub scroll: u16,
-    /// A past lookup shown read-only in the tabs instead of the live review.
-    pub stored: Option<StoredLookup>,
+    /// The check tabs: live runs of the applicant in the form, or a stored lookup.
+    pub checks: CheckTabs,
     pub tasks: Vec<TaskView>,
     pub task_sel: usize,
     pub(super) polling: HashSet<String>,
@@ -178,11 +129,7 @@ impl App {
             screen: Screen::Review,
             focus: Pane::Form,
             form,
-            slots: std::array::from_fn(|_| Slot::Idle),
-            tab: 0,
-            raw: false,
-            scroll: 0,
-            stored: None,
+            checks: CheckTabs::new(),
             tasks: Vec::new(),
             task_sel: 0,
             polling: HashSet::new(),
@@ -220,21 +167,18 @@ impl App {
         });
     }
 
+    /// The live state of `check` for the applicant in the form.
     pub fn slot(&self, check: CheckKind) -> &Slot {
-        &self.slots[index(check)]
+        self.checks.slot(check, self.form.identity())
     }
 
     pub fn current_check(&self) -> CheckKind {
-        CheckKind::ALL[self.tab.min(CheckKind::ALL.len() - 1)]
+        self.checks.current()
     }
 
     /// Whether a tick is needed: something shows elapsed time or a task waits to be polled.
     pub fn wants_tick(&self) -> bool {
-        self.slots
-            .iter()
-            .any(|s| matches!(s, Slot::Running { .. } | Slot::Checking { .. }))
-            || self.has_pending_tasks()
-            || !self.unsaved.is_empty()
+        self.checks.busy() || self.has_pending_tasks() || !self.unsaved.is_empty()
     }
 
     pub fn update(&mut self, msg: Message) -> Vec<Command> {
@@ -316,9 +260,13 @@ impl App {
                 a.unsaved = None;
             }
         };
-        for slot in &mut self.slots {
-            if let Slot::Done { answer, .. } = slot {
-                mark(answer);
+        for run in self.checks.runs_mut() {
+            match &mut run.slot {
+                Slot::Done { answer, .. }
+                | Slot::Cancelled {
+                    late: Some(answer), ..
+                } => mark(answer),
+                _ => {}
             }
         }
         self.task_results.values_mut().for_each(mark);
@@ -409,8 +357,8 @@ impl App {
             Action::RunAll => return self.run_all(),
             Action::Cancel => return self.cancel(),
             Action::ToggleRaw => {
-                self.raw = !self.raw;
-                self.scroll = 0;
+                self.checks.raw = !self.checks.raw;
+                self.checks.scroll = 0;
             }
             Action::Reveal => self.reveal = !self.reveal,
             Action::History => {
@@ -423,9 +371,8 @@ impl App {
                 if self.notice.take().is_none() {
                     if self.screen == Screen::History {
                         self.screen = Screen::Review;
-                    } else if self.stored.is_some() {
-                        self.stored = None;
-                        self.scroll = 0;
+                    } else {
+                        self.checks.show_live();
                     }
                 }
             }
@@ -448,8 +395,9 @@ impl App {
 
     fn switch_tab(&mut self, step: usize) {
         if self.screen == Screen::Review {
-            self.tab = (self.tab + step) % CheckKind::ALL.len();
-            self.scroll = 0;
+            let n = CheckKind::ALL.len();
+            self.checks
+                .select(CheckKind::ALL[(self.checks.tab + step) % n]);
         }
     }
 
@@ -458,8 +406,4 @@ impl App {
         self.next_run_id += 1;
         id
     }
-}
-
-pub fn index(check: CheckKind) -> usize {
-    CheckKind::ALL.iter().position(|c| *c == check).unwrap_or(0)
 }

@@ -18,10 +18,11 @@ impl App {
                 }
             }
             (Screen::Review, Pane::Results) => {
-                self.scroll = if delta < 0 {
-                    self.scroll.saturating_sub(delta.unsigned_abs() as u16)
+                let s = &mut self.checks.scroll;
+                *s = if delta < 0 {
+                    s.saturating_sub(delta.unsigned_abs() as u16)
                 } else {
-                    self.scroll.saturating_add(delta as u16)
+                    s.saturating_add(delta as u16)
                 };
             }
             (Screen::Review, Pane::Tasks) => {
@@ -56,8 +57,8 @@ impl App {
         let id = match self.screen {
             Screen::History => self.history.selected_row().map(|r| r.id),
             Screen::Review => self
-                .stored
-                .as_ref()
+                .checks
+                .stored()
                 .map(|s| s.row.id)
                 .or_else(|| self.visible_answer().and_then(|a| a.lookup_id)),
         };
@@ -89,10 +90,12 @@ impl App {
 
     /// The answer the results pane shows for the current tab.
     pub fn visible_answer(&self) -> Option<&Answer> {
-        match &self.stored {
-            Some(s) => (s.answer.check == self.current_check()).then_some(&s.answer),
-            None => self.slots[self.tab].answer(),
-        }
+        self.shown(self.current_check()).answer()
+    }
+
+    /// What the tab of `check` shows: live for the applicant in the form, or stored.
+    pub fn shown(&self, check: crate::check::CheckKind) -> super::checks::Shown<'_> {
+        self.checks.shown(check, self.form.identity())
     }
 
     pub(super) fn on_paste(&mut self, text: &str) -> Vec<Command> {
@@ -128,8 +131,7 @@ impl App {
                     self.form.focus_field(field);
                 } else if let Some(tab) = find(&hits.tabs, at) {
                     self.focus = Pane::Results;
-                    self.tab = tab;
-                    self.scroll = 0;
+                    self.checks.select(crate::check::CheckKind::ALL[tab]);
                 } else if let Some(i) = find(&hits.tasks, at) {
                     self.focus = Pane::Tasks;
                     self.task_sel = i;

@@ -1,7 +1,9 @@
 //! Running checks, the re-run window, cancelling, and the life of phone tasks.
 
-use super::app::{App, Level, Pane, Screen, Slot, index};
+use super::app::{App, Level, Pane, Screen};
+use super::checks::{Slot, same_owner};
 use super::form::Readiness;
+use super::format::show_phone;
 use super::message::Command;
 use super::model::{Answer, StoredLookup, TaskStatus, TaskView};
 use crate::applicant::prepare;
@@ -16,26 +18,21 @@ pub fn poll_delay(attempts: u32) -> Duration {
 }
 
 impl App {
-    /// Marks slot `i` running and returns the command that sends its request.
-    fn start_run(
-        &mut self,
-        i: usize,
-        run_id: u64,
-        request: crate::applicant::VendorRequest,
-    ) -> Command {
-        self.slots[i] = Slot::Running {
-            run_id,
-            started: self.now,
-            identity: Box::new(request.identity.clone()),
-        };
+    /// Marks the run waiting on `request` running and returns the command that sends it.
+    fn start_run(&mut self, run_id: u64, request: crate::applicant::VendorRequest) -> Command {
+        self.checks.set(
+            request.check,
+            &request.identity,
+            Slot::Running {
+                run_id,
+                started: self.now,
+            },
+        );
         Command::RunCheck { run_id, request }
     }
 
     pub(super) fn run_focused(&mut self) -> Vec<Command> {
-        if self.stored.is_some() {
-            return self.rerun();
-        }
-        if self.screen == Screen::History {
+        if self.checks.stored().is_some() || self.screen == Screen::History {
             return self.rerun();
         }
         let check = self.current_check();
@@ -47,7 +44,7 @@ impl App {
     }
 
     pub(super) fn run_all(&mut self) -> Vec<Command> {
-        self.stored = None;
+        self.checks.show_live();
         self.screen = Screen::Review;
         let offered = CheckKind::offered_for(self.form.country_code());
         if offered.is_empty() {
@@ -55,8 +52,7 @@ impl App {
             return Vec::new();
         }
         if !offered.contains(&self.current_check()) {
-            self.tab = index(offered[0]);
-            self.scroll = 0;
+            self.checks.select(offered[0]);
         }
         self.run_checks(&offered, false)
     }
@@ -81,9 +77,8 @@ impl App {
                 }
             };
             let run_id = self.next_run_id();
-            let slot = &mut self.slots[index(check)];
             if skip_window || self.rerun_window <= time::Duration::ZERO {
-                commands.push(self.start_run(index(check), run_id, request));
+                commands.push(self.start_run(run_id, request));
             } else {
                 commands.push(Command::FindRecent {
                     run_id,
@@ -95,10 +90,15 @@ impl App {
                         .checked_sub(self.rerun_window)
                         .unwrap_or(OffsetDateTime::UNIX_EPOCH),
                 });
-                *slot = Slot::Checking {
-                    run_id,
-                    request: Box::new(request),
-                };
+                let owner = request.identity.clone();
+                self.checks.set(
+                    check,
+                    &owner,
+                    Slot::Checking {
+                        run_id,
+                        request: Box::new(request),
+                    },
+                );
             }
         }
         if !problems.is_empty() {
@@ -113,27 +113,34 @@ impl App {
         commands
     }
 
+    /// Stops waiting on the focused check when it runs, else on every check of the applicant
+    /// on screen. A request already sent is not recalled: its answer is still recorded.
     pub(super) fn cancel(&mut self) -> Vec<Command> {
-        let current = index(self.current_check());
-        let targets: Vec<usize> = if self.slots[current].is_busy() {
+        let current = self.current_check();
+        let targets: Vec<CheckKind> = if self.slot(current).is_busy() {
             vec![current]
         } else {
-            (0..self.slots.len())
-                .filter(|i| self.slots[*i].is_busy())
+            CheckKind::ALL
+                .into_iter()
+                .filter(|c| self.slot(*c).is_busy())
                 .collect()
         };
         if targets.is_empty() {
             self.notify(Level::Info, "nothing is running");
             return Vec::new();
         }
-        let mut commands = Vec::new();
-        for i in targets {
-            if let Slot::Running { run_id, .. } = self.slots[i] {
-                commands.push(Command::CancelRun { run_id });
-            }
-            self.slots[i] = Slot::Cancelled;
+        let owner = self.form.identity().clone();
+        for check in targets {
+            let run_id = match self.slot(check) {
+                Slot::Checking { run_id, .. }
+                | Slot::Confirm { run_id, .. }
+                | Slot::Running { run_id, .. } => *run_id,
+                _ => continue,
+            };
+            self.checks
+                .set(check, &owner, Slot::Cancelled { run_id, late: None });
         }
-        commands
+        Vec::new()
     }
 
     /// The check whose stored result waits for a yes/no, first in tab order.
@@ -144,25 +151,25 @@ impl App {
     }
 
     pub(super) fn on_confirm_key(&mut self, check: CheckKind, key: &KeyEvent) -> Vec<Command> {
-        let i = index(check);
         let Slot::Confirm {
             run_id,
             request,
             stored,
-        } = self.slots[i].clone()
+        } = self.slot(check).clone()
         else {
             return Vec::new();
         };
         match key.code {
-            KeyCode::Char('y') | KeyCode::Char('Y') => {
-                vec![self.start_run(i, run_id, *request)]
-            }
+            KeyCode::Char('y') | KeyCode::Char('Y') => vec![self.start_run(run_id, *request)],
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
-                self.slots[i] = Slot::Done {
-                    answer: stored,
-                    identity: Box::new(request.identity.clone()),
-                    stored: true,
-                };
+                self.checks.set(
+                    check,
+                    &request.identity,
+                    Slot::Done {
+                        answer: stored,
+                        reused: true,
+                    },
+                );
                 Vec::new()
             }
             _ => {
@@ -177,24 +184,28 @@ impl App {
         run_id: u64,
         found: Result<Option<Answer>, String>,
     ) -> Vec<Command> {
-        let Some(i) = self
-            .slots
-            .iter()
-            .position(|s| matches!(s, Slot::Checking { run_id: r, .. } if *r == run_id))
-        else {
+        let form = self.form.identity().clone();
+        let Some(run) = self.checks.by_run_id(run_id) else {
             return Vec::new();
         };
-        let Slot::Checking { request, .. } = self.slots[i].clone() else {
+        let Slot::Checking { request, .. } = run.slot.clone() else {
             return Vec::new();
         };
         match found {
-            Ok(Some(stored)) => {
-                self.tab = i;
-                self.slots[i] = Slot::Confirm {
+            // The question is asked only about the applicant on screen; one typed away
+            // meanwhile is not asked about (nothing was paid yet).
+            Ok(Some(stored)) if same_owner(run.check, &run.owner, &form) => {
+                run.slot = Slot::Confirm {
                     run_id,
                     request,
                     stored: Box::new(stored),
                 };
+                let check = run.check;
+                self.checks.select(check);
+                Vec::new()
+            }
+            Ok(Some(_)) => {
+                run.slot = Slot::Idle;
                 Vec::new()
             }
             other => {
@@ -205,7 +216,7 @@ impl App {
                         format!("history unavailable ({e}); calling the vendor"),
                     );
                 }
-                vec![self.start_run(i, run_id, *request)]
+                vec![self.start_run(run_id, *request)]
             }
         }
     }
@@ -213,23 +224,35 @@ impl App {
     pub(super) fn on_answer(&mut self, run_id: u64, answer: Answer) -> Vec<Command> {
         // Tracked even when the answer is no longer shown: it must still reach history.
         self.track_unsaved(&answer);
-        let i = index(answer.check);
-        let identity = match &self.slots[i] {
-            Slot::Running {
-                run_id: r,
-                identity,
-                ..
-            } if *r == run_id => identity.clone(),
-            // Cancelled or superseded: the late answer is stored by the runtime, not shown.
-            _ => {
-                self.dirty = false;
-                return Vec::new();
-            }
+        let form = self.form.identity().clone();
+        let reveal = self.reveal;
+        let Some(run) = self.checks.by_run_id(run_id) else {
+            // Superseded by a newer run of the same check: stored by the runtime, not shown.
+            self.dirty = self.dirty && answer.unsaved.is_some();
+            return Vec::new();
         };
+        let owner = run.owner.clone();
+        let check = run.check;
+        let on_screen = same_owner(check, &owner, &form);
+        let cancelled = match &mut run.slot {
+            Slot::Running { .. } => {
+                run.slot = Slot::Done {
+                    answer: Box::new(answer.clone()),
+                    reused: false,
+                };
+                false
+            }
+            Slot::Cancelled { late, .. } => {
+                *late = Some(Box::new(answer.clone()));
+                true
+            }
+            _ => return Vec::new(),
+        };
+        // A paid phone task goes on in the panel even when its check was cancelled.
         if let (Some(task_id), Outcome::Pending) = (&answer.task_id, answer.outcome) {
             self.track_task(TaskView {
                 task_id: task_id.clone(),
-                phone: identity.phone_e164.clone(),
+                phone: owner.phone_e164.clone(),
                 created_at: answer.at,
                 attempts: 0,
                 next_poll_at: answer.at + poll_delay(0),
@@ -237,20 +260,25 @@ impl App {
                 reason: String::new(),
             });
         }
-        self.slots[i] = Slot::Done {
-            answer: Box::new(answer),
-            identity,
-            stored: false,
-        };
+        if !on_screen && !cancelled {
+            let words = super::view::answer_gist(&answer);
+            self.notify(
+                Level::Info,
+                format!(
+                    "{} for {} (not the applicant on screen): {words}; shown when they are \
+                     back in the form",
+                    check.title(),
+                    show_phone(&owner.phone_e164, reveal)
+                ),
+            );
+        }
         Vec::new()
     }
 
     pub(super) fn show_stored(&mut self, lookup: StoredLookup) {
-        self.tab = index(lookup.answer.check);
-        self.stored = Some(lookup);
+        self.checks.show_stored(lookup);
         self.screen = Screen::Review;
         self.focus = Pane::Results;
-        self.scroll = 0;
     }
 
     pub(super) fn on_lookup_opened(
@@ -283,23 +311,22 @@ impl App {
                 None => Vec::new(),
             };
         }
-        let Some(lookup) = self.stored.take() else {
+        let Some(lookup) = self.checks.stored().cloned() else {
             return self.run_focused();
         };
+        self.checks.show_live();
         let id = &lookup.identity;
+        use super::form::FieldId;
         self.form.set_country(&id.country);
-        self.form
-            .set_text(super::form::FieldId::Phone, &id.phone_e164);
-        self.form
-            .set_text(super::form::FieldId::IdNumber, &id.id_number);
-        self.form.set_text(super::form::FieldId::Name, &id.name);
-        self.form
-            .set_text(super::form::FieldId::Bankcard, &id.bankcard);
-        self.form.set_text(super::form::FieldId::Email, &id.email);
-        self.form.set_text(super::form::FieldId::Gaid, &id.gaid);
+        self.form.set_text(FieldId::Phone, &id.phone_e164);
+        self.form.set_text(FieldId::IdNumber, &id.id_number);
+        self.form.set_text(FieldId::Name, &id.name);
+        self.form.set_text(FieldId::Bankcard, &id.bankcard);
+        self.form.set_text(FieldId::Email, &id.email);
+        self.form.set_text(FieldId::Gaid, &id.gaid);
         self.form.apply_request_options(&lookup.request);
         self.form_changed();
-        self.scroll = 0;
+        self.checks.select(lookup.answer.check);
         self.run_checks(&[lookup.answer.check], true)
     }
 }

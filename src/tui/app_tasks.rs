@@ -1,6 +1,6 @@
 //! Phone tasks in the app: tracking, due polls, finished results and where they go.
 
-use super::app::{App, Level, Screen, Slot, index};
+use super::app::{App, Level, Screen};
 use super::app_run::poll_delay;
 use super::format::show_phone;
 use super::message::Command;
@@ -79,30 +79,18 @@ impl App {
             return Vec::new();
         }
         let phone = show_phone(&task.phone, self.reveal);
+        // The phone status belongs to the phone: on screen when the form holds that phone.
         let on_screen = self.form.identity().phone_e164 == task.phone;
         if let Some(answer) = &update.answer {
             self.track_unsaved(answer);
         }
         match update.answer {
             Some(answer) => {
-                self.task_results
-                    .insert(task.task_id.clone(), answer.clone());
-                let words = match (&answer.report, &answer.error) {
-                    (Some(r), _) => r.gist.clone(),
-                    (None, Some(e)) => e.message.clone(),
-                    _ => answer.outcome.to_string(),
-                };
+                self.checks.file_phone_result(&task.phone, &answer);
+                let words = super::view::answer_gist(&answer);
+                self.task_results.insert(task.task_id.clone(), answer);
                 if on_screen {
-                    let i = index(CheckKind::PhoneStatus);
-                    self.slots[i] = Slot::Done {
-                        answer: Box::new(answer),
-                        identity: Box::new(Identity {
-                            phone_e164: task.phone.clone(),
-                            ..Identity::default()
-                        }),
-                        stored: false,
-                    };
-                    let also = if self.stored.is_some() || self.screen == Screen::History {
+                    let also = if self.checks.stored().is_some() || self.screen == Screen::History {
                         " (live review; Esc to return to it)"
                     } else {
                         ""
@@ -116,7 +104,7 @@ impl App {
                         Level::Info,
                         format!(
                             "phone status for {phone} (not the applicant on screen): {words}; \
-                             open it from the tasks panel"
+                             shown when that phone is back in the form, or Enter in the tasks panel"
                         ),
                     );
                 }
@@ -174,38 +162,9 @@ impl App {
 }
 
 impl App {
-    /// After any edit: validate, and when the applicant now on screen is one whose phone
-    /// task finished while someone else was shown, put that result in the phone tab.
+    /// After any edit: validate. The tabs follow the identifiers by themselves (each run
+    /// belongs to the applicant it ran for).
     pub(super) fn form_changed(&mut self) {
         self.form.validate(self.now);
-        let i = index(CheckKind::PhoneStatus);
-        if !matches!(
-            self.slots[i],
-            Slot::Idle | Slot::Cancelled | Slot::Done { .. }
-        ) {
-            return;
-        }
-        let phone = self.form.identity().phone_e164.clone();
-        if phone.is_empty() {
-            return;
-        }
-        let finished = self
-            .tasks
-            .iter()
-            .rev()
-            .filter(|t| t.phone == phone && t.status != TaskStatus::Pending)
-            .find_map(|t| self.task_results.get(&t.task_id));
-        // Only over nothing, a pending answer, or an older one: never over a newer run.
-        if let Some(answer) = finished
-            && self.slots[i].answer().is_none_or(|a| {
-                a != answer && (a.outcome == crate::check::Outcome::Pending || a.at < answer.at)
-            })
-        {
-            self.slots[i] = Slot::Done {
-                answer: Box::new(answer.clone()),
-                identity: Box::new(self.form.identity().clone()),
-                stored: false,
-            };
-        }
     }
 }

@@ -62,10 +62,6 @@ pub enum Command {
         run_id: u64,
         request: VendorRequest,
     },
-    /// Stop waiting on a running check.
-    CancelRun {
-        run_id: u64,
-    },
     LoadTasks,
     PollTask {
         task_id: String,

@@ -7,6 +7,7 @@ pub mod app;
 mod app_input;
 mod app_run;
 mod app_tasks;
+pub mod checks;
 pub mod convert;
 pub mod fields;
 pub mod form;
@@ -21,7 +22,8 @@ mod runtime;
 pub mod theme;
 pub mod view;
 
-pub use app::{App, AppSettings, Pane, Screen, Slot};
+pub use app::{App, AppSettings, Pane, Screen};
 pub use app_run::poll_delay;
+pub use checks::Slot;
 pub use message::{Command, Message};
 pub use runtime::{ConsoleContext, run, settings_from};

@@ -19,7 +19,6 @@ use crossterm::terminal::{
 use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use std::collections::HashMap;
 use std::io::{BufWriter, Stdout, Write, stdout};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -188,7 +187,6 @@ struct Runner {
     live: Live,
     tx: mpsc::UnboundedSender<Message>,
     search: Option<JoinHandle<()>>,
-    runs: HashMap<u64, JoinHandle<()>>,
 }
 
 impl Runner {
@@ -215,14 +213,9 @@ impl Runner {
                 self.spawn(async move { live.find_recent(run_id, check, identity, since).await });
             }
             Command::RunCheck { run_id, request } => {
-                self.runs.retain(|_, h| !h.is_finished());
-                let h = self.spawn(async move { live.run_check(run_id, request).await });
-                self.runs.insert(run_id, h);
-            }
-            Command::CancelRun { run_id } => {
-                // The request may already be at the vendor (and billed): let it finish and
-                // be recorded; the app ignores its answer.
-                self.runs.remove(&run_id);
+                // Never aborted, not even on cancel: the request may already be at the vendor
+                // (and billed), so it finishes and is recorded; the app notes the late answer.
+                self.spawn(async move { live.run_check(run_id, request).await });
             }
             Command::LoadTasks => {
                 self.spawn(async move { live.load_tasks().await });
@@ -275,7 +268,6 @@ async fn event_loop(
         live,
         tx,
         search: None,
-        runs: HashMap::new(),
     };
     let mut events = EventStream::new();
     let mut ticker = tokio::time::interval(Duration::from_secs(1));

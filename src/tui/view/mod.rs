@@ -8,7 +8,8 @@ mod overlays;
 mod results;
 mod tasks;
 
-use super::app::{App, Level, MIN_HEIGHT, MIN_WIDTH, Pane, Screen, Slot};
+use super::app::{App, Level, MIN_HEIGHT, MIN_WIDTH, Pane, Screen};
+use super::checks::{Shown, Slot};
 use super::form::Readiness;
 use super::format::clock;
 use super::keymap::Action;
@@ -113,7 +114,7 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         spans.push(s);
         spans.push(Span::raw(" "));
     }
-    let screen = match (app.screen, &app.stored) {
+    let screen = match (app.screen, app.checks.stored()) {
         (Screen::History, _) => "history".to_string(),
         (Screen::Review, Some(s)) => format!("stored lookup #{} (read-only)", s.row.id),
         (Screen::Review, None) => "live review".to_string(),
@@ -154,14 +155,16 @@ pub(super) fn risk_style(app: &App, risk: Risk) -> Style {
 /// A slot's state in a few words and its colour, for tabs and the summary strip.
 pub(super) fn slot_state(app: &App, check: CheckKind) -> (String, Style) {
     let t = &app.theme;
-    if let Some(stored) = &app.stored {
-        return if stored.answer.check == check {
-            outcome_words(app, &stored.answer)
-        } else {
-            ("—".into(), t.muted())
-        };
-    }
-    match app.slot(check) {
+    let slot = match app.shown(check) {
+        Shown::Stored { answer, .. } => {
+            return match answer {
+                Some(a) => outcome_words(app, a),
+                None => ("—".into(), t.muted()),
+            };
+        }
+        Shown::Live(slot) => slot,
+    };
+    match slot {
         Slot::Idle => match app.form.readiness(check) {
             Readiness::NotOffered(_) => ("n/a".into(), t.muted()),
             Readiness::Needs(_) => ("needs input".into(), t.fg(t.warn)),
@@ -173,11 +176,20 @@ pub(super) fn slot_state(app: &App, check: CheckKind) -> (String, Style) {
             format!("running {}", clock((app.now - *started).whole_seconds())),
             t.fg(t.pending),
         ),
-        Slot::Done { answer, stored, .. } => {
+        Slot::Done { answer, reused, .. } => {
             let (w, s) = outcome_words(app, answer);
-            (if *stored { format!("{w} (stored)") } else { w }, s)
+            (if *reused { format!("{w} (stored)") } else { w }, s)
         }
-        Slot::Cancelled => ("cancelled".into(), t.muted()),
+        Slot::Cancelled { .. } => ("cancelled".into(), t.muted()),
+    }
+}
+
+/// An answer in a few words, for notices.
+pub fn answer_gist(answer: &super::model::Answer) -> String {
+    match (&answer.report, &answer.error) {
+        (Some(r), _) if !r.gist.is_empty() => r.gist.clone(),
+        (None, Some(e)) => e.message.clone(),
+        _ => answer.outcome.to_string(),
     }
 }
 
@@ -292,7 +304,7 @@ pub fn hint_actions(app: &App) -> Vec<Action> {
         (Screen::Review, Pane::Form) => {
             vec![RunAll, RunFocused, FocusNext, History, Reveal, Help, Quit]
         }
-        (Screen::Review, Pane::Results) if app.stored.is_some() => {
+        (Screen::Review, Pane::Results) if app.checks.stored().is_some() => {
             vec![Rerun, Export, CopyId, ToggleRaw, Back, Help, Quit]
         }
         (Screen::Review, Pane::Results) => {

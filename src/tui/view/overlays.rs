@@ -1,6 +1,7 @@
 //! Overlays drawn over the panes: the re-run question and the `?` key help.
 
-use super::super::app::{App, Slot};
+use super::super::app::App;
+use super::super::checks::Slot;
 use super::super::format::timestamp;
 use super::{outcome_words, truncate};
 use crate::check::CheckKind;

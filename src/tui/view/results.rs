@@ -1,7 +1,8 @@
 //! The results pane: a tab per check, the focused check's state, its report as tables
 //! (or the raw response), scrollable.
 
-use super::super::app::{App, Pane, Screen, Slot};
+use super::super::app::{App, Pane, Screen};
+use super::super::checks::{Shown, Slot};
 use super::super::form::Readiness;
 use super::super::format::{clock, pretty_raw, score_band, show_id, show_phone, timestamp};
 use super::super::model::{Answer, Section};
@@ -16,7 +17,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let focused = app.screen == Screen::Review && app.focus == Pane::Results;
-    let title = match &app.stored {
+    let title = match app.checks.stored() {
         Some(s) => format!(" Stored lookup #{} · read-only ", s.row.id),
         None => " Results ".to_string(),
     };
@@ -40,15 +41,15 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             short_title(check)
         };
         let (_, state_style) = slot_state(app, check);
-        let offered = check.offered_in(app.form.country_code()) || app.stored.is_some();
+        let offered = check.offered_in(app.form.country_code()) || app.checks.stored().is_some();
         // The marker shows the selected tab without colour (monochrome terminals, tmux logs).
-        let marker = if i == app.tab { "▸" } else { "" };
+        let marker = if i == app.checks.tab { "▸" } else { "" };
         let label = if wide {
             format!(" {marker}{name} ")
         } else {
             format!("{marker}{name}")
         };
-        let style = if i == app.tab {
+        let style = if i == app.checks.tab {
             t.selection().add_modifier(Modifier::BOLD)
         } else if offered {
             state_style
@@ -79,7 +80,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .scroll((app.scroll.min(max_scroll), 0)),
+            .scroll((app.checks.scroll.min(max_scroll), 0)),
         body,
     );
 }
@@ -94,49 +95,15 @@ fn body_lines(app: &App, check: CheckKind, width: usize) -> Vec<Line<'static>> {
         ),
         Span::styled(words, style),
     ])];
-    if let Some(stored) = &app.stored {
-        let id = &stored.identity;
-        lines.push(Line::styled(
-            format!(
-                "{} · {} · operator {}{}",
-                timestamp(stored.row.at),
-                id.country,
-                if stored.row.operator.is_empty() {
-                    "-"
-                } else {
-                    &stored.row.operator
-                },
-                if stored.row.sandbox {
-                    " · sandbox"
-                } else {
-                    ""
-                }
-            ),
-            t.muted(),
-        ));
-        lines.push(Line::styled(
-            format!(
-                "phone {} · ID {} · name {}",
-                or_dash(&show_phone(&id.phone_e164, app.reveal)),
-                or_dash(&show_id(&id.id_number, app.reveal)),
-                or_dash(&id.name)
-            ),
-            t.muted(),
-        ));
-        if stored.answer.check != check {
-            lines.push(Line::raw(""));
-            lines.push(Line::styled(
-                "This lookup ran a different check; its result is in its own tab.",
-                t.muted(),
-            ));
+    let slot = match app.shown(check) {
+        Shown::Live(slot) => slot,
+        Shown::Stored { lookup, answer } => {
+            stored_lines(app, lookup, answer, width, &mut lines);
             return lines;
         }
-        lines.push(Line::raw(""));
-        answer_lines(app, &stored.answer, width, &mut lines);
-        return lines;
-    }
+    };
     lines.push(Line::raw(""));
-    match app.slot(check) {
+    match slot {
         Slot::Idle => match app.form.readiness(check) {
             Readiness::NotOffered(reason) => {
                 lines.push(Line::styled(format!("Not offered: {reason}."), t.muted()))
@@ -172,33 +139,79 @@ fn body_lines(app: &App, check: CheckKind, width: usize) -> Vec<Line<'static>> {
                 t.muted(),
             ));
         }
-        Slot::Cancelled => lines.push(Line::styled(
-            "Cancelled. A late vendor answer is still recorded in history, not shown here.",
-            t.muted(),
-        )),
+        Slot::Cancelled { late, .. } => {
+            lines.push(Line::styled("Cancelled: no longer waited on.", t.muted()));
+            match late {
+                None => lines.push(Line::styled(
+                    "If the vendor still answers, the answer is recorded in history, not shown here.",
+                    t.muted(),
+                )),
+                Some(a) => {
+                    let saved = match (a.lookup_id, &a.unsaved) {
+                        (Some(id), _) => format!("saved in history as lookup #{id}"),
+                        (None, Some(_)) => "NOT SAVED yet: retrying in the background".into(),
+                        (None, None) => "recorded in history".into(),
+                    };
+                    lines.push(Line::styled(
+                        format!("The vendor answered after the cancel ({}): {saved}.", a.outcome),
+                        t.fg(t.warn),
+                    ));
+                }
+            }
+        }
         Slot::Confirm { stored, .. } => {
             lines.push(Line::styled("Stored result (run again?)", t.fg(t.warn)));
             answer_lines(app, stored, width, &mut lines);
         }
-        Slot::Done {
-            answer, identity, ..
-        } => {
-            let on_screen = app.form.identity();
-            if identity.phone_e164 != on_screen.phone_e164
-                || identity.id_number != on_screen.id_number
-            {
-                lines.push(Line::styled(
-                    format!(
-                        "For a previous applicant ({}), not the one in the form.",
-                        or_dash(&show_phone(&identity.phone_e164, app.reveal))
-                    ),
-                    t.fg(t.warn),
-                ));
-            }
-            answer_lines(app, answer, width, &mut lines);
-        }
+        Slot::Done { answer, .. } => answer_lines(app, answer, width, &mut lines),
     }
     lines
+}
+
+fn stored_lines(
+    app: &App,
+    stored: &super::super::model::StoredLookup,
+    answer: Option<&Answer>,
+    width: usize,
+    lines: &mut Vec<Line<'static>>,
+) {
+    let t = &app.theme;
+    let id = &stored.identity;
+    lines.push(Line::styled(
+        format!(
+            "{} · {} · operator {}{}",
+            timestamp(stored.row.at),
+            id.country,
+            if stored.row.operator.is_empty() {
+                "-"
+            } else {
+                &stored.row.operator
+            },
+            if stored.row.sandbox {
+                " · sandbox"
+            } else {
+                ""
+            }
+        ),
+        t.muted(),
+    ));
+    lines.push(Line::styled(
+        format!(
+            "phone {} · ID {} · name {}",
+            or_dash(&show_phone(&id.phone_e164, app.reveal)),
+            or_dash(&show_id(&id.id_number, app.reveal)),
+            or_dash(&id.name)
+        ),
+        t.muted(),
+    ));
+    lines.push(Line::raw(""));
+    match answer {
+        Some(a) => answer_lines(app, a, width, lines),
+        None => lines.push(Line::styled(
+            "This lookup ran a different check; its result is in its own tab.",
+            t.muted(),
+        )),
+    }
 }
 
 fn or_dash(s: &str) -> String {
@@ -237,7 +250,7 @@ fn answer_lines(app: &App, a: &Answer, width: usize, lines: &mut Vec<Line<'stati
     for w in &a.warnings {
         lines.push(Line::styled(format!("note: {w}"), t.fg(t.warn)));
     }
-    if app.raw {
+    if app.checks.raw {
         lines.push(Line::styled("raw response (as received):", t.muted()));
         if a.raw.is_empty() {
             lines.push(Line::styled("(empty body)", t.muted()));
