@@ -1,6 +1,7 @@
 //! The real binary in tmux, on the built-in sandbox: type an applicant, run all checks,
-//! wait for every tab and the phone task, search history, open a past lookup, quit, and
-//! find the shell prompt back. Skips (with a message) where tmux is not installed;
+//! wait for every tab and the phone task, start the next applicant with the new-applicant
+//! key and review them, search history, open a past lookup, quit, and find the shell
+//! prompt back. Skips (with a message) where tmux is not installed;
 //! `.ci/run` installs it.
 
 use std::path::Path;
@@ -129,20 +130,31 @@ fn console_end_to_end_on_the_sandbox() {
     assert!(s.contains("0 pending"), "{s}");
     assert!(!s.contains("5512340001"), "phone masked:\n{s}");
 
+    // The next applicant, with the new-applicant key: form and results clear, focus on the
+    // phone. None of the first applicant's results may show for the second.
+    t.keys(&["C-l"]);
+    let s = t.wait_text("new applicant", Duration::from_secs(10));
+    let strip = s.lines().nth(1).unwrap_or("").to_string();
+    assert!(
+        !strip.contains("ok") && !strip.contains("pending"),
+        "strip after the new-applicant key: {strip}\n{s}"
+    );
+    assert!(!s.contains("Juan Perez"), "form cleared:\n{s}");
+
     // An Indonesian applicant: debts report and credit willingness.
-    t.keys(&["Up", "Up", "Up"]);
+    t.keys(&["Up"]); // from the phone to the country selector
     t.keys(&["i"]);
     t.keys(&["Down"]);
-    let backspaces = vec!["BSpace"; 20];
-    t.keys(&backspaces);
     t.literal("081234567890");
-    // The CURP typed for the Mexican applicant is no Indonesian NIK: clear it.
-    t.keys(&["Down"]);
-    t.keys(&backspaces);
     t.keys(&["C-r"]);
-    t.wait_for("both Indonesian checks", Duration::from_secs(30), |s| {
+    let s = t.wait_for("both Indonesian checks", Duration::from_secs(30), |s| {
         s.contains("Debts ok") && s.contains("Willing ok")
     });
+    let strip = s.lines().nth(1).unwrap_or("").to_string();
+    assert!(
+        !strip.contains("Multi ok") && !strip.contains("Phone ok"),
+        "the first applicant's results on the second's strip: {strip}"
+    );
 
     // History: search as you type, open a past lookup read-only.
     t.keys(&["C-f"]);

@@ -190,7 +190,6 @@ impl Desk {
         text_of(self.term.backend().buffer())
     }
 
-    #[allow(dead_code)] // used from the key-hint flows
     fn status_bar(&self) -> String {
         let s = self.screen();
         s.lines().last().unwrap_or("").to_string()
@@ -248,12 +247,11 @@ impl Desk {
         panic!("could not reach {field:?}");
     }
 
-    /// Replaces a text field's value the way an operator does: to the end, erase, type.
+    /// Replaces a text field's value the way an operator does: to the end, Ctrl-U, type.
     fn set_field(&mut self, field: FieldId, text: &str) {
         self.focus_field(field);
         self.press("end");
-        let n = self.app.form.text(field).chars().count();
-        self.press_n("backspace", n);
+        self.press("ctrl-u");
         self.type_text(text);
         assert_eq!(self.app.form.text(field), text);
     }
@@ -878,6 +876,99 @@ fn an_answer_for_an_applicant_who_left_is_announced_not_shown() {
     assert!(!d.strip().contains("Debts ok"), "{}", d.strip());
     d.set_field(FieldId::Phone, "0812 3456 7890");
     assert!(d.strip().contains("Debts ok"), "{}", d.strip());
+}
+
+// ---------- flows: the next applicant ----------
+
+#[test]
+fn two_applicants_in_a_row_with_the_new_applicant_key() {
+    let mut d = Desk::new();
+    d.mexican("5512340003");
+    let first_phone = d.app.form.identity().phone_e164.clone();
+    d.run_all();
+    d.answer(ok_answer(CheckKind::Multiplatform, MULTI_BODY));
+    d.answer(pending_answer("T-1"));
+    assert!(d.strip().contains("Multi ok"), "{}", d.strip());
+    d.focus_pane(Pane::Results);
+    assert!(
+        d.status_bar().contains("new applicant"),
+        "{}",
+        d.status_bar()
+    );
+
+    // The next applicant: form and results clear, the focus is on the phone as at start.
+    d.press("ctrl-l");
+    assert_eq!(d.app.focus, Pane::Form);
+    assert_eq!(d.app.form.focused(), FieldId::Phone);
+    for f in [FieldId::Phone, FieldId::IdNumber, FieldId::Name] {
+        assert_eq!(d.app.form.text(f), "", "{f:?}");
+    }
+    assert_eq!(d.app.form.country_code(), "MX", "the desk's country stays");
+    let strip = d.strip();
+    assert!(
+        !strip.contains(" ok") && !strip.contains("pending"),
+        "{strip}"
+    );
+    assert!(
+        d.notice().contains("1 phone task goes on"),
+        "{}",
+        d.notice()
+    );
+    // The pending phone task goes on in the panel.
+    assert_eq!(d.app.tasks.len(), 1);
+    assert!(d.app.wants_tick());
+
+    // The second applicant: typed straight into the phone field, run, answered.
+    d.type_text("5512340005");
+    d.set_field(FieldId::IdNumber, "RDSK800101HDFMPL02");
+    d.set_field(FieldId::Name, "Ana Cruz");
+    d.run_all();
+    d.answer(error_answer(CheckKind::Multiplatform));
+    let strip = d.strip();
+    assert!(strip.contains("Multi error"), "{strip}");
+    assert!(strip.contains("Phone running"), "{strip}");
+
+    // The first applicant's phone task finishes while the second is on screen.
+    d.tick_at(NOW + time::Duration::seconds(30));
+    let mut done = task("T-1", &first_phone, 1, TaskStatus::Done);
+    done.created_at = NOW;
+    d.poll_answer(done, Some(ok_answer(CheckKind::PhoneStatus, PHONE_BODY)));
+    assert!(
+        d.notice().contains("not the applicant on screen"),
+        "{}",
+        d.notice()
+    );
+    assert!(d.strip().contains("Phone running"), "{}", d.strip());
+}
+
+#[test]
+fn new_applicant_is_rebindable_and_ctrl_u_clears_before_the_cursor() {
+    let mut settings = AppSettings::default();
+    settings.keys.insert("new_applicant".into(), "f6".into());
+    let mut d = Desk::with(settings);
+    d.indonesian();
+    // Ctrl-U erases what is before the cursor only.
+    d.focus_field(FieldId::Name);
+    d.press("end");
+    d.press_n("left", 5);
+    d.press("ctrl-u");
+    assert_eq!(d.app.form.text(FieldId::Name), "Rahma");
+    // Ctrl-L is no longer the key; F6 is, and the hints say so.
+    d.press("ctrl-l");
+    assert_eq!(d.app.form.text(FieldId::Name), "Rahma");
+    assert!(d.status_bar().contains("F6"), "{}", d.status_bar());
+    d.press("f6");
+    assert_eq!(d.app.form.text(FieldId::Name), "");
+    assert_eq!(d.app.form.focused(), FieldId::Phone);
+    // From history too: back to an empty review.
+    d.indonesian();
+    d.press("ctrl-f");
+    d.type_text("0812");
+    d.press("ctrl-u");
+    assert_eq!(d.app.history.text(), "");
+    d.press("f6");
+    assert_eq!(d.app.screen, Screen::Review);
+    assert_eq!(d.app.form.text(FieldId::Phone), "");
 }
 
 // ---------- flows: history ----------

@@ -389,8 +389,45 @@ impl App {
             Action::FilterCheck => return self.history.cycle_check(self.now),
             Action::FilterOutcome => return self.history.cycle_outcome(self.now),
             Action::FilterDate => return self.history.cycle_date(self.now),
+            Action::NewApplicant => self.new_applicant(),
+            Action::ClearLine => match self.screen {
+                Screen::History => return self.history.clear_before_cursor(self.now),
+                Screen::Review if self.focus == Pane::Form => {
+                    if self.form.clear_before_cursor() {
+                        self.form_changed();
+                    }
+                }
+                Screen::Review => self.dirty = false,
+            },
         }
         Vec::new()
+    }
+
+    /// The next review: the form and the results clear (they are in history), the focus
+    /// goes to the phone as at start. Checks still waiting and pending phone tasks go on;
+    /// they say so when they answer.
+    fn new_applicant(&mut self) {
+        self.form.clear(self.now);
+        self.checks.clear_finished();
+        if let Some(first) = CheckKind::offered_for(self.form.country_code()).first() {
+            self.checks.select(*first);
+        }
+        self.screen = Screen::Review;
+        self.focus = Pane::Form;
+        let waiting = self
+            .tasks
+            .iter()
+            .filter(|t| t.status == super::model::TaskStatus::Pending)
+            .count();
+        let tasks = match waiting {
+            0 => String::new(),
+            1 => "; 1 phone task goes on in the panel".into(),
+            n => format!("; {n} phone tasks go on in the panel"),
+        };
+        self.notify(
+            Level::Info,
+            format!("new applicant ({} kept){tasks}", self.form.country_code()),
+        );
     }
 
     fn switch_tab(&mut self, step: usize) {

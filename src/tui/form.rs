@@ -92,6 +92,28 @@ impl Form {
         form
     }
 
+    /// The next applicant: every field and option empty again, the focus on the phone as
+    /// at start. The country stays: a desk reviews one market at a time.
+    pub fn clear(&mut self, now: OffsetDateTime) {
+        let country = self.country;
+        *self = Form::new();
+        self.country = country;
+        self.validate(now);
+    }
+
+    /// Ctrl-U as in a shell: erases the focused text field before the cursor.
+    pub fn clear_before_cursor(&mut self) -> bool {
+        let field = self.focused();
+        let changed = self
+            .inputs
+            .get_mut(field.key())
+            .is_some_and(|t| t.delete_line_by_head());
+        if changed {
+            self.touch(field);
+        }
+        changed
+    }
+
     pub fn focused(&self) -> FieldId {
         FieldId::ALL[self.focus.min(FieldId::ALL.len() - 1)]
     }

@@ -138,6 +138,15 @@ impl HistoryPane {
         Vec::new()
     }
 
+    /// Ctrl-U: erases the search text before the cursor.
+    pub fn clear_before_cursor(&mut self, now: OffsetDateTime) -> Vec<Command> {
+        if self.input.delete_line_by_head() {
+            self.search(now)
+        } else {
+            Vec::new()
+        }
+    }
+
     pub fn paste(&mut self, text: &str, now: OffsetDateTime) -> Vec<Command> {
         let clean: String = text.chars().filter(|c| !c.is_control()).collect();
         if self.input.insert_str(clean.trim()) {

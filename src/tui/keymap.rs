@@ -32,6 +32,8 @@ pub enum Action {
     FilterCheck,
     FilterOutcome,
     FilterDate,
+    NewApplicant,
+    ClearLine,
 }
 
 /// Where an action applies; hints show the ones that matter for the focused pane.
@@ -70,14 +72,14 @@ pub const ACTIONS: &[ActionInfo] = &[
     info(
         Action::FocusNext,
         "focus_next",
-        "next pane / field",
+        "next pane",
         Scope::Everywhere,
         &["tab"],
     ),
     info(
         Action::FocusPrev,
         "focus_prev",
-        "previous pane / field",
+        "previous pane",
         Scope::Everywhere,
         &["shift-tab"],
     ),
@@ -220,6 +222,20 @@ pub const ACTIONS: &[ActionInfo] = &[
         "filter history by date",
         Scope::History,
         &["f4"],
+    ),
+    info(
+        Action::NewApplicant,
+        "new_applicant",
+        "next applicant: clear form and results",
+        Scope::Everywhere,
+        &["ctrl-l"],
+    ),
+    info(
+        Action::ClearLine,
+        "clear_line",
+        "clear the text before the cursor",
+        Scope::Everywhere,
+        &["ctrl-u"],
     ),
 ];
 

@@ -302,17 +302,37 @@ pub fn hint_actions(app: &App) -> Vec<Action> {
             Help,
         ],
         (Screen::Review, Pane::Form) => {
-            vec![RunAll, RunFocused, FocusNext, History, Reveal, Help, Quit]
+            vec![
+                RunAll,
+                RunFocused,
+                NewApplicant,
+                FocusNext,
+                History,
+                Reveal,
+                Help,
+                Quit,
+            ]
         }
         (Screen::Review, Pane::Results) if app.checks.stored().is_some() => {
             vec![Rerun, Export, CopyId, ToggleRaw, Back, Help, Quit]
         }
         (Screen::Review, Pane::Results) => {
             vec![
-                RunFocused, RunAll, Cancel, ToggleRaw, NextTab, CopyId, FocusNext, Help, Quit,
+                RunFocused,
+                RunAll,
+                NewApplicant,
+                Cancel,
+                ToggleRaw,
+                NextTab,
+                CopyId,
+                FocusNext,
+                Help,
+                Quit,
             ]
         }
-        (Screen::Review, Pane::Tasks) => vec![Open, Down, Up, FocusNext, History, Help, Quit],
+        (Screen::Review, Pane::Tasks) => {
+            vec![Open, Down, Up, NewApplicant, FocusNext, History, Help, Quit]
+        }
     }
 }
 
