@@ -715,6 +715,59 @@ fn a_huge_rerun_window_never_panics() {
     );
 }
 
+// ---------- flows: modals hold ----------
+
+#[test]
+fn the_rerun_dialog_holds_every_key_paste_and_click() {
+    let mut d = Desk::new();
+    d.indonesian();
+    d.tab_to(CheckKind::DebtsReport);
+    d.focus_field(FieldId::Name);
+    d.press("ctrl-e");
+    d.recent(CheckKind::DebtsReport, Some(debts_ok()));
+    assert_eq!(d.app.confirming(), Some(CheckKind::DebtsReport));
+    let before = d.app.form.text(FieldId::Name);
+    // A paste does not edit the form behind the dialog.
+    assert!(d.paste("Someone Else").is_empty());
+    assert_eq!(d.app.form.text(FieldId::Name), before);
+    // Nor does typing, a binding, or a click on the panes behind.
+    d.type_text("abc");
+    d.press("ctrl-l");
+    d.press("tab");
+    assert_eq!(d.app.form.text(FieldId::Name), before);
+    d.click_text("Phone ", 0);
+    d.mouse(MouseEventKind::ScrollDown, 1, 5);
+    assert_eq!(d.app.form.focused(), FieldId::Name);
+    assert_eq!(d.app.focus, Pane::Form);
+    assert_eq!(d.app.confirming(), Some(CheckKind::DebtsReport));
+    // Its answer closes it.
+    d.press("n");
+    assert_eq!(d.app.confirming(), None);
+}
+
+#[test]
+fn the_help_overlay_holds_every_key_paste_and_click() {
+    let mut d = Desk::new();
+    d.indonesian();
+    d.focus_field(FieldId::Name);
+    d.press("f1");
+    assert!(d.app.show_help);
+    let before = d.app.form.text(FieldId::Name);
+    // A paste closes the help and goes nowhere.
+    d.paste("Someone Else");
+    assert!(!d.app.show_help);
+    assert_eq!(d.app.form.text(FieldId::Name), before);
+    // A key closes it and does nothing else.
+    d.press("f1");
+    assert!(d.press("ctrl-r").is_empty());
+    assert!(!d.app.show_help);
+    // A click closes it without reaching the pane under it.
+    d.press("f1");
+    d.click_text("Phone ", 0);
+    assert!(!d.app.show_help);
+    assert_eq!(d.app.form.focused(), FieldId::Name);
+}
+
 // ---------- flows: one applicant on screen ----------
 
 #[test]

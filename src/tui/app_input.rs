@@ -99,6 +99,15 @@ impl App {
     }
 
     pub(super) fn on_paste(&mut self, text: &str) -> Vec<Command> {
+        // A modal holds every input: nothing reaches the panes behind it.
+        if self.show_help {
+            self.show_help = false;
+            return Vec::new();
+        }
+        if self.confirming().is_some() {
+            self.dirty = false;
+            return Vec::new();
+        }
         match self.screen {
             Screen::History => self.history.paste(text, self.now),
             Screen::Review if self.focus == Pane::Form => {
@@ -117,12 +126,22 @@ impl App {
         fn find<T: Copy>(list: &[(Rect, T)], at: Position) -> Option<T> {
             list.iter().find(|(r, _)| r.contains(at)).map(|(_, v)| *v)
         }
+        // A modal holds every input: a click closes the help, the dialog takes only its
+        // answers; nothing reaches the panes behind.
+        if self.show_help {
+            if matches!(m.kind, MouseEventKind::Down(_)) {
+                self.show_help = false;
+            } else {
+                self.dirty = false;
+            }
+            return Vec::new();
+        }
+        if self.confirming().is_some() {
+            self.dirty = false;
+            return Vec::new();
+        }
         match m.kind {
             MouseEventKind::Down(MouseButton::Left) => {
-                if self.show_help {
-                    self.show_help = false;
-                    return Vec::new();
-                }
                 if let Some(pane) = find(&hits.panes, at) {
                     self.focus = pane;
                 }
