@@ -105,6 +105,9 @@ impl Default for HttpConfig {
 pub struct HistoryConfig {
     /// Lookups older than this many days are purged at start; `None` keeps everything.
     pub retain_days: Option<u32>,
+    /// The team history (`postgres://user@host/db`); `None` keeps the local SQLite file.
+    /// `RISKDESK_HISTORY_URL` wins over it. A secret: it may hold a password.
+    pub url: Option<Secret>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -490,6 +493,19 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
             "must be at least 1 day (leave it out to keep everything)".into(),
         ));
     }
+    if let Some(u) = &c.history.url {
+        let u = u.expose().trim();
+        let is_url = u.starts_with("postgres://") || u.starts_with("postgresql://");
+        if !u.is_empty() && !is_url {
+            return Err((
+                "history.url".into(),
+                format!(
+                    "'{}' is not a PostgreSQL URL, e.g. postgres://ana@db.example/riskdesk",
+                    url_for_message(u)
+                ),
+            ));
+        }
+    }
     if c.console.rerun_window_hours > 24 * 365 {
         return Err((
             "console.rerun_window_hours".into(),
@@ -502,6 +518,24 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_history_url_never_echoes_its_password() {
+        for url in [
+            "mysql://ana:CANARY@db/riskdesk",
+            "ana:CANARY@db/riskdesk",
+            "db?password=CANARY",
+        ] {
+            let text = format!("[history]\nurl = \"{url}\"\n");
+            let err = parse(&text, std::path::Path::new("/x/config.toml"))
+                .expect_err(url)
+                .to_string();
+            assert!(err.contains("history.url") && !err.contains("CANARY"), "{err}");
+        }
+        let ok = "[history]\nurl = \"postgres://ana:CANARY@db/riskdesk\"\n";
+        let c = parse(ok, std::path::Path::new("/x/config.toml")).expect("valid");
+        assert!(!format!("{c:?}").contains("CANARY"));
+    }
 
     #[test]
     fn a_bad_trustdecision_url_never_echoes_its_query() {

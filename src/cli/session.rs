@@ -3,7 +3,7 @@
 
 use super::Cli;
 use crate::config::{self, Config, Loaded};
-use crate::history::{SharedHistory, SqliteHistory};
+use crate::history::SharedHistory;
 use crate::sandbox::{self, Sandbox};
 use crate::vendor::VendorClient;
 use anyhow::Context;
@@ -78,10 +78,13 @@ impl Session {
             return Ok(s.clone());
         }
         let dir = &self.loaded.paths.data_dir;
-        let history: SharedHistory = Arc::new(
-            SqliteHistory::open_in_data_dir(dir)
-                .with_context(|| format!("opening history in {}", dir.display()))?,
-        );
+        let cfg = &self.loaded.config.history;
+        let history = crate::history::open_configured(cfg, dir, &self.operator).with_context(|| {
+            match crate::history::team_url(cfg) {
+                Some(url) => format!("opening the team history {}", crate::history::pg::redact(&url)),
+                None => format!("opening history in {}", dir.display()),
+            }
+        })?;
         *slot = Some(history.clone());
         Ok(history)
     }

@@ -9,7 +9,7 @@ use super::model::{Answer, HistoryQuery, NotSaved, TaskStatus, TaskUpdate, TaskV
 use crate::applicant::{Identity, VendorRequest};
 use crate::check::{CheckKind, Outcome};
 use crate::history::{
-    LookupRecord, PhoneTaskRow, SharedHistory, SqliteHistory, TaskState, run_blocking,
+    LookupRecord, PhoneTaskRow, SharedHistory, TaskState, run_blocking,
 };
 use crate::lookup::{Origin, record_from_result};
 use crate::phone_tasks::{
@@ -77,11 +77,14 @@ impl Live {
             return Ok(h.clone());
         }
         let dir = self.data_dir.clone();
-        let opened = tokio::task::spawn_blocking(move || SqliteHistory::open_in_data_dir(&dir))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
-        let history: SharedHistory = Arc::new(opened);
+        let cfg = self.retention.clone();
+        let user = self.origin.operator.clone();
+        let history: SharedHistory = tokio::task::spawn_blocking(move || {
+            crate::history::open_configured(&cfg, &dir, &user)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
         *slot = Some(history.clone());
         if writing && let Some(days) = self.retention.retain_days {
             // Retention in the background: the first save never waits on a purge.

@@ -1,0 +1,189 @@
+//! The team backend against a real PostgreSQL: the conformance suite every backend runs,
+//! and what only a server can show — operators set by the database, roles it enforces,
+//! desks migrating at once. Each test starts its own throwaway cluster
+//! (`tests/pg_cluster`); without PostgreSQL installed they skip, except under `CI=true`.
+
+mod pg_cluster;
+
+use pg_cluster::Cluster;
+use riskdesk::applicant::Identity;
+use riskdesk::check::{CheckKind, Outcome};
+use riskdesk::history::pg::{PgEnv, SCHEMA_VERSION};
+use riskdesk::history::{History, LookupRecord, PgHistory, SearchQuery};
+use std::sync::Arc;
+use time::macros::datetime;
+
+/// The database owner riskdesk migrates as (CREATEROLE: migrations create the roles).
+const OWNER: &str = "desk_owner";
+
+fn env(os_user: &str) -> PgEnv {
+    // Not the machine's PG* variables: the tests say everything in the URL.
+    PgEnv {
+        os_user: os_user.into(),
+        ..PgEnv::default()
+    }
+}
+
+fn open(c: &Cluster, user: &str, db: &str, os_user: &str) -> PgHistory {
+    PgHistory::open_with(&c.url(user, db), &env(os_user))
+        .unwrap_or_else(|e| panic!("open {db} as {user}: {e}"))
+}
+
+fn owned_database(c: &Cluster, db: &str) {
+    c.sql("postgres", &format!("CREATE DATABASE {db} OWNER {OWNER}"));
+}
+
+fn with_owner(c: &Cluster) {
+    c.sql("postgres", &format!("CREATE ROLE {OWNER} LOGIN CREATEROLE"));
+}
+
+fn lookup(i: i64, os_user: &str) -> LookupRecord {
+    LookupRecord {
+        id: 0,
+        created_at: datetime!(2026-03-03 08:00:00 UTC) + time::Duration::minutes(i),
+        operator: os_user.into(),
+        sandbox: false,
+        check: CheckKind::DebtsReport,
+        identity: Identity {
+            phone_e164: "+6281234567890".into(),
+            name: "Siti Rahayu".into(),
+            country: "ID".into(),
+            ..Identity::default()
+        },
+        request: serde_json::json!({"mobile": "6281234567890"}),
+        http_status: Some(200),
+        vendor_status: Some("OK".into()),
+        vendor_request_id: Some(format!("req-{i}")),
+        outcome: Outcome::Ok,
+        error_kind: None,
+        error_message: None,
+        latency_ms: 12,
+        raw_response: b"{\"status\":\"OK\"}".to_vec(),
+        report: Some(serde_json::json!({"hits": 1})),
+        task_id: None,
+        attempts: Vec::new(),
+    }
+}
+
+#[test]
+fn operators_are_the_database_roles_and_lookups_are_append_only() {
+    let Some(c) = Cluster::start_or_skip("operators_are_the_database_roles") else {
+        return;
+    };
+    with_owner(&c);
+    c.sql(
+        "postgres",
+        "CREATE ROLE ana LOGIN; CREATE ROLE budi LOGIN; CREATE ROLE sari LOGIN;",
+    );
+    owned_database(&c, "team");
+
+    // Before the owner ran riskdesk, a desk is told who must.
+    let err = PgHistory::open_with(&c.url("sari", "team"), &env("sari.pc"))
+        .expect_err("an unmigrated database")
+        .to_string();
+    assert!(
+        err.contains(OWNER) && err.contains("must run riskdesk once"),
+        "{err}"
+    );
+
+    let owner = open(&c, OWNER, "team", "dba.pc");
+    drop(owner);
+    c.sql(
+        "postgres",
+        "GRANT riskdesk_operator TO ana, budi; GRANT riskdesk_reader TO sari;",
+    );
+    let ana = open(&c, "ana", "team", "ana.pc");
+    let budi = open(&c, "budi", "team", "budi.pc");
+    let ida = ana.record(&lookup(1, "ana.pc"), None).expect("ana records");
+    let idb = budi
+        .record(&lookup(2, "budi.pc"), None)
+        .expect("budi records");
+
+    let sari = open(&c, "sari", "team", "sari.pc");
+    let found: Vec<i64> = sari
+        .search(&SearchQuery::text("0812 3456 7890"))
+        .expect("search")
+        .rows
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(found, vec![idb, ida]);
+    assert_eq!(
+        sari.operators(ida).expect("operators"),
+        Some(("ana".into(), "ana.pc".into()))
+    );
+    assert_eq!(
+        sari.operators(idb).expect("operators"),
+        Some(("budi".into(), "budi.pc".into()))
+    );
+    assert_eq!(sari.get(ida).expect("get").expect("row").operator, "ana.pc");
+
+    // A reader cannot record; an operator cannot delete or rewrite: the database refuses.
+    let e = sari
+        .record(&lookup(3, "sari.pc"), None)
+        .expect_err("reader records");
+    assert!(e.to_string().contains("permission denied"), "{e}");
+    let e = ana
+        .purge(datetime!(2100-01-01 0:00 UTC))
+        .expect_err("operator purges");
+    assert!(e.to_string().contains("permission denied"), "{e}");
+    for sql in [
+        "DELETE FROM riskdesk.lookups",
+        "UPDATE riskdesk.lookups SET name = 'x'",
+    ] {
+        let e = c.psql_as("ana", "team", sql).expect_err(sql);
+        assert!(e.contains("permission denied"), "{sql}: {e}");
+    }
+    // The client cannot say who it is: the trigger writes the session's role.
+    let who = c
+        .psql_as(
+            "ana",
+            "team",
+            "INSERT INTO riskdesk.lookups (uuid, created_at, check_kind, outcome, operator)
+             VALUES (gen_random_uuid(), now(), 'debts-report', 'ok', 'budi') RETURNING operator",
+        )
+        .expect("insert");
+    assert_eq!(who.lines().next(), Some("ana"));
+    assert_eq!(ana.get(ida).expect("get").map(|r| r.id), Some(ida));
+    // An admin may purge.
+    c.sql("postgres", "CREATE ROLE boss LOGIN IN ROLE riskdesk_admin");
+    let boss = open(&c, "boss", "team", "boss.pc");
+    let purged = boss
+        .purge(datetime!(2100-01-01 0:00 UTC))
+        .expect("admin purges");
+    assert_eq!(purged.lookups, 3);
+}
+
+#[test]
+fn desks_starting_at_once_migrate_once() {
+    let Some(c) = Cluster::start_or_skip("desks_starting_at_once_migrate_once") else {
+        return;
+    };
+    with_owner(&c);
+    owned_database(&c, "race");
+    let url = c.url(OWNER, "race");
+    let barrier = Arc::new(std::sync::Barrier::new(4));
+    let desks: Vec<_> = (0..4)
+        .map(|i| {
+            let url = url.clone();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                PgHistory::open_with(&url, &env(&format!("desk{i}")))
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .collect();
+    for d in desks {
+        d.join().expect("thread").expect("every desk opens");
+    }
+    let applied = c.sql(
+        "race",
+        "SELECT count(*), count(DISTINCT version), max(version) FROM riskdesk.migrations",
+    );
+    assert_eq!(
+        applied,
+        format!("{SCHEMA_VERSION}|{SCHEMA_VERSION}|{SCHEMA_VERSION}")
+    );
+}
