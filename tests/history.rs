@@ -777,10 +777,14 @@ fn retention_from_config() {
         .record(&rec(60 * 24 * 100, "+6281234567890", "New", ""))
         .unwrap();
     let now = base_time() + time::Duration::days(120);
-    let keep_all = riskdesk::config::HistoryConfig { retain_days: None };
+    let keep_all = riskdesk::config::HistoryConfig {
+        retain_days: None,
+        url: None,
+    };
     assert_eq!(s.apply_retention(&keep_all, now).unwrap(), 0);
     let ninety = riskdesk::config::HistoryConfig {
         retain_days: Some(90),
+        url: None,
     };
     assert_eq!(s.apply_retention(&ninety, now).unwrap(), 1);
     assert_eq!(ids(&s.search(&SearchQuery::all()).unwrap()), vec![recent]);
@@ -993,6 +997,7 @@ fn purge_erases_every_value_from_every_file() {
         if retention {
             let cfg = riskdesk::config::HistoryConfig {
                 retain_days: Some(1),
+                url: None,
             };
             let now = base_time() + time::Duration::days(2);
             assert_eq!(s.apply_retention(&cfg, now).unwrap(), 3);
