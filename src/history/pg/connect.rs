@@ -547,9 +547,10 @@ mod tests {
         assert_eq!(t.shown, "postgres://budi@db.example:5433/team");
         assert_eq!(t.config.get_password(), Some(&b"s:cret"[..]));
         assert_eq!(t.tls, TlsMode::VerifyFull);
-        // The URL wins over the environment.
+        // The URL wins over the environment (a host without a port is on 5432: the driver's
+        // URL reading says so, where libpq would take PGPORT).
         let t = target("postgres://ana@h2/other?sslmode=disable", &e).expect("target");
-        assert_eq!(t.shown, "postgres://ana@h2:5433/other");
+        assert_eq!(t.shown, "postgres://ana@h2:5432/other");
         assert_eq!(t.tls, TlsMode::Disable);
         assert!(t.config.get_password().is_none());
     }
