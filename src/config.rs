@@ -530,7 +530,10 @@ mod tests {
             let err = parse(&text, std::path::Path::new("/x/config.toml"))
                 .expect_err(url)
                 .to_string();
-            assert!(err.contains("history.url") && !err.contains("CANARY"), "{err}");
+            assert!(
+                err.contains("history.url") && !err.contains("CANARY"),
+                "{err}"
+            );
         }
         let ok = "[history]\nurl = \"postgres://ana:CANARY@db/riskdesk\"\n";
         let c = parse(ok, std::path::Path::new("/x/config.toml")).expect("valid");

@@ -79,12 +79,16 @@ impl Session {
         }
         let dir = &self.loaded.paths.data_dir;
         let cfg = &self.loaded.config.history;
-        let history = crate::history::open_configured(cfg, dir, &self.operator).with_context(|| {
-            match crate::history::team_url(cfg) {
-                Some(url) => format!("opening the team history {}", crate::history::pg::redact(&url)),
-                None => format!("opening history in {}", dir.display()),
-            }
-        })?;
+        let history =
+            crate::history::open_configured(cfg, dir, &self.operator).with_context(|| {
+                match crate::history::team_url(cfg) {
+                    Some(url) => format!(
+                        "opening the team history {}",
+                        crate::history::pg::redact(&url)
+                    ),
+                    None => format!("opening history in {}", dir.display()),
+                }
+            })?;
         *slot = Some(history.clone());
         Ok(history)
     }

@@ -20,9 +20,9 @@ mod unsaved;
 
 pub use api::{ExportItem, History, Inserted, Resumable, SharedHistory, run_blocking};
 pub use exchange::{ExportFormat, ExportStats, IMPORT_BATCH, ImportStats, export, import_jsonl};
+pub use keys::{fold_text, id_key, phone_candidates, phone_nsn, to_stored_precision};
 pub use open::{HISTORY_URL_ENV, open_configured, team_url};
 pub use pg::PgHistory;
-pub use keys::{fold_text, id_key, phone_candidates, phone_nsn, to_stored_precision};
 pub use show::{LookupFiles, export_lookup_files, write_record};
 pub use sqlite::SqliteHistory;
 pub use store::{Purged, Store};

@@ -8,9 +8,7 @@ use super::message::Message;
 use super::model::{Answer, HistoryQuery, NotSaved, TaskStatus, TaskUpdate, TaskView};
 use crate::applicant::{Identity, VendorRequest};
 use crate::check::{CheckKind, Outcome};
-use crate::history::{
-    LookupRecord, PhoneTaskRow, SharedHistory, TaskState, run_blocking,
-};
+use crate::history::{LookupRecord, PhoneTaskRow, SharedHistory, TaskState, run_blocking};
 use crate::lookup::{Origin, record_from_result};
 use crate::phone_tasks::{
     PollGate, TaskPoll, expired_error, new_task, poll_task, resume, resume_jitter,
@@ -79,12 +77,11 @@ impl Live {
         let dir = self.data_dir.clone();
         let cfg = self.retention.clone();
         let user = self.origin.operator.clone();
-        let history: SharedHistory = tokio::task::spawn_blocking(move || {
-            crate::history::open_configured(&cfg, &dir, &user)
-        })
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+        let history: SharedHistory =
+            tokio::task::spawn_blocking(move || crate::history::open_configured(&cfg, &dir, &user))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
         *slot = Some(history.clone());
         if writing && let Some(days) = self.retention.retain_days {
             // Retention in the background: the first save never waits on a purge.
