@@ -195,7 +195,9 @@ fn main() {
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("test backend");
     let frame = measure("full frame 200x50, review + debts report", 2000, || {
         terminal
-            .draw(|f| view::draw(f, black_box(&review)))
+            .draw(|f| {
+                view::draw(f, black_box(&review));
+            })
             .expect("draw");
     });
 
@@ -205,7 +207,9 @@ fn main() {
     )));
     measure("full frame 200x50, history (200 rows)", 2000, || {
         terminal
-            .draw(|f| view::draw(f, black_box(&review)))
+            .draw(|f| {
+                view::draw(f, black_box(&review));
+            })
             .expect("draw");
     });
 
@@ -222,7 +226,11 @@ fn main() {
             KeyCode::Backspace,
             KeyModifiers::NONE,
         )));
-        small.draw(|f| view::draw(f, &typing)).expect("draw");
+        small
+            .draw(|f| {
+                view::draw(f, &typing);
+            })
+            .expect("draw");
     });
     if frame > Duration::from_millis(1) {
         println!("WARNING: a full frame took over 1 ms");

@@ -107,9 +107,18 @@ impl Desk {
         self.send(Message::Resize(w, h));
     }
 
+    /// Draws as the runtime does, and hands what was laid out back to the app.
     fn draw(&mut self) {
-        let app = &self.app;
-        self.term.draw(|f| view::draw(f, app)).unwrap();
+        for _ in 0..2 {
+            let app = &self.app;
+            let mut laid = None;
+            self.term.draw(|f| laid = Some(view::draw(f, app))).unwrap();
+            self.app.dirty = false;
+            self.app.update(Message::Laid(Box::new(laid.unwrap())));
+            if !self.app.dirty {
+                break;
+            }
+        }
     }
 
     fn send(&mut self, msg: Message) -> Vec<Command> {
@@ -743,6 +752,12 @@ fn the_rerun_dialog_holds_every_key_paste_and_click() {
     // Its answer closes it.
     d.press("n");
     assert_eq!(d.app.confirming(), None);
+    // Its answers are also click targets.
+    d.press("ctrl-e");
+    d.recent(CheckKind::DebtsReport, Some(debts_ok()));
+    let cmds = d.click_text("run again (paid)", 0);
+    assert_eq!(run_checks(&cmds), vec![CheckKind::DebtsReport]);
+    assert_eq!(d.app.confirming(), None);
 }
 
 #[test]
@@ -751,20 +766,20 @@ fn the_help_overlay_holds_every_key_paste_and_click() {
     d.indonesian();
     d.focus_field(FieldId::Name);
     d.press("f1");
-    assert!(d.app.show_help);
+    assert!(d.app.help);
     let before = d.app.form.text(FieldId::Name);
     // A paste closes the help and goes nowhere.
     d.paste("Someone Else");
-    assert!(!d.app.show_help);
+    assert!(!d.app.help);
     assert_eq!(d.app.form.text(FieldId::Name), before);
     // A key closes it and does nothing else.
     d.press("f1");
     assert!(d.press("ctrl-r").is_empty());
-    assert!(!d.app.show_help);
+    assert!(!d.app.help);
     // A click closes it without reaching the pane under it.
     d.press("f1");
     d.click_text("Phone ", 0);
-    assert!(!d.app.show_help);
+    assert!(!d.app.help);
     assert_eq!(d.app.form.focused(), FieldId::Name);
 }
 
@@ -819,7 +834,7 @@ fn a_phone_task_for_the_applicant_on_screen_fills_the_tab_without_warning() {
     d.answer(ok_answer(CheckKind::Multiplatform, MULTI_BODY));
     d.answer(pending_answer("T-1"));
     assert_eq!(d.app.tasks.len(), 1);
-    assert_eq!(d.app.tasks[0].phone, phone);
+    assert_eq!(d.app.tasks.list[0].phone, phone);
     assert!(d.app.wants_tick(), "a pending task keeps the clock running");
     // Not due yet: no poll. Then one poll, never two in flight.
     assert!(d.tick_at(NOW).is_empty());
@@ -1085,7 +1100,7 @@ fn history_search_is_latest_wins_and_reopens_read_only() {
 
 #[test]
 fn mouse_focuses_and_wheel_scrolls() {
-    let mut d = Desk::new();
+    let mut d = Desk::sized(AppSettings::default(), 80, 24);
     d.indonesian();
     d.run_one(debts_ok());
     d.focus_form();
@@ -1097,9 +1112,37 @@ fn mouse_focuses_and_wheel_scrolls() {
     let (x, y) = d.find("Counts").unwrap();
     d.mouse(MouseEventKind::ScrollDown, x, y);
     assert_eq!(d.app.checks.scroll, 3);
+    d.mouse(MouseEventKind::ScrollUp, x, y);
+    assert_eq!(d.app.checks.scroll, 0);
     d.click_text("Name ", 0);
     assert_eq!(d.app.focus, Pane::Form);
     assert_eq!(d.app.form.focused(), FieldId::Name);
+}
+
+#[test]
+fn results_scroll_stops_at_their_end() {
+    let mut d = Desk::sized(AppSettings::default(), 80, 24);
+    d.indonesian();
+    d.run_one(debts_ok());
+    d.focus_pane(Pane::Results);
+    let max = d.app.laid.results_max_scroll;
+    assert!(
+        max > 3,
+        "the report is longer than the pane at 80×24: {max}"
+    );
+    // Far past the end: the offset stops at the last line, in the state.
+    d.press_n("pgdn", 20);
+    d.press_n("down", 20);
+    assert_eq!(d.app.checks.scroll, max);
+    assert!(d.screen().contains("1,250,000.5"), "{}", d.screen());
+    // So the first Up moves at once.
+    d.press("up");
+    assert_eq!(d.app.checks.scroll, max - 1);
+    // Wider, the report needs less scrolling: the offset follows the new end.
+    d.press_n("down", 5);
+    d.resize(200, 50);
+    assert_eq!(d.app.checks.scroll, d.app.laid.results_max_scroll);
+    assert_eq!(d.app.checks.scroll, 0);
 }
 
 // ---------- flows: keys ----------

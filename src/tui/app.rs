@@ -1,17 +1,23 @@
-//! The console's state and `App::update`: messages in, commands out, no I/O.
+//! The console's state and `App::update`: messages in, commands out, no I/O. `App` keeps
+//! what is global (screen, focus, notice, settings, the clock) and routes input to the
+//! components: a modal first, then the focused component, then the global bindings.
 
 use super::checks::{CheckTabs, Slot};
-use super::form::{FieldId, Form, FormKey};
+use super::component::{Component, Cx, Handled, Intent, KeyHelp, Keys, route};
+use super::form::Form;
 use super::history::HistoryPane;
-use super::keymap::{Action, Keymap, is_editing_key};
+use super::keymap::{Action, Keymap};
+use super::layout::Laid;
 use super::message::{Command, Message};
-use super::model::{Answer, TaskView};
+use super::modal::Modal;
+use super::model::Answer;
+use super::tasks::TaskPanel;
 use super::theme::Theme;
 use crate::check::CheckKind;
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use ratatui::layout::Rect;
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use std::collections::{BTreeSet, HashMap};
 use time::OffsetDateTime;
 
 /// The smallest terminal the console draws in.
@@ -43,16 +49,6 @@ pub enum Level {
 pub struct Notice {
     pub text: String,
     pub level: Level,
-}
-
-/// Screen regions from the last draw, for mouse hit-testing.
-#[derive(Debug, Default, Clone)]
-pub struct HitMap {
-    pub panes: Vec<(Rect, Pane)>,
-    pub fields: Vec<(Rect, FieldId)>,
-    pub tabs: Vec<(Rect, usize)>,
-    pub tasks: Vec<(Rect, usize)>,
-    pub history_rows: Vec<(Rect, usize)>,
 }
 
 /// Settings the app starts with (from config and flags).
@@ -89,26 +85,24 @@ pub struct App {
     pub reveal: bool,
     pub screen: Screen,
     pub focus: Pane,
-    pub form: Form,
-    /// The check tabs: live runs of the applicant in the form, or a stored lookup.
-    pub checks: CheckTabs,
-    pub tasks: Vec<TaskView>,
-    pub task_sel: usize,
-    pub(super) polling: HashSet<String>,
-    /// Finished phone results by task id (also for applicants not on screen).
-    pub task_results: HashMap<String, Answer>,
-    pub history: HistoryPane,
+    /// The key help overlay is up.
+    pub help: bool,
     pub notice: Option<Notice>,
-    pub show_help: bool,
     pub size: (u16, u16),
+    /// What the last draw laid out: click targets and scroll extents.
+    pub laid: Laid,
+    // The components.
+    pub form: Form,
+    pub checks: CheckTabs,
+    pub tasks: TaskPanel,
+    pub history: HistoryPane,
     pub(super) next_run_id: u64,
     /// Answers shown NOT SAVED (by their retry key), and when the next retry may go.
-    pub unsaved: std::collections::BTreeSet<u64>,
+    pub unsaved: BTreeSet<u64>,
     pub(super) unsaved_retry: Option<OffsetDateTime>,
     pub quit: bool,
     /// Set by every state change; the runtime draws and clears it.
     pub dirty: bool,
-    pub hits: RefCell<HitMap>,
 }
 
 impl App {
@@ -116,6 +110,8 @@ impl App {
         let (keymap, problems) = Keymap::new(&settings.keys);
         let mut form = Form::new();
         form.validate(now);
+        let mut checks = CheckTabs::new();
+        checks.follow(form.identity());
         App {
             now,
             theme: settings.theme,
@@ -128,25 +124,22 @@ impl App {
             reveal: !settings.mask_pii,
             screen: Screen::Review,
             focus: Pane::Form,
-            form,
-            checks: CheckTabs::new(),
-            tasks: Vec::new(),
-            task_sel: 0,
-            polling: HashSet::new(),
-            task_results: HashMap::new(),
-            history: HistoryPane::new(),
+            help: false,
             notice: (!problems.is_empty()).then(|| Notice {
                 text: problems.join("; "),
                 level: Level::Warn,
             }),
-            show_help: false,
             size: (MIN_WIDTH, MIN_HEIGHT),
+            laid: Laid::default(),
+            form,
+            checks,
+            tasks: TaskPanel::new(),
+            history: HistoryPane::new(),
             next_run_id: 1,
-            unsaved: Default::default(),
+            unsaved: BTreeSet::new(),
             unsaved_retry: None,
             quit: false,
             dirty: true,
-            hits: RefCell::new(HitMap::default()),
         }
     }
 
@@ -169,16 +162,31 @@ impl App {
 
     /// The live state of `check` for the applicant in the form.
     pub fn slot(&self, check: CheckKind) -> &Slot {
-        self.checks.slot(check, self.form.identity())
+        self.checks.slot(check)
     }
 
     pub fn current_check(&self) -> CheckKind {
         self.checks.current()
     }
 
-    /// Whether a tick is needed: something shows elapsed time or a task waits to be polled.
+    /// The check whose stored result waits for a yes/no.
+    pub fn confirming(&self) -> Option<CheckKind> {
+        self.checks.confirming()
+    }
+
+    /// The modal holding every input, if one is up (the help over the dialog).
+    pub fn modal(&self) -> Option<Modal> {
+        if self.help {
+            Some(Modal::Help)
+        } else {
+            self.confirming().map(Modal::Confirm)
+        }
+    }
+
+    /// Whether a tick is needed: something shows elapsed time, a task waits to be polled,
+    /// or an answer waits to be saved.
     pub fn wants_tick(&self) -> bool {
-        self.checks.busy() || self.has_pending_tasks() || !self.unsaved.is_empty()
+        self.checks.busy() || self.tasks.pending() > 0 || !self.unsaved.is_empty()
     }
 
     pub fn update(&mut self, msg: Message) -> Vec<Command> {
@@ -191,6 +199,10 @@ impl App {
                 Vec::new()
             }
             Message::Paste(text) => self.on_paste(&text),
+            Message::Laid(laid) => {
+                self.on_laid(*laid);
+                Vec::new()
+            }
             Message::RecentFound { run_id, found } => {
                 self.on_recent(run_id, found.map(|f| f.map(|a| *a)))
             }
@@ -213,12 +225,23 @@ impl App {
             }
             Message::UnsavedRetried { saved, error } => self.on_unsaved_retried(saved, error),
             Message::Tick => {
-                let mut commands = self.on_tick();
+                let mut commands = self.tasks.due(self.now);
                 commands.extend(self.retry_unsaved_due());
                 commands
             }
         }
     }
+
+    /// The draw's layout comes back: scroll offsets are kept within what can scroll.
+    fn on_laid(&mut self, laid: Laid) {
+        let max = laid.results_max_scroll;
+        let clamped = self.checks.scroll > max;
+        self.checks.scroll = self.checks.scroll.min(max);
+        self.laid = laid;
+        self.dirty = clamped;
+    }
+
+    // ----- saved or said -----
 
     /// How long an answer waits between tries to store it.
     const SAVE_RETRY: time::Duration = time::Duration::seconds(5);
@@ -269,7 +292,7 @@ impl App {
                 _ => {}
             }
         }
-        self.task_results.values_mut().for_each(mark);
+        self.tasks.results_mut().for_each(mark);
         let before = self.unsaved.len();
         self.unsaved.retain(|k| !ids.contains_key(k));
         if self.unsaved.is_empty() {
@@ -286,6 +309,56 @@ impl App {
         Vec::new()
     }
 
+    // ----- routing -----
+
+    /// The component with the focus.
+    pub fn focused(&self) -> &dyn Component {
+        match (self.screen, self.focus) {
+            (Screen::History, _) => &self.history,
+            (Screen::Review, Pane::Form) => &self.form,
+            (Screen::Review, Pane::Results) => &self.checks,
+            (Screen::Review, Pane::Tasks) => &self.tasks,
+        }
+    }
+
+    /// Whether plain keys type where the focus is.
+    pub fn typing(&self) -> bool {
+        self.focused().typing()
+    }
+
+    /// A key, a paste or a scroll to the focused component.
+    fn with_focused(&mut self, f: impl FnOnce(&mut dyn Component, &Cx) -> Handled) -> Handled {
+        let page = match (self.screen, self.focus) {
+            (Screen::History, _) => self.laid.history_height,
+            (Screen::Review, Pane::Results) => self.laid.results_height,
+            (Screen::Review, Pane::Tasks) => self.laid.tasks_height,
+            (Screen::Review, Pane::Form) => 1,
+        };
+        let cx = Cx {
+            keymap: &self.keymap,
+            now: self.now,
+            results_max_scroll: self.laid.results_max_scroll,
+            page: page.saturating_sub(1).max(1),
+        };
+        match (self.screen, self.focus) {
+            (Screen::History, _) => f(&mut self.history, &cx),
+            (Screen::Review, Pane::Form) => f(&mut self.form, &cx),
+            (Screen::Review, Pane::Results) => f(&mut self.checks, &cx),
+            (Screen::Review, Pane::Tasks) => f(&mut self.tasks, &cx),
+        }
+    }
+
+    fn handled(&mut self, handled: Handled) -> Vec<Command> {
+        match handled {
+            Handled::NotMine => {
+                self.dirty = false;
+                Vec::new()
+            }
+            Handled::Consumed(commands) => commands,
+            Handled::Ask(intent) => self.carry_out(intent),
+        }
+    }
+
     fn on_key(&mut self, key: KeyEvent) -> Vec<Command> {
         if key.kind == KeyEventKind::Release {
             self.dirty = false;
@@ -297,45 +370,181 @@ impl App {
             self.quit = true;
             return vec![Command::Quit];
         }
-        if self.show_help {
-            // Any key closes the overlay; it never triggers anything underneath.
-            self.show_help = false;
-            return Vec::new();
+        if let Some(modal) = self.modal() {
+            return self.modal_key(modal, &key);
         }
-        if let Some(kind) = self.confirming() {
-            return self.on_confirm_key(kind, &key);
+        let taken = self.with_focused(|c, cx| route(c, &key, cx));
+        if !matches!(taken, Handled::NotMine) {
+            return self.handled(taken);
         }
-        match self.screen {
-            Screen::History => {
-                if is_editing_key(&key) {
-                    return self.history.on_search_key(&key, self.now);
-                }
-                match self.keymap.action_for(&key, true) {
-                    Some(a) => self.act(a),
-                    None => Vec::new(),
-                }
-            }
-            Screen::Review => {
-                let typing = self.focus == Pane::Form && self.form.typing();
-                if self.focus == Pane::Form && is_editing_key(&key) {
-                    match self.form.on_key(&key) {
-                        FormKey::Changed => {
-                            self.form_changed();
-                            return Vec::new();
-                        }
-                        FormKey::Consumed => return Vec::new(),
-                        FormKey::Ignored => {}
-                    }
-                }
-                match self.keymap.action_for(&key, typing) {
-                    Some(a) => self.act(a),
-                    None => {
-                        self.dirty = false;
-                        Vec::new()
-                    }
-                }
+        let globals = self.global_keys();
+        for action in self.keymap.actions_for(&key, self.typing()) {
+            if globals.iter().any(|k| k.keys == Keys::Bound(action)) {
+                return self.act(action);
             }
         }
+        self.dirty = false;
+        Vec::new()
+    }
+
+    fn on_paste(&mut self, text: &str) -> Vec<Command> {
+        if let Some(modal) = self.modal() {
+            return self.modal_paste(modal);
+        }
+        let taken = self.with_focused(|c, cx| c.paste(text, cx));
+        self.handled(taken)
+    }
+
+    fn on_mouse(&mut self, m: MouseEvent) -> Vec<Command> {
+        if let Some(modal) = self.modal() {
+            return self.modal_mouse(modal, m);
+        }
+        let (x, y) = (m.column, m.row);
+        let laid = &self.laid;
+        match m.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                let pane = Laid::at(&laid.panes, x, y);
+                let field = Laid::at(&laid.fields, x, y);
+                let tab = Laid::at(&laid.tabs, x, y);
+                let task = Laid::at(&laid.tasks, x, y);
+                let row = Laid::at(&laid.history_rows, x, y);
+                if let Some(pane) = pane {
+                    self.focus = pane;
+                }
+                if let Some(field) = field {
+                    self.focus = Pane::Form;
+                    self.form.focus_field(field);
+                } else if let Some(tab) = tab {
+                    self.focus = Pane::Results;
+                    self.checks.select(CheckKind::ALL[tab]);
+                } else if let Some(i) = task {
+                    self.focus = Pane::Tasks;
+                    self.tasks.selected = i;
+                } else if let Some(i) = row {
+                    self.history.selected = i;
+                } else if pane.is_none() {
+                    self.dirty = false;
+                }
+                Vec::new()
+            }
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                if self.screen == Screen::Review
+                    && let Some(pane) = Laid::at(&laid.panes, x, y)
+                {
+                    self.focus = pane;
+                }
+                let action = if m.kind == MouseEventKind::ScrollDown {
+                    Action::Down
+                } else {
+                    Action::Up
+                };
+                let lists = self
+                    .focused()
+                    .keys()
+                    .iter()
+                    .any(|k| k.keys == Keys::Bound(action));
+                let mut commands = Vec::new();
+                if lists {
+                    for _ in 0..3 {
+                        let taken = self.with_focused(|c, cx| c.act(action, cx));
+                        commands.extend(self.handled(taken));
+                    }
+                }
+                self.dirty = true;
+                commands
+            }
+            _ => {
+                self.dirty = false;
+                Vec::new()
+            }
+        }
+    }
+
+    /// What a component asked for that spans more than itself.
+    fn carry_out(&mut self, intent: Intent) -> Vec<Command> {
+        match intent {
+            Intent::FormChanged => self.form_changed(),
+            Intent::OpenTask(task_id) => self.open_task_result(&task_id),
+            Intent::RerunStored => return self.rerun(),
+            Intent::Copy(id) => {
+                self.notify(Level::Info, format!("copied request id {id} (OSC 52)"));
+                return vec![Command::Copy(id)];
+            }
+            Intent::Export(id) => return vec![Command::ExportLookup { id }],
+            Intent::Say(level, text) => self.notify(level, text),
+        }
+        Vec::new()
+    }
+
+    // ----- global bindings -----
+
+    /// The bindings that work whatever has the focus, on this screen.
+    pub fn global_keys(&self) -> Vec<KeyHelp> {
+        use super::component::bound;
+        let mut keys = Vec::new();
+        let back = self.notice.is_some()
+            || self.screen == Screen::History
+            || self.checks.stored().is_some();
+        if back {
+            let (hint, does) = match (&self.notice, self.screen, self.checks.stored()) {
+                (Some(_), _, _) => ("dismiss", "dismiss the notice"),
+                (None, Screen::History, _) => ("back", "back to the review"),
+                _ => ("live review", "back to the live review"),
+            };
+            keys.push(bound(Action::Back, hint, does).rank(0));
+        }
+        if self.screen == Screen::Review {
+            keys.extend([
+                bound(
+                    Action::RunAll,
+                    "run all",
+                    "run every check offered for the country",
+                )
+                .rank(0),
+                bound(Action::RunFocused, "run", "run the open tab's check").rank(0),
+            ]);
+            if CheckKind::ALL.iter().any(|c| self.slot(*c).is_busy()) {
+                keys.push(bound(
+                    Action::Cancel,
+                    "cancel",
+                    "stop waiting on the open tab's check (or on all)",
+                ));
+            }
+        }
+        keys.push(
+            bound(
+                Action::NewApplicant,
+                "new applicant",
+                "next applicant: clear the form and the results (the country stays)",
+            )
+            .rank(0),
+        );
+        if self.screen == Screen::Review {
+            keys.extend([
+                bound(
+                    Action::FocusNext,
+                    "next pane",
+                    "next pane: form, results, phone tasks",
+                ),
+                bound(Action::FocusPrev, "", "previous pane"),
+                bound(Action::History, "history", "search past lookups"),
+            ]);
+        }
+        keys.push(if self.reveal {
+            bound(Action::Reveal, "mask", "mask phone, ID and card numbers").rank(2)
+        } else {
+            bound(
+                Action::Reveal,
+                "reveal",
+                "reveal phone, ID and card numbers",
+            )
+            .rank(2)
+        });
+        keys.extend([
+            bound(Action::Help, "help", "show this help"),
+            bound(Action::Quit, "quit", "quit (Ctrl-C anywhere)"),
+        ]);
+        keys
     }
 
     fn act(&mut self, action: Action) -> Vec<Command> {
@@ -344,22 +553,16 @@ impl App {
                 self.quit = true;
                 return vec![Command::Quit];
             }
-            Action::Help => self.show_help = true,
+            Action::Help => self.help = true,
             Action::FocusNext | Action::FocusPrev => {
-                if self.screen == Screen::Review {
-                    let order = [Pane::Form, Pane::Results, Pane::Tasks];
-                    let i = order.iter().position(|p| *p == self.focus).unwrap_or(0);
-                    let step = if action == Action::FocusNext { 1 } else { 2 };
-                    self.focus = order[(i + step) % 3];
-                }
+                let order = [Pane::Form, Pane::Results, Pane::Tasks];
+                let i = order.iter().position(|p| *p == self.focus).unwrap_or(0);
+                let step = if action == Action::FocusNext { 1 } else { 2 };
+                self.focus = order[(i + step) % 3];
             }
             Action::RunFocused => return self.run_focused(),
             Action::RunAll => return self.run_all(),
             Action::Cancel => return self.cancel(),
-            Action::ToggleRaw => {
-                self.checks.raw = !self.checks.raw;
-                self.checks.scroll = 0;
-            }
             Action::Reveal => self.reveal = !self.reveal,
             Action::History => {
                 self.screen = Screen::History;
@@ -376,66 +579,10 @@ impl App {
                     }
                 }
             }
-            Action::NextTab => self.switch_tab(1),
-            Action::PrevTab => self.switch_tab(CheckKind::ALL.len() - 1),
-            Action::Up => self.move_by(-1),
-            Action::Down => self.move_by(1),
-            Action::PageUp => self.move_by(-10),
-            Action::PageDown => self.move_by(10),
-            Action::Open => return self.open(),
-            Action::Rerun => return self.rerun(),
-            Action::Export => return self.export(),
-            Action::CopyId => return self.copy_id(),
-            Action::FilterCheck => return self.history.cycle_check(self.now),
-            Action::FilterOutcome => return self.history.cycle_outcome(self.now),
-            Action::FilterDate => return self.history.cycle_date(self.now),
             Action::NewApplicant => self.new_applicant(),
-            Action::ClearLine => match self.screen {
-                Screen::History => return self.history.clear_before_cursor(self.now),
-                Screen::Review if self.focus == Pane::Form => {
-                    if self.form.clear_before_cursor() {
-                        self.form_changed();
-                    }
-                }
-                Screen::Review => self.dirty = false,
-            },
+            _ => self.dirty = false,
         }
         Vec::new()
-    }
-
-    /// The next review: the form and the results clear (they are in history), the focus
-    /// goes to the phone as at start. Checks still waiting and pending phone tasks go on;
-    /// they say so when they answer.
-    fn new_applicant(&mut self) {
-        self.form.clear(self.now);
-        self.checks.clear_finished();
-        if let Some(first) = CheckKind::offered_for(self.form.country_code()).first() {
-            self.checks.select(*first);
-        }
-        self.screen = Screen::Review;
-        self.focus = Pane::Form;
-        let waiting = self
-            .tasks
-            .iter()
-            .filter(|t| t.status == super::model::TaskStatus::Pending)
-            .count();
-        let tasks = match waiting {
-            0 => String::new(),
-            1 => "; 1 phone task goes on in the panel".into(),
-            n => format!("; {n} phone tasks go on in the panel"),
-        };
-        self.notify(
-            Level::Info,
-            format!("new applicant ({} kept){tasks}", self.form.country_code()),
-        );
-    }
-
-    fn switch_tab(&mut self, step: usize) {
-        if self.screen == Screen::Review {
-            let n = CheckKind::ALL.len();
-            self.checks
-                .select(CheckKind::ALL[(self.checks.tab + step) % n]);
-        }
     }
 
     pub fn next_run_id(&mut self) -> u64 {

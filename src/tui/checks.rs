@@ -6,6 +6,9 @@
 //! (`same_owner`). A tab shows only the run of the applicant in the form; runs of others
 //! wait, off screen, until that applicant is typed in again (or the next applicant starts).
 
+use super::app::Level;
+use super::component::{Component, Cx, Handled, Intent, KeyHelp, bound};
+use super::keymap::Action;
 use super::model::{Answer, StoredLookup};
 use crate::applicant::{Identity, VendorRequest};
 use crate::check::{CheckKind, Outcome};
@@ -147,6 +150,8 @@ pub struct CheckTabs {
     pub scroll: u16,
     pub source: Source,
     runs: Vec<Run>,
+    /// The identifiers of the applicant in the form (the app keeps this current).
+    on_screen: Identity,
 }
 
 impl Default for CheckTabs {
@@ -163,7 +168,25 @@ impl CheckTabs {
             scroll: 0,
             source: Source::Live,
             runs: Vec::new(),
+            on_screen: Identity::default(),
         }
+    }
+
+    /// The form now holds these identifiers: the tabs show that applicant's runs.
+    pub fn follow(&mut self, on_screen: &Identity) {
+        if self.on_screen != *on_screen {
+            self.on_screen = on_screen.clone();
+            self.scroll = 0;
+        }
+    }
+
+    pub fn on_screen(&self) -> &Identity {
+        &self.on_screen
+    }
+
+    /// Whether a run of `check` with `owner` is the applicant on screen's.
+    pub fn is_on_screen(&self, check: CheckKind, owner: &Identity) -> bool {
+        same_owner(check, owner, &self.on_screen)
     }
 
     pub fn current(&self) -> CheckKind {
@@ -201,9 +224,11 @@ impl CheckTabs {
         was
     }
 
-    /// The live slot of `check` for the applicant whose identifiers are `form`.
-    pub fn slot(&self, check: CheckKind, form: &Identity) -> &Slot {
-        self.run(check, form).map(|r| &r.slot).unwrap_or(&IDLE)
+    /// The live slot of `check` for the applicant on screen.
+    pub fn slot(&self, check: CheckKind) -> &Slot {
+        self.run(check, &self.on_screen)
+            .map(|r| &r.slot)
+            .unwrap_or(&IDLE)
     }
 
     fn run(&self, check: CheckKind, form: &Identity) -> Option<&Run> {
@@ -214,14 +239,29 @@ impl CheckTabs {
     }
 
     /// What the tab of `check` shows.
-    pub fn shown(&self, check: CheckKind, form: &Identity) -> Shown<'_> {
+    pub fn shown(&self, check: CheckKind) -> Shown<'_> {
         match &self.source {
             Source::Stored(lookup) => Shown::Stored {
                 lookup,
                 answer: (lookup.answer.check == check).then_some(&lookup.answer),
             },
-            Source::Live => Shown::Live(self.slot(check, form)),
+            Source::Live => Shown::Live(self.slot(check)),
         }
+    }
+
+    /// What the open tab shows.
+    pub fn shown_now(&self) -> Shown<'_> {
+        self.shown(self.current())
+    }
+
+    /// The check whose stored result waits for a yes/no, first in tab order.
+    pub fn confirming(&self) -> Option<CheckKind> {
+        if self.stored().is_some() {
+            return None;
+        }
+        CheckKind::ALL
+            .into_iter()
+            .find(|c| matches!(self.slot(*c), Slot::Confirm { .. }))
     }
 
     /// Puts `slot` as the state of `check` for `owner`, replacing that applicant's previous
@@ -306,6 +346,97 @@ impl CheckTabs {
     }
 }
 
+impl Component for CheckTabs {
+    fn title(&self) -> &'static str {
+        "Results"
+    }
+
+    fn keys(&self) -> Vec<KeyHelp> {
+        let mut keys = Vec::new();
+        let shown = self.shown_now();
+        if self.stored().is_some() {
+            keys.push(bound(Action::Rerun, "re-run", "re-run this lookup (paid)").rank(0));
+            keys.push(bound(
+                Action::Export,
+                "export",
+                "export it for a ticket (JSON + raw)",
+            ));
+        } else if shown.answer().is_some_and(|a| a.lookup_id.is_some()) {
+            keys.push(bound(Action::Export, "export", "export this answer as stored").rank(2));
+        }
+        keys.extend([
+            bound(Action::NextTab, "next tab", "next check's tab"),
+            bound(Action::PrevTab, "", "previous check's tab"),
+        ]);
+        if shown.answer().is_some() {
+            keys.push(if self.raw {
+                bound(Action::ToggleRaw, "tables", "back to the tables")
+            } else {
+                bound(Action::ToggleRaw, "raw", "the raw response as received")
+            });
+        }
+        if shown.answer().is_some_and(|a| !a.request_id.is_empty()) {
+            keys.push(
+                bound(
+                    Action::CopyId,
+                    "copy id",
+                    "copy the vendor request id (OSC 52)",
+                )
+                .rank(2),
+            );
+        }
+        keys.extend([
+            bound(Action::Down, "scroll", "scroll down").rank(2),
+            bound(Action::Up, "", "scroll up"),
+            bound(Action::PageDown, "", "page down"),
+            bound(Action::PageUp, "", "page up"),
+        ]);
+        keys
+    }
+
+    fn act(&mut self, action: Action, cx: &Cx) -> Handled {
+        let n = CheckKind::ALL.len();
+        let scroll_by =
+            |s: u16, by: i64| (i64::from(s) + by).clamp(0, i64::from(cx.results_max_scroll)) as u16;
+        let page = i64::from(cx.page.max(1));
+        match action {
+            Action::NextTab => self.select(CheckKind::ALL[(self.tab + 1) % n]),
+            Action::PrevTab => self.select(CheckKind::ALL[(self.tab + n - 1) % n]),
+            Action::Down => self.scroll = scroll_by(self.scroll, 1),
+            Action::Up => self.scroll = scroll_by(self.scroll, -1),
+            Action::PageDown => self.scroll = scroll_by(self.scroll, page),
+            Action::PageUp => self.scroll = scroll_by(self.scroll, -page),
+            Action::ToggleRaw => {
+                self.raw = !self.raw;
+                self.scroll = 0;
+            }
+            Action::CopyId => {
+                let id = self.shown_now().answer().map(|a| a.request_id.clone());
+                return match id.filter(|i| !i.is_empty()) {
+                    Some(id) => Handled::Ask(Intent::Copy(id)),
+                    None => Handled::done(),
+                };
+            }
+            Action::Export => {
+                let id = match self.stored() {
+                    Some(s) => Some(s.row.id),
+                    None => self.shown_now().answer().and_then(|a| a.lookup_id),
+                };
+                return match id {
+                    Some(id) => Handled::Ask(Intent::Export(id)),
+                    None => Handled::Ask(Intent::Say(
+                        Level::Warn,
+                        "nothing stored to export here".into(),
+                    )),
+                };
+            }
+            Action::Rerun => return Handled::Ask(Intent::RerunStored),
+            _ => return Handled::NotMine,
+        }
+        Handled::done()
+    }
+}
+
 pub fn index(check: CheckKind) -> usize {
     CheckKind::ALL.iter().position(|c| *c == check).unwrap_or(0)
 }
@@ -350,8 +481,10 @@ mod tests {
                 started: OffsetDateTime::UNIX_EPOCH,
             },
         );
-        assert!(tabs.slot(CheckKind::Multiplatform, &a).is_busy());
-        assert_eq!(tabs.slot(CheckKind::Multiplatform, &b), &Slot::Idle);
+        tabs.follow(&a);
+        assert!(tabs.slot(CheckKind::Multiplatform).is_busy());
+        tabs.follow(&b);
+        assert_eq!(tabs.slot(CheckKind::Multiplatform), &Slot::Idle);
         assert!(tabs.by_run_id(1).is_some());
         tabs.clear_finished();
         assert!(tabs.busy(), "a check still waiting on the vendor goes on");

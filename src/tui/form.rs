@@ -5,7 +5,7 @@ use crate::applicant::{
     Applicant, CheckOptions, FieldError, Identity, SOURCES, packages_for, prepare,
 };
 use crate::check::CheckKind;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 
 use ratatui_textarea::TextArea;
 
@@ -24,17 +24,6 @@ pub enum Readiness {
     Needs(String),
     /// Not offered for the country: why.
     NotOffered(String),
-}
-
-/// What a key did to the form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FormKey {
-    /// Not for the form: bindings get it.
-    Ignored,
-    /// Taken (e.g. the cursor moved) without changing a value.
-    Consumed,
-    /// A value changed: validate again.
-    Changed,
 }
 
 pub struct Form {
@@ -300,73 +289,8 @@ impl Form {
         }
     }
 
-    /// An editing key for the focused field (the app has routed movement and bindings).
-    pub fn on_key(&mut self, key: &KeyEvent) -> FormKey {
-        let field = self.focused();
-        let changed = match field {
-            FieldId::Country => self.cycle(key, |f, fwd| {
-                let n = COUNTRIES.len();
-                f.country = if fwd {
-                    (f.country + 1) % n
-                } else {
-                    (f.country + n - 1) % n
-                };
-                f.package = 0;
-            }),
-            FieldId::Package => self.cycle(key, |f, fwd| {
-                let n = f.package_choices().len();
-                f.package = if fwd {
-                    (f.package + 1) % n
-                } else {
-                    (f.package + n - 1) % n
-                };
-            }),
-            FieldId::Source => self.cycle(key, |f, fwd| {
-                let n = SOURCES.len() + 1;
-                f.source = if fwd {
-                    (f.source + 1) % n
-                } else {
-                    (f.source + n - 1) % n
-                };
-            }),
-            FieldId::HashPhone => {
-                if matches!(
-                    key.code,
-                    KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right
-                ) {
-                    self.hash_phone = !self.hash_phone;
-                    true
-                } else {
-                    false
-                }
-            }
-            _ => match self.inputs.get_mut(field.key()) {
-                Some(t) => {
-                    let changed = t.input(*key);
-                    if t.lines().len() > 1 {
-                        // A single-line input: fold anything that split it back together.
-                        let joined = t.lines().join("");
-                        *t = input();
-                        t.insert_str(joined);
-                    }
-                    if !changed {
-                        return FormKey::Consumed;
-                    }
-                    true
-                }
-                None => false,
-            },
-        };
-        if changed {
-            self.touch(field);
-            FormKey::Changed
-        } else {
-            FormKey::Ignored
-        }
-    }
-
     /// Pasted text goes into the focused text input, newlines folded away.
-    pub fn paste(&mut self, text: &str) -> bool {
+    pub fn paste_text(&mut self, text: &str) -> bool {
         let field = self.focused();
         match self.inputs.get_mut(field.key()) {
             Some(t) => {
@@ -380,36 +304,65 @@ impl Form {
         }
     }
 
-    fn cycle(&mut self, key: &KeyEvent, step: impl Fn(&mut Form, bool)) -> bool {
-        let forward = match key.code {
-            KeyCode::Right | KeyCode::Char(' ') => true,
-            KeyCode::Left => false,
-            KeyCode::Char(c) if key.modifiers.difference(KeyModifiers::SHIFT).is_empty() => {
-                // Typing a letter jumps to the first matching choice, e.g. "m" -> MX.
-                if self.focused() == FieldId::Country {
-                    let c = c.to_ascii_uppercase();
-                    let start = self.country + 1;
-                    let n = COUNTRIES.len();
-                    if let Some(i) = (0..n)
-                        .map(|k| (start + k) % n)
-                        .find(|i| COUNTRIES[*i].starts_with(c))
-                    {
-                        self.country = i;
-                        self.package = 0;
-                        return true;
-                    }
-                }
-                return false;
+    /// The selector or check box under the focus steps forwards or back; whether it did.
+    pub(super) fn cycle(&mut self, forward: bool) -> bool {
+        let field = self.focused();
+        let step = |i: usize, n: usize| {
+            if forward {
+                (i + 1) % n
+            } else {
+                (i + n - 1) % n
             }
-            _ => return false,
         };
-        step(self, forward);
+        match field {
+            FieldId::Country => {
+                self.country = step(self.country, COUNTRIES.len());
+                self.package = 0;
+            }
+            FieldId::Package => self.package = step(self.package, self.package_choices().len()),
+            FieldId::Source => self.source = step(self.source, SOURCES.len() + 1),
+            FieldId::HashPhone => self.hash_phone = !self.hash_phone,
+            _ => return false,
+        }
+        self.touch(field);
         true
     }
 
-    /// Whether the focused field is a text input (so plain hotkeys stay off).
-    pub fn typing(&self) -> bool {
-        self.focused().is_text()
+    /// Typing a letter in the country selector jumps to the next country starting with it.
+    pub(super) fn country_letter(&mut self, c: char) -> bool {
+        let c = c.to_ascii_uppercase();
+        let n = COUNTRIES.len();
+        let start = self.country + 1;
+        match (0..n)
+            .map(|k| (start + k) % n)
+            .find(|i| COUNTRIES[*i].starts_with(c))
+        {
+            Some(i) => {
+                self.country = i;
+                self.package = 0;
+                self.touch(FieldId::Country);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// An editing key for the focused text input: whether the value changed, or `None`
+    /// when no text input has the focus.
+    pub(super) fn edit(&mut self, key: &KeyEvent) -> Option<bool> {
+        let field = self.focused();
+        let t = self.inputs.get_mut(field.key())?;
+        let changed = t.input(*key);
+        if t.lines().len() > 1 {
+            // A single-line input: fold anything that split it back together.
+            let joined = t.lines().join("");
+            *t = input();
+            t.insert_str(joined);
+        }
+        if changed {
+            self.touch(field);
+        }
+        Some(changed)
     }
 }
 

@@ -2,7 +2,8 @@
 //! Every edit issues a new search with a higher sequence number; only the newest
 //! answer is shown, so typing never waits on the store.
 
-use super::keymap::is_editing_key;
+use super::component::{Component, Cx, Handled, Intent, KeyHelp, bound, fixed, step};
+use super::keymap::{Action, is_editing_key};
 use super::message::Command;
 use super::model::{HistoryQuery, HistoryRow};
 use crate::check::{CheckKind, Outcome};
@@ -147,7 +148,7 @@ impl HistoryPane {
         }
     }
 
-    pub fn paste(&mut self, text: &str, now: OffsetDateTime) -> Vec<Command> {
+    pub fn paste_text(&mut self, text: &str, now: OffsetDateTime) -> Vec<Command> {
         let clean: String = text.chars().filter(|c| !c.is_control()).collect();
         if self.input.insert_str(clean.trim()) {
             self.search(now)
@@ -176,12 +177,8 @@ impl HistoryPane {
         self.rows.get(self.selected)
     }
 
-    pub fn move_selection(&mut self, delta: i32) {
-        if self.rows.is_empty() {
-            return;
-        }
-        let i = self.selected as i64 + i64::from(delta);
-        self.selected = i.clamp(0, self.rows.len() as i64 - 1) as usize;
+    pub fn move_selection(&mut self, delta: i64) {
+        self.selected = step(self.selected, self.rows.len(), delta);
     }
 
     pub fn cycle_check(&mut self, now: OffsetDateTime) -> Vec<Command> {
@@ -222,5 +219,123 @@ impl HistoryPane {
         } else {
             false
         }
+    }
+}
+
+impl Component for HistoryPane {
+    fn title(&self) -> &'static str {
+        "History"
+    }
+
+    fn keys(&self) -> Vec<KeyHelp> {
+        let mut keys = vec![fixed(
+            "type",
+            "",
+            "search: phone in any format, ID number, name or request id",
+        )];
+        if let Some(row) = self.selected_row() {
+            keys.extend([
+                bound(Action::Open, "open", "open the lookup read-only").rank(0),
+                bound(
+                    Action::Rerun,
+                    "re-run",
+                    "re-run it on its identifiers (paid)",
+                )
+                .rank(0),
+                bound(
+                    Action::Export,
+                    "export",
+                    "export it for a ticket (JSON + raw)",
+                ),
+            ]);
+            if !row.request_id.is_empty() {
+                keys.push(
+                    bound(
+                        Action::CopyId,
+                        "copy id",
+                        "copy its vendor request id (OSC 52)",
+                    )
+                    .rank(2),
+                );
+            }
+        }
+        keys.extend([
+            bound(Action::FilterCheck, "check", "filter by check").rank(2),
+            bound(Action::FilterOutcome, "outcome", "filter by outcome").rank(2),
+            bound(Action::FilterDate, "date", "filter by date").rank(2),
+            bound(Action::ClearLine, "", "erase the search before the cursor"),
+            bound(Action::Down, "", "next lookup"),
+            bound(Action::Up, "", "previous lookup"),
+            bound(Action::PageDown, "", "a page down"),
+            bound(Action::PageUp, "", "a page up"),
+        ]);
+        keys
+    }
+
+    fn typing(&self) -> bool {
+        true
+    }
+
+    fn input(&mut self, key: &KeyEvent, cx: &Cx) -> Handled {
+        if is_editing_key(key) {
+            Handled::Consumed(self.on_search_key(key, cx.now))
+        } else {
+            Handled::NotMine
+        }
+    }
+
+    fn act(&mut self, action: Action, cx: &Cx) -> Handled {
+        let page = i64::from(cx.page.max(1));
+        let selected = self.selected_row().map(|r| (r.id, r.request_id.clone()));
+        let commands = match action {
+            Action::Down => {
+                self.move_selection(1);
+                Vec::new()
+            }
+            Action::Up => {
+                self.move_selection(-1);
+                Vec::new()
+            }
+            Action::PageDown => {
+                self.move_selection(page);
+                Vec::new()
+            }
+            Action::PageUp => {
+                self.move_selection(-page);
+                Vec::new()
+            }
+            Action::Open => selected
+                .map(|(id, _)| vec![Command::OpenLookup { id }])
+                .unwrap_or_default(),
+            Action::Rerun => match selected {
+                Some((id, _)) => {
+                    self.request_rerun(id);
+                    vec![Command::OpenLookup { id }]
+                }
+                None => Vec::new(),
+            },
+            Action::Export => {
+                return match selected {
+                    Some((id, _)) => Handled::Ask(Intent::Export(id)),
+                    None => Handled::done(),
+                };
+            }
+            Action::CopyId => {
+                return match selected.filter(|(_, r)| !r.is_empty()) {
+                    Some((_, r)) => Handled::Ask(Intent::Copy(r)),
+                    None => Handled::done(),
+                };
+            }
+            Action::FilterCheck => self.cycle_check(cx.now),
+            Action::FilterOutcome => self.cycle_outcome(cx.now),
+            Action::FilterDate => self.cycle_date(cx.now),
+            Action::ClearLine => self.clear_before_cursor(cx.now),
+            _ => return Handled::NotMine,
+        };
+        Handled::Consumed(commands)
+    }
+
+    fn paste(&mut self, text: &str, cx: &Cx) -> Handled {
+        Handled::Consumed(self.paste_text(text, cx.now))
     }
 }

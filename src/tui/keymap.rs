@@ -322,6 +322,34 @@ impl Keymap {
         })
     }
 
+    /// Every action a key is bound to, in the order actions are listed. With `typing`,
+    /// plain keys are left to the text input.
+    pub fn actions_for(&self, key: &KeyEvent, typing: bool) -> Vec<Action> {
+        self.bindings
+            .iter()
+            .filter(|(_, keys)| {
+                keys.iter()
+                    .any(|k| k.matches(key) && !(typing && k.is_plain()))
+            })
+            .map(|(a, _)| *a)
+            .collect()
+    }
+
+    /// Whether an action can be pressed while typing (it has a key that is not plain).
+    pub fn usable_while_typing(&self, action: Action) -> bool {
+        self.keys(action).iter().any(|k| !k.is_plain())
+    }
+
+    /// Every key of an action, as the help overlay lists them.
+    pub fn labels(&self, action: Action) -> String {
+        let keys: Vec<String> = self.keys(action).iter().map(KeySpec::label).collect();
+        if keys.is_empty() {
+            "unbound".to_string()
+        } else {
+            keys.join(" ")
+        }
+    }
+
     /// An action's key as a hint: while typing one that works in a text input, otherwise
     /// the plain (shortest) key when there is one.
     pub fn label(&self, action: Action, typing: bool) -> String {
@@ -331,21 +359,6 @@ impl Keymap {
             .or(keys.first())
             .map(KeySpec::label)
             .unwrap_or_else(|| "unbound".into())
-    }
-
-    /// Rows for the `?` overlay: keys, what they do, and where.
-    pub fn help_rows(&self) -> Vec<(String, &'static str)> {
-        let mut rows = vec![("Ctrl-C".to_string(), "quit from anywhere")];
-        for info in ACTIONS {
-            let keys: Vec<String> = self.keys(info.action).iter().map(KeySpec::label).collect();
-            let keys = if keys.is_empty() {
-                "unbound".to_string()
-            } else {
-                keys.join(" ")
-            };
-            rows.push((keys, info.help));
-        }
-        rows
     }
 }
 
@@ -400,10 +413,10 @@ mod tests {
         );
         assert_eq!(map.label(Action::RunAll, false), "A");
         assert_eq!(map.label(Action::RunAll, true), "F5");
-        assert!(
-            map.help_rows()
-                .iter()
-                .any(|(k, h)| k == "F5 A" && h.contains("every"))
+        assert_eq!(map.labels(Action::RunAll), "F5 A");
+        assert_eq!(
+            map.actions_for(&key(KeyCode::F(5), KeyModifiers::NONE), true),
+            vec![Action::RunAll]
         );
         // A broken override leaves the defaults.
         assert_eq!(map.label(Action::ToggleRaw, true), "Ctrl-O");

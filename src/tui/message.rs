@@ -1,5 +1,6 @@
 //! What flows into `App::update` and what comes out of it.
 
+use super::layout::Laid;
 use super::model::{Answer, HistoryQuery, HistoryRow, StoredLookup, TaskUpdate, TaskView};
 use crate::applicant::{Identity, VendorRequest};
 use crate::check::CheckKind;
@@ -14,6 +15,8 @@ pub enum Message {
     Mouse(MouseEvent),
     Resize(u16, u16),
     Paste(String),
+    /// What the last draw laid out (click targets, how far panes scroll), handed back.
+    Laid(Box<Laid>),
     /// The stored-result lookup that precedes a paid call came back.
     RecentFound {
         run_id: u64,

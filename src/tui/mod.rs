@@ -1,29 +1,36 @@
 //! The console: an Elm-shaped ratatui app. `Message`s (keys, mouse, vendor answers, poll
-//! and store results) go through `App::update`, which changes state and returns
-//! `Command`s without doing I/O; the runtime runs those on tokio and sends their results
-//! back as messages; the screen is drawn only when state changed.
+//! and store results, what the last draw laid out) go through `App::update`, which changes
+//! state and returns `Command`s without doing I/O; the runtime runs those on tokio and
+//! sends their results back as messages; the screen is drawn only when state changed, by a
+//! pure function of the state that returns what it laid out. The parts of the screen are
+//! components (`component::Component`): the applicant form, the check tabs, the phone-task
+//! panel, the history pane, and the modals; `App` routes.
 
 pub mod app;
-mod app_input;
-mod app_run;
-mod app_tasks;
 pub mod checks;
+pub mod component;
 pub mod convert;
 pub mod fields;
 pub mod form;
+mod form_keys;
 pub mod format;
+pub mod hints;
 pub mod history;
 pub mod keymap;
 pub mod keyspec;
+pub mod layout;
 pub mod live;
 pub mod message;
+pub mod modal;
 pub mod model;
+mod review;
 mod runtime;
+pub mod tasks;
 pub mod theme;
 pub mod view;
 
 pub use app::{App, AppSettings, Pane, Screen};
-pub use app_run::poll_delay;
 pub use checks::Slot;
 pub use message::{Command, Message};
 pub use runtime::{ConsoleContext, run, settings_from};
+pub use tasks::poll_delay;

@@ -278,10 +278,20 @@ async fn event_loop(
     }
     let mut warmed = false;
     loop {
-        if app.dirty {
-            terminal.draw(|f| view::draw(f, app))?;
+        // Drawing is a pure function of the state; what it laid out goes back in as a
+        // message (it may clamp a scroll, which draws once more).
+        for _ in 0..2 {
+            if !app.dirty {
+                break;
+            }
+            let mut laid = None;
+            terminal.draw(|f| laid = Some(view::draw(f, app)))?;
             app.dirty = false;
+            if let Some(laid) = laid {
+                app.update(Message::Laid(Box::new(laid)));
+            }
         }
+        app.dirty = false;
         if !warmed {
             warmed = true;
             warm_phone_data();

@@ -4,6 +4,7 @@
 use super::super::app::{App, Pane, Screen};
 use super::super::form::{FieldId, Readiness};
 use super::super::format::{show_id, show_phone};
+use super::super::layout::Laid;
 use super::truncate;
 use crate::check::CheckKind;
 use ratatui::Frame;
@@ -19,7 +20,7 @@ enum Row {
     Other(Line<'static>),
 }
 
-pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+pub fn draw(frame: &mut Frame, app: &App, area: Rect, laid: &mut Laid) {
     let t = &app.theme;
     let focused = app.screen == Screen::Review && app.focus == Pane::Form;
     let block = Block::bordered()
@@ -50,8 +51,23 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Readiness::Needs(fields) => ("◐", format!("needs {fields}"), t.fg(t.warn)),
             Readiness::NotOffered(reason) => ("○", reason, t.muted()),
         };
+        // The reason is never cut to nothing: when it does not fit beside the check, it
+        // goes on the lines under it.
         let text = format!("{mark} {:<19}{words}", check.title());
-        rows.push(Row::Other(Line::styled(truncate(&text, width), style)));
+        if text.chars().count() <= width {
+            rows.push(Row::Other(Line::styled(text, style)));
+        } else {
+            rows.push(Row::Other(Line::styled(
+                truncate(&format!("{mark} {}", check.title()), width),
+                style,
+            )));
+            for line in wrap_words(&words, width.saturating_sub(2).max(10)) {
+                rows.push(Row::Other(Line::styled(
+                    truncate(&format!("  {line}"), width),
+                    style,
+                )));
+            }
+        }
     }
 
     // Keep the focused field in view when the pane is shorter than the form.
@@ -62,12 +78,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let height = inner.height as usize;
     let offset = (focus_row + 2).saturating_sub(height);
 
-    let mut hits = app.hits.borrow_mut();
     for (i, row) in rows.iter().skip(offset).take(height).enumerate() {
         let line_area = Rect::new(inner.x, inner.y + i as u16, inner.width, 1);
         match row {
             Row::Field(field) => {
-                hits.fields.push((line_area, *field));
+                laid.fields.push((line_area, *field));
                 draw_field(frame, app, *field, focused, line_area);
             }
             Row::Error(e) => frame.render_widget(

@@ -1,15 +1,17 @@
-//! The history pane: search input, filters, newest lookups first.
+//! The history pane: search input, filters, newest lookups first, as a table whose less
+//! important columns leave first on narrow terminals.
 
 use super::super::app::App;
 use super::super::format::{show_id, show_phone, timestamp};
-use super::truncate;
+use super::super::layout::Laid;
+use super::table::{Fitted, col};
 use crate::check::Outcome;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+pub fn draw(frame: &mut Frame, app: &App, area: Rect, laid: &mut Laid) {
     let t = &app.theme;
     let h = &app.history;
     let [search, filters, list] = Layout::vertical([
@@ -53,79 +55,35 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     if inner.height == 0 {
         return;
     }
-    let width = inner.width as usize;
-    let wide = width >= 150;
-    let medium = width >= 95;
-    let fmt_row = |cols: [&str; 7]| -> String {
-        if wide {
-            format!(
-                "{:<16} {:<18} {:<8} {:<16} {:<20} {:<24} {}",
-                cols[0],
-                cols[1],
-                cols[2],
-                cols[3],
-                cols[4],
-                truncate(cols[5], 24),
-                cols[6]
-            )
-        } else if medium {
-            format!(
-                "{:<16} {:<14} {:<7} {:<14} {:<18} {}",
-                cols[0],
-                truncate(cols[1], 14),
-                truncate(cols[2], 7),
-                cols[3],
-                truncate(cols[4], 18),
-                truncate(cols[5], 20)
-            )
-        } else {
-            format!(
-                "{:<16} {:<14} {:<7} {:<14} {}",
-                cols[0],
-                truncate(cols[1], 14),
-                truncate(cols[2], 7),
-                cols[3],
-                truncate(cols[5], 20)
-            )
-        }
-    };
-    let mut lines = vec![Line::styled(
-        truncate(
-            &fmt_row([
-                "when",
-                "check",
-                "outcome",
-                "phone",
-                "ID",
-                "name",
-                "request id",
-            ]),
-            width,
-        ),
-        t.muted(),
-    )];
+    // When, what and the outcome matter most; the request id goes first, then the ID.
+    let table = Fitted::new(
+        &[
+            col("when", 16, 16, 0),
+            col("check", 12, 18, 1),
+            col("outcome", 7, 8, 2),
+            col("phone", 14, 16, 3),
+            col("ID", 16, 18, 5),
+            col("name", 10, 28, 4),
+            col("request id", 16, 36, 6),
+        ],
+        inner.width,
+    );
+    let mut rows = vec![table.header(t.muted())];
     if h.rows.is_empty() && !h.loading() {
-        lines.push(Line::styled(
-            if h.text().trim().is_empty() {
-                "No lookups yet."
-            } else {
-                "No lookup matches."
-            },
-            t.muted(),
-        ));
+        let empty = if h.text().trim().is_empty() {
+            "No lookups yet."
+        } else {
+            "No lookup matches."
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(empty, t.muted())),
+            Rect::new(inner.x, inner.y + 1, inner.width, 1),
+        );
     }
     let visible = inner.height.saturating_sub(1) as usize;
+    laid.history_height = visible as u16;
     let offset = h.selected.saturating_sub(visible.saturating_sub(1));
     for (i, row) in h.rows.iter().enumerate().skip(offset).take(visible) {
-        let text = fmt_row([
-            &timestamp(row.at),
-            row.check.cli_name(),
-            row.outcome.as_str(),
-            &show_phone(&row.phone, app.reveal),
-            &show_id(&row.id_number, app.reveal),
-            &row.name,
-            &row.request_id,
-        ]);
         let style = if i == h.selected {
             t.selection()
         } else {
@@ -135,11 +93,22 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 _ => t.fg(t.text),
             }
         };
-        app.hits.borrow_mut().history_rows.push((
+        laid.history_rows.push((
             Rect::new(inner.x, inner.y + 1 + (i - offset) as u16, inner.width, 1),
             i,
         ));
-        lines.push(Line::styled(truncate(&text, width), style));
+        rows.push(table.row(
+            &[
+                timestamp(row.at),
+                row.check.cli_name().to_string(),
+                row.outcome.as_str().to_string(),
+                show_phone(&row.phone, app.reveal),
+                show_id(&row.id_number, app.reveal),
+                row.name.clone(),
+                row.request_id.clone(),
+            ],
+            style,
+        ));
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    table.draw(frame, inner, rows);
 }

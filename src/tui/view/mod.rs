@@ -1,18 +1,20 @@
-//! Drawing: a pure function of `App` onto a ratatui `Frame`. Each pane has its own file;
-//! this one lays them out and draws the chrome (header, summary strip, status bar,
-//! overlays, "terminal too small").
+//! Drawing: a pure function of `App` onto a ratatui `Frame`, returning what it laid out
+//! (`Laid`: click targets, how far panes scroll) for the runtime to hand back. Each
+//! component draws in its own file; this one lays them out and draws the chrome (header,
+//! summary strip, notice, status bar, modals, "terminal too small").
 
 mod form;
 mod history;
 mod overlays;
 mod results;
+pub mod table;
 mod tasks;
 
 use super::app::{App, Level, MIN_HEIGHT, MIN_WIDTH, Pane, Screen};
 use super::checks::{Shown, Slot};
 use super::form::Readiness;
 use super::format::clock;
-use super::keymap::Action;
+use super::layout::Laid;
 use super::model::Risk;
 use crate::check::{CheckKind, Outcome};
 use ratatui::Frame;
@@ -21,14 +23,14 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-/// Draws the whole screen.
-pub fn draw(frame: &mut Frame, app: &App) {
+/// Draws the whole screen; answers what it laid out.
+pub fn draw(frame: &mut Frame, app: &App) -> Laid {
     let area = frame.area();
-    *app.hits.borrow_mut() = Default::default();
+    let mut laid = Laid::default();
     frame.render_widget(Block::new().style(app.theme.base()), area);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         too_small(frame, app, area);
-        return;
+        return laid;
     }
     let [header, strip, main, notice, status] = Layout::vertical([
         Constraint::Length(1),
@@ -56,24 +58,24 @@ pub fn draw(frame: &mut Frame, app: &App) {
             let [results_area, tasks_area] =
                 Layout::vertical([Constraint::Min(5), Constraint::Length(tasks_height)])
                     .areas(right);
-            form::draw(frame, app, left);
-            results::draw(frame, app, results_area);
-            tasks::draw(frame, app, tasks_area);
-            let mut hits = app.hits.borrow_mut();
-            hits.panes.push((left, Pane::Form));
-            hits.panes.push((results_area, Pane::Results));
-            hits.panes.push((tasks_area, Pane::Tasks));
+            laid.panes.push((left, Pane::Form));
+            laid.panes.push((results_area, Pane::Results));
+            laid.panes.push((tasks_area, Pane::Tasks));
+            form::draw(frame, app, left, &mut laid);
+            results::draw(frame, app, results_area, &mut laid);
+            tasks::draw(frame, app, tasks_area, &mut laid);
         }
-        Screen::History => history::draw(frame, app, main),
+        Screen::History => history::draw(frame, app, main, &mut laid),
     }
     draw_notice(frame, app, notice);
     draw_status(frame, app, status);
     if let Some(check) = app.confirming() {
-        overlays::draw_confirm(frame, app, check, main);
+        overlays::draw_confirm(frame, app, check, main, &mut laid);
     }
-    if app.show_help {
+    if app.help {
         overlays::draw_help(frame, app, area);
     }
+    laid
 }
 
 fn sandbox_span(app: &App) -> Option<Span<'static>> {
@@ -155,7 +157,7 @@ pub(super) fn risk_style(app: &App, risk: Risk) -> Style {
 /// A slot's state in a few words and its colour, for tabs and the summary strip.
 pub(super) fn slot_state(app: &App, check: CheckKind) -> (String, Style) {
     let t = &app.theme;
-    let slot = match app.shown(check) {
+    let slot = match app.checks.shown(check) {
         Shown::Stored { answer, .. } => {
             return match answer {
                 Some(a) => outcome_words(app, a),
@@ -285,90 +287,38 @@ fn draw_notice(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-/// Hints for what matters here, from the same keymap the keys go through.
-pub fn hint_actions(app: &App) -> Vec<Action> {
-    use Action::*;
-    match (app.screen, app.focus) {
-        _ if app.confirming().is_some() => vec![],
-        (Screen::History, _) => vec![
-            Open,
-            Rerun,
-            Export,
-            CopyId,
-            FilterCheck,
-            FilterOutcome,
-            FilterDate,
-            Back,
-            Help,
-        ],
-        (Screen::Review, Pane::Form) => {
-            vec![
-                RunAll,
-                RunFocused,
-                NewApplicant,
-                FocusNext,
-                History,
-                Reveal,
-                Help,
-                Quit,
-            ]
-        }
-        (Screen::Review, Pane::Results) if app.checks.stored().is_some() => {
-            vec![Rerun, Export, CopyId, ToggleRaw, Back, Help, Quit]
-        }
-        (Screen::Review, Pane::Results) => {
-            vec![
-                RunFocused,
-                RunAll,
-                NewApplicant,
-                Cancel,
-                ToggleRaw,
-                NextTab,
-                CopyId,
-                FocusNext,
-                Help,
-                Quit,
-            ]
-        }
-        (Screen::Review, Pane::Tasks) => {
-            vec![Open, Down, Up, NewApplicant, FocusNext, History, Help, Quit]
-        }
-    }
-}
-
 fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
-    let typing = match app.screen {
-        Screen::History => true,
-        Screen::Review => app.focus == Pane::Form && app.form.typing(),
-    };
     let t = &app.theme;
     let mut spans = Vec::new();
+    let mut used = 0usize;
     if !app.unsaved.is_empty() {
+        let mark = format!(" {} NOT SAVED ", app.unsaved.len());
+        used += mark.chars().count() + 1;
         spans.push(Span::styled(
-            format!(" {} NOT SAVED ", app.unsaved.len()),
+            mark,
             t.fg(t.risk_high).add_modifier(Modifier::BOLD),
         ));
+        spans.push(Span::raw(" "));
     }
-    if app.confirming().is_some() {
-        spans.push(Span::styled(" y ", t.selection()));
-        spans.push(Span::styled(" run again (paid)  ", t.muted()));
-        spans.push(Span::styled(" n ", t.selection()));
-        spans.push(Span::styled(" keep the stored result ", t.muted()));
-    }
-    for action in hint_actions(app) {
-        // While typing, a binding that only has plain keys would type instead: no hint.
-        if typing && app.keymap.keys(action).iter().all(|k| k.is_plain()) {
-            continue;
+    let hints = app.hints();
+    let width = |h: &super::hints::Hint| h.key.chars().count() + h.words.chars().count() + 4;
+    // Help and quit always stay; the others in order of importance while they fit.
+    let pinned: usize = hints.iter().filter(|h| h.pinned).map(width).sum();
+    let mut room = (area.width as usize).saturating_sub(used + pinned);
+    let mut shown = Vec::new();
+    for h in &hints {
+        if h.pinned {
+            shown.push(h);
+        } else if width(h) <= room {
+            room -= width(h);
+            shown.push(h);
+        } else {
+            room = 0;
         }
-        let info = super::keymap::action_info(action);
-        spans.push(Span::styled(
-            format!(" {} ", app.keymap.label(action, typing)),
-            t.selection(),
-        ));
-        spans.push(Span::styled(
-            format!(" {} ", info.name.replace('_', " ")),
-            t.muted(),
-        ));
+    }
+    for h in shown {
+        spans.push(Span::styled(format!(" {} ", h.key), t.selection()));
+        spans.push(Span::styled(format!(" {} ", h.words), t.muted()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -1,20 +1,24 @@
-//! The results pane: a tab per check, the focused check's state, its report as tables
-//! (or the raw response), scrollable.
+//! The check tabs: a tab per check, the open check's state, its report as tables (or the
+//! raw response). The body is laid out line by line at the pane's width — prose wrapped
+//! here, report tables as `Table` rows — so how far it scrolls is exact, and returned.
 
 use super::super::app::{App, Pane, Screen};
 use super::super::checks::{Shown, Slot};
 use super::super::form::Readiness;
 use super::super::format::{clock, pretty_raw, score_band, show_id, show_phone, timestamp};
-use super::super::model::{Answer, Section};
+use super::super::keymap::Action;
+use super::super::layout::Laid;
+use super::super::model::{Answer, Section, StoredLookup};
+use super::table::{Col, Fitted, col};
 use super::{risk_style, short_title, slot_state, truncate};
 use crate::check::{CheckKind, Outcome};
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Modifier;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 
-pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+pub fn draw(frame: &mut Frame, app: &App, area: Rect, laid: &mut Laid) {
     let t = &app.theme;
     let focused = app.screen == Screen::Review && app.focus == Pane::Results;
     let title = match app.checks.stored() {
@@ -29,12 +33,30 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     if inner.height < 2 {
         return;
     }
+    draw_tabs(
+        frame,
+        app,
+        Rect::new(inner.x, inner.y, inner.width, 1),
+        laid,
+    );
 
-    // Tab titles, each a click target.
-    let mut x = inner.x;
+    let area = Rect::new(inner.x, inner.y + 1, inner.width, inner.height - 1);
+    let mut body = Body::new(area.width);
+    body_of(app, app.current_check(), &mut body);
+    let height = area.height as usize;
+    let max_scroll = body.rows.len().saturating_sub(height);
+    laid.results_max_scroll = u16::try_from(max_scroll).unwrap_or(u16::MAX);
+    laid.results_height = area.height;
+    let scroll = (app.checks.scroll as usize).min(max_scroll);
+    body.draw(frame, area, scroll, app);
+}
+
+fn draw_tabs(frame: &mut Frame, app: &App, area: Rect, laid: &mut Laid) {
+    let t = &app.theme;
+    let wide = area.width >= 100;
+    let mut x = area.x;
     let mut spans = Vec::new();
     for (i, check) in CheckKind::ALL.into_iter().enumerate() {
-        let wide = inner.width >= 100;
         let name = if wide {
             check.title()
         } else {
@@ -42,7 +64,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         };
         let (_, state_style) = slot_state(app, check);
         let offered = check.offered_in(app.form.country_code()) || app.checks.stored().is_some();
-        // The marker shows the selected tab without colour (monochrome terminals, tmux logs).
+        // The marker shows the open tab without colour (monochrome terminals, tmux logs).
         let marker = if i == app.checks.tab { "▸" } else { "" };
         let label = if wide {
             format!(" {marker}{name} ")
@@ -57,68 +79,234 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             t.muted()
         };
         let w = label.chars().count() as u16;
-        if x + w <= inner.x + inner.width {
-            app.hits
-                .borrow_mut()
-                .tabs
-                .push((Rect::new(x, inner.y, w, 1), i));
+        if x + w <= area.x + area.width {
+            laid.tabs.push((Rect::new(x, area.y, w, 1), i));
         }
         x += w + 1;
         spans.push(Span::styled(label, style));
         spans.push(Span::styled(if wide { " " } else { "│" }, t.fg(t.border)));
     }
-    frame.render_widget(
-        Paragraph::new(Line::from(spans)),
-        Rect::new(inner.x, inner.y, inner.width, 1),
-    );
-
-    let body = Rect::new(inner.x, inner.y + 1, inner.width, inner.height - 1);
-    let lines = body_lines(app, app.current_check(), body.width as usize);
-    // Prose wraps; tables were already cut to the width. The scroll limit is approximate
-    // when lines wrap, which only lets the last lines scroll a little further up.
-    let max_scroll = (lines.len() as u16).saturating_sub(body.height);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((app.checks.scroll.min(max_scroll), 0)),
-        body,
-    );
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn body_lines(app: &App, check: CheckKind, width: usize) -> Vec<Line<'static>> {
+/// One line of the body: prose (already wrapped), or a row of a report table.
+enum Row {
+    Text(Line<'static>),
+    /// A row of `tables[table]`; `None` is its header.
+    Cells {
+        table: usize,
+        row: Option<usize>,
+    },
+}
+
+/// The results body, line by line at a width.
+struct Body<'a> {
+    width: u16,
+    rows: Vec<Row>,
+    tables: Vec<(Fitted, &'a Section)>,
+}
+
+impl<'a> Body<'a> {
+    fn new(width: u16) -> Body<'a> {
+        Body {
+            width,
+            rows: Vec::new(),
+            tables: Vec::new(),
+        }
+    }
+
+    fn blank(&mut self) {
+        self.rows.push(Row::Text(Line::raw("")));
+    }
+
+    /// A line of prose, wrapped on words at the width.
+    fn line(&mut self, line: Line<'static>) {
+        for l in wrap(line, self.width as usize) {
+            self.rows.push(Row::Text(l));
+        }
+    }
+
+    /// A line that is cut rather than wrapped (ids and timings read better whole or cut).
+    fn cut(&mut self, text: &str, style: Style) {
+        self.rows.push(Row::Text(Line::styled(
+            truncate(text, self.width as usize),
+            style,
+        )));
+    }
+
+    /// A report table: the first column matters most, the last least; numbers right-aligned.
+    fn table(&mut self, s: &'a Section) {
+        let n = s
+            .rows
+            .iter()
+            .map(Vec::len)
+            .chain([s.header.len()])
+            .max()
+            .unwrap_or(0);
+        let cols: Vec<Col> = (0..n)
+            .map(|i| {
+                let cells = s.rows.iter().chain([&s.header]).filter_map(|r| r.get(i));
+                let want = cells.map(|c| c.chars().count()).max().unwrap_or(0) as u16;
+                let numeric = s.rows.iter().all(|r| r.get(i).is_none_or(|c| is_number(c)));
+                let priority = u8::try_from(i).unwrap_or(u8::MAX);
+                if numeric {
+                    // Numbers are never cut: the column fits whole or leaves.
+                    col("", want, want, priority).right()
+                } else {
+                    col("", want.min(8), want, priority)
+                }
+            })
+            .collect();
+        let table = self.tables.len();
+        self.tables.push((Fitted::new(&cols, self.width), s));
+        if !s.header.is_empty() {
+            self.rows.push(Row::Cells { table, row: None });
+        }
+        for row in 0..s.rows.len() {
+            self.rows.push(Row::Cells {
+                table,
+                row: Some(row),
+            });
+        }
+    }
+
+    /// Draws the rows from `scroll` on: runs of prose as paragraphs, runs of one table's
+    /// rows as a `Table`.
+    fn draw(&self, frame: &mut Frame, area: Rect, scroll: usize, app: &App) {
+        let t = &app.theme;
+        let visible = &self.rows[scroll.min(self.rows.len())..];
+        let visible = &visible[..visible.len().min(area.height as usize)];
+        let mut y = area.y;
+        let mut i = 0;
+        while i < visible.len() {
+            let start = i;
+            match &visible[i] {
+                Row::Text(_) => {
+                    let mut lines = Vec::new();
+                    while let Some(Row::Text(l)) = visible.get(i) {
+                        lines.push(l.clone());
+                        i += 1;
+                    }
+                    let h = (i - start) as u16;
+                    frame.render_widget(Paragraph::new(lines), Rect::new(area.x, y, area.width, h));
+                    y += h;
+                }
+                Row::Cells { table, .. } => {
+                    let (fitted, section) = &self.tables[*table];
+                    let mut rows = Vec::new();
+                    while let Some(Row::Cells { table: tb, row }) = visible.get(i) {
+                        if tb != table {
+                            break;
+                        }
+                        rows.push(match row {
+                            None => fitted.row(&section.header, t.accent()),
+                            Some(r) => fitted.row(&section.rows[*r], t.fg(t.text)),
+                        });
+                        i += 1;
+                    }
+                    let h = (i - start) as u16;
+                    fitted.draw(frame, Rect::new(area.x, y, area.width, h), rows);
+                    y += h;
+                }
+            }
+        }
+    }
+}
+
+/// Columns of numbers right-aligned, anything else left-aligned, as a reader scans them.
+fn is_number(cell: &str) -> bool {
+    cell == "—"
+        || (cell
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || c == '-')
+            && cell
+                .chars()
+                .all(|c| c.is_ascii_digit() || ",.-".contains(c)))
+}
+
+/// Greedy word wrap of a styled line; a word longer than the line is cut where it must.
+pub(super) fn wrap(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
+    if width == 0 || line.width() <= width {
+        return vec![line];
+    }
+    let base = line.style;
+    let cells: Vec<(char, Style)> = line
+        .spans
+        .iter()
+        .flat_map(|s| {
+            let style = base.patch(s.style);
+            s.content.chars().map(move |c| (c, style))
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < cells.len() {
+        let end = (start + width).min(cells.len());
+        let mut cut = end;
+        if end < cells.len()
+            && let Some(space) = (start + 1..=end).rev().find(|i| cells[*i].0 == ' ')
+        {
+            cut = space;
+        }
+        out.push(spans_of(&cells[start..cut]));
+        start = cut;
+        while start < cells.len() && cells[start].0 == ' ' {
+            start += 1;
+        }
+    }
+    out
+}
+
+fn spans_of(cells: &[(char, Style)]) -> Line<'static> {
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut text = String::new();
+    let mut style = cells.first().map(|c| c.1).unwrap_or_default();
+    for (c, s) in cells {
+        if *s != style {
+            spans.push(Span::styled(std::mem::take(&mut text), style));
+            style = *s;
+        }
+        text.push(*c);
+    }
+    spans.push(Span::styled(text, style));
+    Line::from(spans)
+}
+
+fn body_of<'a>(app: &'a App, check: CheckKind, body: &mut Body<'a>) {
     let t = &app.theme;
     let (words, style) = slot_state(app, check);
-    let mut lines = vec![Line::from(vec![
+    body.line(Line::from(vec![
         Span::styled(
             format!("{} · {} · ", check.title(), check.vendor().label()),
             t.muted(),
         ),
         Span::styled(words, style),
-    ])];
-    let slot = match app.shown(check) {
+    ]));
+    let slot = match app.checks.shown(check) {
         Shown::Live(slot) => slot,
         Shown::Stored { lookup, answer } => {
-            stored_lines(app, lookup, answer, width, &mut lines);
-            return lines;
+            stored_body(app, lookup, answer, body);
+            return;
         }
     };
-    lines.push(Line::raw(""));
+    body.blank();
     match slot {
         Slot::Idle => match app.form.readiness(check) {
             Readiness::NotOffered(reason) => {
-                lines.push(Line::styled(format!("Not offered: {reason}."), t.muted()))
+                body.line(Line::styled(format!("Not offered: {reason}."), t.muted()))
             }
-            Readiness::Needs(fields) => lines.push(Line::styled(
+            Readiness::Needs(fields) => body.line(Line::styled(
                 format!("Needs: {fields} (see the form)."),
                 t.fg(t.warn),
             )),
-            Readiness::Ready => lines.push(Line::from(format!(
+            Readiness::Ready => body.line(Line::from(format!(
                 "Ready. {} runs this check, {} runs every offered check.",
-                app.keymap.label(super::Action::RunFocused, true),
-                app.keymap.label(super::Action::RunAll, true)
+                app.keymap.label(Action::RunFocused, true),
+                app.keymap.label(Action::RunAll, true)
             ))),
         },
-        Slot::Checking { .. } => lines.push(Line::styled(
+        Slot::Checking { .. } => body.line(Line::styled(
             format!(
                 "Looking for a stored result from the last {} h before calling the vendor…",
                 app.rerun_window.whole_hours()
@@ -126,7 +314,7 @@ fn body_lines(app: &App, check: CheckKind, width: usize) -> Vec<Line<'static>> {
             t.fg(t.pending),
         )),
         Slot::Running { started, .. } => {
-            lines.push(Line::styled(
+            body.line(Line::styled(
                 format!(
                     "Waiting on {} for {}",
                     check.vendor().label(),
@@ -134,16 +322,17 @@ fn body_lines(app: &App, check: CheckKind, width: usize) -> Vec<Line<'static>> {
                 ),
                 t.fg(t.pending),
             ));
-            lines.push(Line::styled(
-                format!("{} cancels.", app.keymap.label(super::Action::Cancel, true)),
+            body.line(Line::styled(
+                format!("{} cancels.", app.keymap.label(Action::Cancel, true)),
                 t.muted(),
             ));
         }
         Slot::Cancelled { late, .. } => {
-            lines.push(Line::styled("Cancelled: no longer waited on.", t.muted()));
+            body.line(Line::styled("Cancelled: no longer waited on.", t.muted()));
             match late {
-                None => lines.push(Line::styled(
-                    "If the vendor still answers, the answer is recorded in history, not shown here.",
+                None => body.line(Line::styled(
+                    "If the vendor still answers, the answer is recorded in history, not \
+                     shown here.",
                     t.muted(),
                 )),
                 Some(a) => {
@@ -152,32 +341,33 @@ fn body_lines(app: &App, check: CheckKind, width: usize) -> Vec<Line<'static>> {
                         (None, Some(_)) => "NOT SAVED yet: retrying in the background".into(),
                         (None, None) => "recorded in history".into(),
                     };
-                    lines.push(Line::styled(
-                        format!("The vendor answered after the cancel ({}): {saved}.", a.outcome),
+                    body.line(Line::styled(
+                        format!(
+                            "The vendor answered after the cancel ({}): {saved}.",
+                            a.outcome
+                        ),
                         t.fg(t.warn),
                     ));
                 }
             }
         }
         Slot::Confirm { stored, .. } => {
-            lines.push(Line::styled("Stored result (run again?)", t.fg(t.warn)));
-            answer_lines(app, stored, width, &mut lines);
+            body.line(Line::styled("Stored result (run again?)", t.fg(t.warn)));
+            answer_body(app, stored, body);
         }
-        Slot::Done { answer, .. } => answer_lines(app, answer, width, &mut lines),
+        Slot::Done { answer, .. } => answer_body(app, answer, body),
     }
-    lines
 }
 
-fn stored_lines(
-    app: &App,
-    stored: &super::super::model::StoredLookup,
-    answer: Option<&Answer>,
-    width: usize,
-    lines: &mut Vec<Line<'static>>,
+fn stored_body<'a>(
+    app: &'a App,
+    stored: &'a StoredLookup,
+    answer: Option<&'a Answer>,
+    body: &mut Body<'a>,
 ) {
     let t = &app.theme;
     let id = &stored.identity;
-    lines.push(Line::styled(
+    body.line(Line::styled(
         format!(
             "{} · {} · operator {}{}",
             timestamp(stored.row.at),
@@ -195,7 +385,7 @@ fn stored_lines(
         ),
         t.muted(),
     ));
-    lines.push(Line::styled(
+    body.line(Line::styled(
         format!(
             "phone {} · ID {} · name {}",
             or_dash(&show_phone(&id.phone_e164, app.reveal)),
@@ -204,10 +394,10 @@ fn stored_lines(
         ),
         t.muted(),
     ));
-    lines.push(Line::raw(""));
+    body.blank();
     match answer {
-        Some(a) => answer_lines(app, a, width, lines),
-        None => lines.push(Line::styled(
+        Some(a) => answer_body(app, a, body),
+        None => body.line(Line::styled(
             "This lookup ran a different check; its result is in its own tab.",
             t.muted(),
         )),
@@ -222,7 +412,7 @@ fn or_dash(s: &str) -> String {
     }
 }
 
-fn answer_lines(app: &App, a: &Answer, width: usize, lines: &mut Vec<Line<'static>>) {
+fn answer_body<'a>(app: &'a App, a: &'a Answer, body: &mut Body<'a>) {
     let t = &app.theme;
     let mut meta = vec![
         format!("{}", timestamp(a.at)),
@@ -234,35 +424,32 @@ fn answer_lines(app: &App, a: &Answer, width: usize, lines: &mut Vec<Line<'stati
     if !a.request_id.is_empty() {
         meta.push(format!("request {}", a.request_id));
     }
-    lines.push(Line::styled(truncate(&meta.join(" · "), width), t.muted()));
+    body.cut(&meta.join(" · "), t.muted());
     if let Some(n) = &a.unsaved {
-        lines.push(Line::styled(
-            truncate(
-                &format!(
-                    "NOT SAVED in history ({}): retrying in the background",
-                    n.why
-                ),
-                width,
+        body.line(Line::styled(
+            format!(
+                "NOT SAVED in history ({}): retrying in the background",
+                n.why
             ),
             t.fg(t.risk_high).add_modifier(Modifier::BOLD),
         ));
     }
     for w in &a.warnings {
-        lines.push(Line::styled(format!("note: {w}"), t.fg(t.warn)));
+        body.line(Line::styled(format!("note: {w}"), t.fg(t.warn)));
     }
     if app.checks.raw {
-        lines.push(Line::styled("raw response (as received):", t.muted()));
+        body.line(Line::styled("raw response (as received):", t.muted()));
         if a.raw.is_empty() {
-            lines.push(Line::styled("(empty body)", t.muted()));
+            body.line(Line::styled("(empty body)", t.muted()));
         }
         for l in pretty_raw(&a.raw).lines() {
-            lines.push(Line::raw(l.to_string()));
+            body.line(Line::raw(l.to_string()));
         }
         return;
     }
     if let Some(e) = &a.error {
-        lines.push(Line::raw(""));
-        lines.push(Line::from(vec![
+        body.blank();
+        body.line(Line::from(vec![
             Span::styled(
                 format!("Error ({}): ", e.kind),
                 t.fg(t.risk_high).add_modifier(Modifier::BOLD),
@@ -270,28 +457,28 @@ fn answer_lines(app: &App, a: &Answer, width: usize, lines: &mut Vec<Line<'stati
             Span::raw(e.message.clone()),
         ]));
         if !e.hint.is_empty() {
-            lines.push(Line::from(vec![
+            body.line(Line::from(vec![
                 Span::styled("What to do: ", t.accent()),
                 Span::raw(e.hint.clone()),
             ]));
         }
         if !e.code.is_empty() {
-            lines.push(Line::styled(format!("vendor code {}", e.code), t.muted()));
+            body.line(Line::styled(format!("vendor code {}", e.code), t.muted()));
         }
     }
     match a.outcome {
         Outcome::NotHit => {
-            lines.push(Line::raw(""));
-            lines.push(Line::styled(
+            body.blank();
+            body.line(Line::styled(
                 "Not hit: the vendor has no record for these identifiers.",
                 t.fg(t.ok),
             ));
         }
         Outcome::Pending => {
-            lines.push(Line::raw(""));
+            body.blank();
             let task = a.task_id.clone().unwrap_or_default();
             let mut text = format!("Pending: the vendor is checking the line (task {task}).");
-            if let Some(v) = app.tasks.iter().find(|v| v.task_id == task) {
+            if let Some(v) = app.tasks.list.iter().find(|v| v.task_id == task) {
                 let secs = (v.next_poll_at - app.now).whole_seconds();
                 text.push_str(&format!(
                     " Next poll in {}, {} polls so far.",
@@ -299,79 +486,50 @@ fn answer_lines(app: &App, a: &Answer, width: usize, lines: &mut Vec<Line<'stati
                     v.attempts
                 ));
             }
-            lines.push(Line::styled(text, t.fg(t.pending)));
+            body.line(Line::styled(text, t.fg(t.pending)));
         }
         _ => {}
     }
     if let Some(r) = &a.report {
-        lines.push(Line::raw(""));
+        body.blank();
         if !r.gist.is_empty() {
-            lines.push(Line::styled(
+            body.line(Line::styled(
                 r.gist.clone(),
                 risk_style(app, r.risk).add_modifier(Modifier::BOLD),
             ));
         }
         if let Some(score) = r.score {
+            let width = body.width as usize;
             let band = score_band(score, width.saturating_sub(24).clamp(10, 40));
-            lines.push(Line::from(vec![
+            body.line(Line::from(vec![
                 Span::styled(format!("score {score}  "), t.title()),
                 Span::styled(band, risk_style(app, r.risk)),
             ]));
         }
         for s in &r.sections {
-            section_lines(app, s, width, lines);
+            body.blank();
+            if !s.title.is_empty() {
+                body.line(Line::styled(s.title.clone(), t.title()));
+            }
+            body.table(s);
         }
     }
 }
 
-fn section_lines(app: &App, s: &Section, width: usize, lines: &mut Vec<Line<'static>>) {
-    let t = &app.theme;
-    lines.push(Line::raw(""));
-    if !s.title.is_empty() {
-        lines.push(Line::styled(s.title.clone(), t.title()));
-    }
-    let cols = s
-        .rows
-        .iter()
-        .map(Vec::len)
-        .chain([s.header.len()])
-        .max()
-        .unwrap_or(0);
-    let mut widths = vec![0usize; cols];
-    for row in s.rows.iter().chain([&s.header]) {
-        for (i, cell) in row.iter().enumerate() {
-            widths[i] = widths[i].max(cell.chars().count());
-        }
-    }
-    // Columns of numbers right-aligned, anything else left-aligned, as a reader scans them.
-    let is_number = |cell: &str| {
-        cell == "—"
-            || (cell
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_digit() || c == '-')
-                && cell
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || ",.-".contains(c)))
-    };
-    let numeric: Vec<bool> = (0..cols)
-        .map(|i| s.rows.iter().all(|r| r.get(i).is_none_or(|c| is_number(c))))
-        .collect();
-    let render = |row: &[String]| -> String {
-        let mut out = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            if numeric[i] {
-                out.push_str(&format!("{cell:>w$}  ", w = widths[i]));
-            } else {
-                out.push_str(&format!("{cell:<w$}  ", w = widths[i]));
-            }
-        }
-        truncate(out.trim_end(), width)
-    };
-    if !s.header.is_empty() {
-        lines.push(Line::styled(render(&s.header), t.accent()));
-    }
-    for row in &s.rows {
-        lines.push(Line::styled(render(row), t.fg(t.text)));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_styled_lines_on_words() {
+        let line = Line::from(vec![
+            Span::styled("Error (quota): ", Style::new().bold()),
+            Span::raw("API calls quota exceeded"),
+        ]);
+        let lines = wrap(line, 16);
+        let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        assert_eq!(text, vec!["Error (quota):", "API calls quota", "exceeded"]);
+        assert_eq!(lines[0].spans[0].style, Style::new().bold());
+        assert_eq!(wrap(Line::raw("abcdefghij"), 4).len(), 3);
     }
 }

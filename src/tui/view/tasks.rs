@@ -1,27 +1,21 @@
-//! The phone tasks panel: pending, paused (with the reason), and how each one ended.
+//! The phone tasks panel: pending, paused (with the reason), and how each one ended, as a
+//! table whose less important columns leave first on narrow terminals.
 
 use super::super::app::{App, Pane, Screen};
 use super::super::format::{age, clock, show_phone};
+use super::super::layout::Laid;
 use super::super::model::TaskStatus;
-use super::truncate;
+use super::table::{Fitted, col};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph};
 
-pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+pub fn draw(frame: &mut Frame, app: &App, area: Rect, laid: &mut Laid) {
     let t = &app.theme;
     let focused = app.screen == Screen::Review && app.focus == Pane::Tasks;
-    let pending = app
-        .tasks
-        .iter()
-        .filter(|x| x.status == TaskStatus::Pending)
-        .count();
-    let paused = app
-        .tasks
-        .iter()
-        .filter(|x| x.status == TaskStatus::Paused)
-        .count();
+    let pending = app.tasks.pending();
+    let paused = app.tasks.count(TaskStatus::Paused);
     let title = if paused > 0 {
         format!(" Phone tasks · {pending} pending · {paused} paused ")
     } else {
@@ -35,38 +29,33 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     if inner.height == 0 {
         return;
     }
-    let width = inner.width as usize;
-    // Column widths: phone, task id, age, polls, next poll; the state takes the rest.
-    let (pw, tw) = if width >= 90 { (16, 24) } else { (13, 10) };
-    let row = |c: [&str; 6]| {
-        format!(
-            "{:<pw$} {:<tw$} {:>4} {:>5} {:>7}  {}",
-            truncate(c[0], pw),
-            truncate(c[1], tw),
-            c[2],
-            c[3],
-            c[4],
-            c[5]
-        )
-    };
-    let mut lines = Vec::new();
     if app.tasks.is_empty() {
-        lines.push(Line::styled("No phone tasks.", t.muted()));
-    } else {
-        lines.push(Line::styled(
-            truncate(
-                &row(["phone", "task", "age", "polls", "next", "state"]),
-                width,
-            ),
-            t.muted(),
-        ));
+        frame.render_widget(
+            Paragraph::new(Line::styled("No phone tasks.", t.muted())),
+            inner,
+        );
+        return;
     }
-    // Keep the selection visible.
+    // Phone and state matter most; the task id is the first to go.
+    let table = Fitted::new(
+        &[
+            col("phone", 13, 16, 0),
+            col("task", 8, 24, 5),
+            col("age", 4, 4, 3).right(),
+            col("polls", 5, 5, 4).right(),
+            col("next", 7, 7, 1).right(),
+            col("state", 12, 200, 0),
+        ],
+        inner.width,
+    );
     let visible = inner.height.saturating_sub(1) as usize;
-    let offset = app.task_sel.saturating_sub(visible.saturating_sub(1));
-    for (i, task) in app.tasks.iter().enumerate().skip(offset).take(visible) {
+    laid.tasks_height = visible as u16;
+    // Keep the selection visible.
+    let offset = app.tasks.selected.saturating_sub(visible.saturating_sub(1));
+    let mut rows = vec![table.header(t.muted())];
+    for (i, task) in app.tasks.list.iter().enumerate().skip(offset).take(visible) {
         let next = if task.status == TaskStatus::Pending {
-            if app.polling.contains(&task.task_id) {
+            if app.tasks.is_polling(&task.task_id) {
                 "polling".to_string()
             } else {
                 clock((task.next_poll_at - app.now).whole_seconds())
@@ -79,18 +68,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             state.push_str(": ");
             state.push_str(&task.reason);
         }
-        if app.task_results.contains_key(&task.task_id) {
+        if app.tasks.result(&task.task_id).is_some() {
             state.push_str(" (Enter opens)");
         }
-        let text = row([
-            &show_phone(&task.phone, app.reveal),
-            &task.task_id,
-            &age((app.now - task.created_at).whole_seconds()),
-            &task.attempts.to_string(),
-            &next,
-            &state,
-        ]);
-        let style = if focused && i == app.task_sel {
+        let style = if focused && i == app.tasks.selected {
             t.selection()
         } else {
             match task.status {
@@ -101,10 +82,20 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             }
         };
         let row_area = Rect::new(inner.x, inner.y + 1 + (i - offset) as u16, inner.width, 1);
-        app.hits.borrow_mut().tasks.push((row_area, i));
-        lines.push(Line::styled(truncate(&text, width), style));
+        laid.tasks.push((row_area, i));
+        rows.push(table.row(
+            &[
+                show_phone(&task.phone, app.reveal),
+                task.task_id.clone(),
+                age((app.now - task.created_at).whole_seconds()),
+                task.attempts.to_string(),
+                next,
+                state,
+            ],
+            style,
+        ));
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    table.draw(frame, inner, rows);
 }
 
 #[cfg(test)]
@@ -132,8 +123,10 @@ mod tests {
 
     fn panel(app: &App) -> String {
         let mut t = Terminal::new(TestBackend::new(140, 5)).unwrap();
-        t.draw(|f| super::draw(f, app, Rect::new(0, 0, 140, 5)))
-            .unwrap();
+        t.draw(|f| {
+            super::draw(f, app, Rect::new(0, 0, 140, 5), &mut Default::default());
+        })
+        .unwrap();
         let buf = t.backend().buffer().clone();
         (0..5)
             .map(|y| (0..140).map(|x| buf[(x, y)].symbol()).collect::<String>())
@@ -162,7 +155,7 @@ mod tests {
         });
         let notice = app.notice.clone().unwrap().text;
         assert!(notice.contains("paused: unauthorized"), "{notice}");
-        assert!(!app.has_pending_tasks());
+        assert_eq!(app.tasks.pending(), 0);
         assert!(!app.wants_tick(), "nothing to poll: no clock");
         app.set_now(now + time::Duration::hours(1));
         assert!(
