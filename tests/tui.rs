@@ -1162,6 +1162,108 @@ fn key_overrides_from_config() {
 }
 
 #[test]
+fn hints_and_help_say_what_the_keys_do_here() {
+    let mut d = Desk::new();
+    d.indonesian();
+    // In the country selector letters pick a country: no plain-letter hint is offered.
+    d.focus_field(FieldId::Country);
+    let bar = d.status_bar();
+    assert!(!bar.contains(" m "), "{bar}");
+    d.press("m");
+    assert_eq!(d.app.form.country_code(), "MX");
+    assert!(!d.app.reveal, "m picked a country, it did not reveal");
+    d.press("ctrl-p");
+    assert!(d.app.reveal);
+    // In a text field plain keys type: quit is offered as Ctrl-C.
+    d.focus_field(FieldId::Name);
+    assert!(
+        d.status_bar().contains("Ctrl-C  quit"),
+        "{}",
+        d.status_bar()
+    );
+    // The help says what Tab does: it moves between panes.
+    d.press("f1");
+    let s = d.screen();
+    assert!(s.contains("next pane"), "{s}");
+    assert!(!s.contains("next pane / field"), "{s}");
+    assert!(
+        s.contains("Applicant form"),
+        "the focused component's keys: {s}"
+    );
+    assert!(s.contains("erase the field before"), "{s}");
+    // Only keys that work while typing: not the plain `j` or `r`.
+    assert!(!s.contains("↓ j") && !s.contains("Ctrl-E r"), "{s}");
+    d.press("esc");
+    d.press("tab");
+    assert_eq!(d.app.focus, Pane::Results);
+    // Every hint on the bar is a key that does something here.
+    for state in 0..3 {
+        match state {
+            0 => d.focus_pane(Pane::Results),
+            1 => d.focus_pane(Pane::Tasks),
+            _ => d.focus_field(FieldId::Package),
+        }
+        for hint in d.app.hints() {
+            let Some(key) = hint_key(&hint.key) else {
+                continue;
+            };
+            let mut probe = Desk::new();
+            probe.indonesian();
+            match state {
+                0 => probe.focus_pane(Pane::Results),
+                1 => probe.focus_pane(Pane::Tasks),
+                _ => probe.focus_field(FieldId::Package),
+            }
+            probe.app.dirty = false;
+            probe.app.update(Message::Key(key_event(&key)));
+            assert!(
+                probe.app.dirty,
+                "hint {:?} {:?} did nothing in state {state}",
+                hint.key, hint.words
+            );
+        }
+    }
+}
+
+/// A hint's key label as the harness spells it (`Ctrl-R` -> `ctrl-r`, `→` -> `right`).
+fn hint_key(label: &str) -> Option<String> {
+    let key = match label {
+        "→" => "right".into(),
+        "←" => "left".into(),
+        "↑" => "up".into(),
+        "↓" => "down".into(),
+        "Tab" => "tab".into(),
+        "Esc" => "esc".into(),
+        "Enter" => "enter".into(),
+        l if l.starts_with("Ctrl-") => format!("ctrl-{}", l[5..].to_lowercase()),
+        l if l.starts_with('F') && l.len() > 1 => l.to_lowercase(),
+        l if l.chars().count() == 1 => l.to_string(),
+        _ => return None,
+    };
+    Some(key)
+}
+
+#[test]
+fn the_status_bar_keeps_help_and_quit_at_80x24() {
+    let mut d = Desk::sized(AppSettings::default(), 80, 24);
+    d.mexican("5512340003");
+    for pane in [Pane::Form, Pane::Results, Pane::Tasks] {
+        d.focus_pane(pane);
+        let bar = d.status_bar();
+        assert!(
+            bar.contains("help") && bar.contains("quit"),
+            "{pane:?}: {bar}"
+        );
+    }
+    d.press("ctrl-f");
+    let bar = d.status_bar();
+    assert!(
+        bar.contains("help") && bar.contains("quit"),
+        "history: {bar}"
+    );
+}
+
+#[test]
 fn reveal_toggle_unmasks() {
     let mut d = Desk::sandbox();
     d.indonesian();
@@ -1293,6 +1395,11 @@ fn snap(name: &str, flow: impl Fn(&mut Desk)) {
         );
         flow(&mut d);
         d.draw();
+        assert!(
+            d.status_bar().contains("quit"),
+            "{name}: {}",
+            d.status_bar()
+        );
         let theme = d.app.theme.clone();
         let text = render_styled(d.term.backend().buffer(), &theme);
         insta::assert_snapshot!(format!("{name}_{w}x{h}"), text);

@@ -80,17 +80,24 @@ impl App {
 
     /// The help overlay: what the focused component answers, then the global bindings.
     pub fn help_sections(&self) -> Vec<(String, Vec<(String, &'static str)>)> {
+        // Only the keys that work here: while typing, a plain key types instead.
+        let typing = self.typing();
         let rows = |list: Vec<KeyHelp>| -> Vec<(String, &'static str)> {
             list.into_iter()
-                .map(|k| {
+                .filter_map(|k| {
                     let keys = match k.keys {
                         Keys::Fixed(f) => f.to_string(),
                         Keys::Bound(Action::Quit) => {
-                            format!("{} Ctrl-C", self.keymap.labels(Action::Quit))
+                            let q = self.keymap.labels(Action::Quit, typing);
+                            if q.is_empty() {
+                                "Ctrl-C".to_string()
+                            } else {
+                                format!("{q} Ctrl-C")
+                            }
                         }
-                        Keys::Bound(a) => self.keymap.labels(a),
+                        Keys::Bound(a) => self.keymap.labels(a, typing),
                     };
-                    (keys, k.does)
+                    (!keys.is_empty()).then_some((keys, k.does))
                 })
                 .collect()
         };

@@ -340,14 +340,16 @@ impl Keymap {
         self.keys(action).iter().any(|k| !k.is_plain())
     }
 
-    /// Every key of an action, as the help overlay lists them.
-    pub fn labels(&self, action: Action) -> String {
-        let keys: Vec<String> = self.keys(action).iter().map(KeySpec::label).collect();
-        if keys.is_empty() {
-            "unbound".to_string()
-        } else {
-            keys.join(" ")
-        }
+    /// Every key of an action that works here (while typing, not the plain ones), as the
+    /// help overlay lists them.
+    pub fn labels(&self, action: Action, typing: bool) -> String {
+        let keys: Vec<String> = self
+            .keys(action)
+            .iter()
+            .filter(|k| !(typing && k.is_plain()))
+            .map(KeySpec::label)
+            .collect();
+        keys.join(" ")
     }
 
     /// An action's key as a hint: while typing one that works in a text input, otherwise
@@ -413,7 +415,8 @@ mod tests {
         );
         assert_eq!(map.label(Action::RunAll, false), "A");
         assert_eq!(map.label(Action::RunAll, true), "F5");
-        assert_eq!(map.labels(Action::RunAll), "F5 A");
+        assert_eq!(map.labels(Action::RunAll, false), "F5 A");
+        assert_eq!(map.labels(Action::RunAll, true), "F5");
         assert_eq!(
             map.actions_for(&key(KeyCode::F(5), KeyModifiers::NONE), true),
             vec![Action::RunAll]

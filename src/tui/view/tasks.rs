@@ -36,6 +36,23 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, laid: &mut Laid) {
         );
         return;
     }
+    let states: Vec<String> = app
+        .tasks
+        .list
+        .iter()
+        .map(|task| {
+            let mut state = task.status.label().to_string();
+            if !task.reason.is_empty() {
+                state.push_str(": ");
+                state.push_str(&task.reason);
+            }
+            if app.tasks.result(&task.task_id).is_some() {
+                state.push_str(" (Enter opens)");
+            }
+            state
+        })
+        .collect();
+    let state_width = states.iter().map(|s| s.chars().count()).max().unwrap_or(0);
     // Phone and state matter most; the task id is the first to go.
     let table = Fitted::new(
         &[
@@ -44,7 +61,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, laid: &mut Laid) {
             col("age", 4, 4, 3).right(),
             col("polls", 5, 5, 4).right(),
             col("next", 7, 7, 1).right(),
-            col("state", 12, 200, 0),
+            col(
+                "state",
+                12,
+                u16::try_from(state_width).unwrap_or(u16::MAX),
+                0,
+            ),
         ],
         inner.width,
     );
@@ -63,14 +85,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, laid: &mut Laid) {
         } else {
             "-".to_string()
         };
-        let mut state = task.status.label().to_string();
-        if !task.reason.is_empty() {
-            state.push_str(": ");
-            state.push_str(&task.reason);
-        }
-        if app.tasks.result(&task.task_id).is_some() {
-            state.push_str(" (Enter opens)");
-        }
+        let state = states[i].clone();
         let style = if focused && i == app.tasks.selected {
             t.selection()
         } else {
