@@ -3,14 +3,18 @@
 //! desks migrating at once. Each test starts its own throwaway cluster
 //! (`tests/pg_cluster`); without PostgreSQL installed they skip, except under `CI=true`.
 
+#[macro_use]
+#[allow(unused_macros)]
+mod conformance;
 mod pg_cluster;
 
 use pg_cluster::Cluster;
 use riskdesk::applicant::Identity;
 use riskdesk::check::{CheckKind, Outcome};
 use riskdesk::history::pg::{PgEnv, SCHEMA_VERSION};
-use riskdesk::history::{History, LookupRecord, PgHistory, SearchQuery};
+use riskdesk::history::{History, LookupRecord, PgHistory, SearchQuery, SharedHistory};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use time::macros::datetime;
 
 /// The database owner riskdesk migrates as (CREATEROLE: migrations create the roles).
@@ -63,6 +67,21 @@ fn lookup(i: i64, os_user: &str) -> LookupRecord {
         task_id: None,
         attempts: Vec::new(),
     }
+}
+
+#[test]
+fn conformance_on_postgres() {
+    let Some(c) = Cluster::start_or_skip("conformance_on_postgres") else {
+        return;
+    };
+    with_owner(&c);
+    let n = AtomicUsize::new(0);
+    let open_fresh = || -> SharedHistory {
+        let db = format!("conf{}", n.fetch_add(1, Ordering::SeqCst));
+        owned_database(&c, &db);
+        Arc::new(open(&c, OWNER, &db, "tester"))
+    };
+    conformance::run_all(&open_fresh);
 }
 
 #[test]
