@@ -13,6 +13,22 @@ use time::OffsetDateTime;
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// SQLite's busy handler: `true` to try again. Sleeps 1 ms a call for the first two seconds,
+/// then 10 ms, up to [`BUSY_TIMEOUT`] in all.
+fn wait_for_writer(calls: i32) -> bool {
+    const FAST: i32 = 2_000;
+    let waited_ms = if calls < FAST {
+        calls as u64
+    } else {
+        FAST as u64 + (calls - FAST) as u64 * 10
+    };
+    if waited_ms >= BUSY_TIMEOUT.as_millis() as u64 {
+        return false;
+    }
+    std::thread::sleep(Duration::from_millis(if calls < FAST { 1 } else { 10 }));
+    true
+}
+
 /// Page cache (negative = KiB): indexes of a million rows stay in memory while searching.
 const CACHE_KIB: i64 = -65_536;
 /// During one big write (import, bulk load): a transaction larger than the cache spills
@@ -127,7 +143,9 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_URI,
         )
         .map_err(open_err)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        // Waits for another writer by polling every millisecond (SQLite's own handler backs
+        // off to 100 ms and keeps missing the short gaps between an import's commits).
+        conn.busy_handler(Some(wait_for_writer)).map_err(open_err)?;
         // Search builds a handful of statement shapes per filter combination; keep them all.
         conn.set_prepared_statement_cache_capacity(64);
         // journal_mode needs a moment of exclusive access: retried by the busy handler.
@@ -424,11 +442,22 @@ impl Store {
     /// After a large import: merges the name index into one segment (a bulk load leaves
     /// many, and a name query reads each) and refreshes the planner's statistics.
     pub fn optimize(&mut self) -> Result<(), HistoryError> {
+        // In steps, each its own short transaction: one 'optimize' of a million-row index
+        // held the write lock for seconds, and a check waiting to store its answer with it.
+        // A negative 'merge' merges across levels, towards one segment as 'optimize' does.
         self.bulk(|conn| {
-            conn.execute_batch(
-                "INSERT INTO lookup_names (lookup_names) VALUES ('optimize');
-                 PRAGMA optimize = 0x10002;",
-            )?;
+            // Capped: a merge that kept reporting work forever must not hang an import.
+            for _ in 0..100_000 {
+                let before = conn.total_changes();
+                conn.execute_batch(
+                    "INSERT INTO lookup_names (lookup_names, rank) VALUES ('merge', -200)",
+                )?;
+                // FTS5: fewer than two changes means the merge found nothing left to do.
+                if conn.total_changes() - before < 2 {
+                    break;
+                }
+            }
+            conn.execute_batch("PRAGMA optimize = 0x10002;")?;
             Ok(())
         })?;
         Ok(())
