@@ -1,5 +1,5 @@
-//! The one keymap: key handling, status-bar hints and the `?` overlay all read it, so
-//! they cannot disagree. `[keys]` in config.toml replaces an action's keys by name.
+//! The one keymap: actions, their default keys, and `[keys]` in config.toml replacing an
+//! action's keys by name. Components route keys through it and label hints from it.
 
 pub use super::keyspec::{KeySpec, is_editing_code, is_editing_key};
 use crossterm::event::KeyEvent;
@@ -36,230 +36,50 @@ pub enum Action {
     ClearLine,
 }
 
-/// Where an action applies; hints show the ones that matter for the focused pane.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    Everywhere,
-    Results,
-    History,
-    Lists,
-}
-
+/// An action's name in `[keys]` and its default keys. Where an action applies and what it
+/// does there is each component's to say (`Component::keys`), so hints and help follow it.
 pub struct ActionInfo {
     pub action: Action,
     /// The name used in `[keys]`.
     pub name: &'static str,
-    pub help: &'static str,
-    pub scope: Scope,
     pub defaults: &'static [&'static str],
 }
 
 pub const ACTIONS: &[ActionInfo] = &[
-    info(
-        Action::Quit,
-        "quit",
-        "quit outside a text input",
-        Scope::Everywhere,
-        &["q"],
-    ),
-    info(
-        Action::Help,
-        "help",
-        "show or hide this help",
-        Scope::Everywhere,
-        &["?", "f1"],
-    ),
-    info(
-        Action::FocusNext,
-        "focus_next",
-        "next pane",
-        Scope::Everywhere,
-        &["tab"],
-    ),
-    info(
-        Action::FocusPrev,
-        "focus_prev",
-        "previous pane",
-        Scope::Everywhere,
-        &["shift-tab"],
-    ),
-    info(
-        Action::RunFocused,
-        "run",
-        "run the focused check",
-        Scope::Everywhere,
-        &["ctrl-e", "r"],
-    ),
-    info(
-        Action::RunAll,
-        "run_all",
-        "run every offered check",
-        Scope::Everywhere,
-        &["ctrl-r", "R"],
-    ),
-    info(
-        Action::Cancel,
-        "cancel",
-        "cancel running check(s)",
-        Scope::Everywhere,
-        &["ctrl-x", "c"],
-    ),
-    info(
-        Action::ToggleRaw,
-        "raw",
-        "table / raw response",
-        Scope::Results,
-        &["ctrl-o", "v"],
-    ),
-    info(
-        Action::Reveal,
-        "reveal",
-        "reveal / mask phone, IDs",
-        Scope::Everywhere,
-        &["ctrl-p", "m"],
-    ),
-    info(
-        Action::History,
-        "history",
-        "search past lookups",
-        Scope::Everywhere,
-        &["ctrl-f", "h"],
-    ),
-    info(
-        Action::Back,
-        "back",
-        "back / close / dismiss",
-        Scope::Everywhere,
-        &["esc"],
-    ),
-    info(
-        Action::NextTab,
-        "next_tab",
-        "next check tab",
-        Scope::Results,
-        &["right", "]"],
-    ),
-    info(
-        Action::PrevTab,
-        "prev_tab",
-        "previous check tab",
-        Scope::Results,
-        &["left", "["],
-    ),
-    info(
-        Action::Up,
-        "up",
-        "move / scroll up",
-        Scope::Lists,
-        &["up", "k"],
-    ),
-    info(
-        Action::Down,
-        "down",
-        "move / scroll down",
-        Scope::Lists,
-        &["down", "j"],
-    ),
-    info(
-        Action::PageUp,
-        "page_up",
-        "page up",
-        Scope::Lists,
-        &["pageup"],
-    ),
-    info(
-        Action::PageDown,
-        "page_down",
-        "page down",
-        Scope::Lists,
-        &["pagedown"],
-    ),
-    info(
-        Action::Open,
-        "open",
-        "open selected lookup/task",
-        Scope::Lists,
-        &["enter"],
-    ),
-    info(
-        Action::Rerun,
-        "rerun",
-        "re-run the opened lookup",
-        Scope::History,
-        &["ctrl-n", "n"],
-    ),
-    info(
-        Action::Export,
-        "export",
-        "export the lookup as JSON",
-        Scope::History,
-        &["ctrl-s", "e"],
-    ),
-    info(
-        Action::CopyId,
-        "copy_id",
-        "copy vendor request id",
-        Scope::Results,
-        &["ctrl-y", "y"],
-    ),
-    info(
-        Action::FilterCheck,
-        "filter_check",
-        "filter history by check",
-        Scope::History,
-        &["f2"],
-    ),
-    info(
-        Action::FilterOutcome,
-        "filter_outcome",
-        "filter history by outcome",
-        Scope::History,
-        &["f3"],
-    ),
-    info(
-        Action::FilterDate,
-        "filter_date",
-        "filter history by date",
-        Scope::History,
-        &["f4"],
-    ),
-    info(
-        Action::NewApplicant,
-        "new_applicant",
-        "next applicant: clear form and results",
-        Scope::Everywhere,
-        &["ctrl-l"],
-    ),
-    info(
-        Action::ClearLine,
-        "clear_line",
-        "clear the text before the cursor",
-        Scope::Everywhere,
-        &["ctrl-u"],
-    ),
+    info(Action::Quit, "quit", &["q"]),
+    info(Action::Help, "help", &["?", "f1"]),
+    info(Action::FocusNext, "focus_next", &["tab"]),
+    info(Action::FocusPrev, "focus_prev", &["shift-tab"]),
+    info(Action::RunFocused, "run", &["ctrl-e", "r"]),
+    info(Action::RunAll, "run_all", &["ctrl-r", "R"]),
+    info(Action::Cancel, "cancel", &["ctrl-x", "c"]),
+    info(Action::ToggleRaw, "raw", &["ctrl-o", "v"]),
+    info(Action::Reveal, "reveal", &["ctrl-p", "m"]),
+    info(Action::History, "history", &["ctrl-f", "h"]),
+    info(Action::Back, "back", &["esc"]),
+    info(Action::NextTab, "next_tab", &["right", "]"]),
+    info(Action::PrevTab, "prev_tab", &["left", "["]),
+    info(Action::Up, "up", &["up", "k"]),
+    info(Action::Down, "down", &["down", "j"]),
+    info(Action::PageUp, "page_up", &["pageup"]),
+    info(Action::PageDown, "page_down", &["pagedown"]),
+    info(Action::Open, "open", &["enter"]),
+    info(Action::Rerun, "rerun", &["ctrl-n", "n"]),
+    info(Action::Export, "export", &["ctrl-s", "e"]),
+    info(Action::CopyId, "copy_id", &["ctrl-y", "y"]),
+    info(Action::FilterCheck, "filter_check", &["f2"]),
+    info(Action::FilterOutcome, "filter_outcome", &["f3"]),
+    info(Action::FilterDate, "filter_date", &["f4"]),
+    info(Action::NewApplicant, "new_applicant", &["ctrl-l"]),
+    info(Action::ClearLine, "clear_line", &["ctrl-u"]),
 ];
 
-const fn info(
-    action: Action,
-    name: &'static str,
-    help: &'static str,
-    scope: Scope,
-    defaults: &'static [&'static str],
-) -> ActionInfo {
+const fn info(action: Action, name: &'static str, defaults: &'static [&'static str]) -> ActionInfo {
     ActionInfo {
         action,
         name,
-        help,
-        scope,
         defaults,
     }
-}
-
-pub fn action_info(action: Action) -> &'static ActionInfo {
-    ACTIONS
-        .iter()
-        .find(|i| i.action == action)
-        .unwrap_or(&ACTIONS[0])
 }
 
 /// The resolved bindings: defaults with the config's overrides applied.

@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod checks;
+mod checks_keys;
 pub mod component;
 pub mod convert;
 pub mod fields;
@@ -16,6 +17,7 @@ mod form_keys;
 pub mod format;
 pub mod hints;
 pub mod history;
+mod input;
 pub mod keymap;
 pub mod keyspec;
 pub mod layout;
@@ -25,6 +27,7 @@ pub mod modal;
 pub mod model;
 mod review;
 mod runtime;
+mod saving;
 pub mod tasks;
 pub mod theme;
 pub mod view;

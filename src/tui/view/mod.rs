@@ -3,6 +3,7 @@
 //! component draws in its own file; this one lays them out and draws the chrome (header,
 //! summary strip, notice, status bar, modals, "terminal too small").
 
+mod body;
 mod form;
 mod history;
 mod overlays;
