@@ -138,6 +138,7 @@ fn seed(dir: &std::path::Path, rows: u64) {
             id: 0,
             created_at: now - Duration::from_secs(rows - i) * 25,
             operator: "bench".into(),
+            purpose: None,
             sandbox: true,
             check: CheckKind::ALL[(i % 5) as usize],
             identity: Identity {

@@ -78,6 +78,7 @@ fn row(i: u64, n: u64, start: OffsetDateTime, g: &mut Lcg) -> LookupRecord {
         // A year of lookups, oldest first, ~30 s apart at 1M rows.
         created_at: start + time::Duration::seconds((i * 31_536_000 / n.max(1)) as i64),
         operator: "bench".into(),
+        purpose: None,
         sandbox: false,
         check,
         identity: Identity {

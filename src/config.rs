@@ -110,6 +110,15 @@ pub struct HistoryConfig {
     pub url: Option<Secret>,
 }
 
+/// Rules a team sets for every desk (`[team]`).
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TeamConfig {
+    /// Every lookup must say why it is made (`check --purpose`, the console's Purpose
+    /// field): without one nothing is sent.
+    pub require_purpose: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ConsoleConfig {
@@ -137,6 +146,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub history: HistoryConfig,
     pub console: ConsoleConfig,
+    pub team: TeamConfig,
     /// Key binding overrides: action name -> key spec (e.g. `run_all = "ctrl-r"`).
     pub keys: std::collections::BTreeMap<String, String>,
 }
@@ -151,6 +161,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             history: HistoryConfig::default(),
             console: ConsoleConfig::default(),
+            team: TeamConfig::default(),
             keys: Default::default(),
         }
     }

@@ -10,6 +10,9 @@ use crate::vendor::CheckResult;
 pub struct Origin {
     pub operator: String,
     pub sandbox: bool,
+    /// Why the applicant is looked up (`--purpose`, the console's Purpose field); `None`
+    /// when not given. Stored on every row of the lookup.
+    pub purpose: Option<String>,
 }
 
 /// The row for a check that was sent (any outcome).
@@ -22,6 +25,7 @@ pub fn record_from_result(
         id: 0,
         created_at: time::OffsetDateTime::now_utc(),
         operator: origin.operator.clone(),
+        purpose: origin.purpose.clone(),
         sandbox: origin.sandbox,
         check: result.check,
         identity: identity.clone(),

@@ -830,3 +830,71 @@ fn an_answer_that_cannot_be_stored_is_printed_kept_aside_and_exits_5() {
     let page: Value = serde_json::from_slice(&found.stdout).unwrap();
     assert_eq!(page["rows"].as_array().unwrap().len(), 2, "{page}");
 }
+
+#[test]
+fn purpose_is_stored_shown_and_required_when_the_team_says_so() {
+    let env = Env::new("");
+    let out = env.run(&[
+        "check",
+        "debts-report",
+        "--country",
+        "ID",
+        "--phone",
+        "081234567890",
+        "--purpose",
+        "application 8841",
+        "--json",
+    ]);
+    assert_eq!(code(&out), 0, "{}", explain(&out));
+    let id = json_lines(&out)[0]["lookup_id"].as_i64().expect("stored");
+    let show = env.run(&["history", "show", &id.to_string(), "--json"]);
+    assert_eq!(code(&show), 0, "{}", explain(&show));
+    let rec: Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(rec["purpose"], "application 8841", "{rec}");
+    assert!(
+        rec["operator"].as_str().is_some_and(|o| !o.is_empty()),
+        "{rec}"
+    );
+    let text = env.run(&["history", "show", &id.to_string()]);
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("application 8841"),
+        "{}",
+        explain(&text)
+    );
+
+    // Required: a field error, nothing sent, nothing stored, exit 2.
+    let strict = Env::new("[team]\nrequire_purpose = true\n");
+    for purpose in [None, Some("  ")] {
+        let mut args = vec![
+            "check",
+            "debts-report",
+            "--country",
+            "ID",
+            "--phone",
+            "081234567890",
+            "--json",
+        ];
+        if let Some(p) = purpose {
+            args.extend(["--purpose", p]);
+        }
+        let out = strict.run(&args);
+        assert_eq!(code(&out), 2, "{}", explain(&out));
+        let lines = json_lines(&out);
+        assert_eq!(lines[0]["outcome"], "skipped", "{}", explain(&out));
+        assert_eq!(lines[0]["errors"][0]["field"], "purpose");
+    }
+    let hist = strict.run(&["history", "search", "", "--json"]);
+    let page: Value = serde_json::from_slice(&hist.stdout).unwrap();
+    assert_eq!(page["rows"].as_array().map(Vec::len), Some(0), "{page}");
+    let out = strict.run(&[
+        "check",
+        "debts-report",
+        "--country",
+        "ID",
+        "--phone",
+        "081234567890",
+        "--purpose",
+        "complaint 1234",
+    ]);
+    assert_eq!(code(&out), 0, "{}", explain(&out));
+}

@@ -37,6 +37,7 @@ async fn an_answer_history_refuses_is_not_saved_then_saved_once_it_is_free() {
         Origin {
             operator: "tester".into(),
             sandbox: true,
+            purpose: None,
         },
         Default::default(),
     );

@@ -27,6 +27,7 @@ fn rec(i: i64, phone: &str, name: &str, id_number: &str) -> LookupRecord {
         id: 0,
         created_at: base_time() + time::Duration::minutes(i),
         operator: "ana".into(),
+        purpose: None,
         sandbox: i % 2 == 0,
         check: CheckKind::DebtsReport,
         identity: Identity {
@@ -97,7 +98,7 @@ fn files_are_private_and_schema_versioned() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 6);
+    assert_eq!(v, 7);
     let jm: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -108,7 +109,7 @@ fn files_are_private_and_schema_versioned() {
     match Store::open_in_data_dir(&data) {
         Err(HistoryError::NewerSchema {
             found: 99,
-            known: 6,
+            known: 7,
         }) => {}
         other => panic!("expected NewerSchema, got {other:?}"),
     }
@@ -180,7 +181,7 @@ fn migrates_a_version_one_file() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 6);
+    assert_eq!(v, 7);
     let triggers: i64 = conn
         .query_row(
             "SELECT count(*) FROM sqlite_master WHERE name = 'lookups_names_insert'",

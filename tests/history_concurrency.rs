@@ -63,6 +63,7 @@ fn check_lookup(n: usize) -> LookupRecord {
         id: 0,
         created_at: time::OffsetDateTime::now_utc(),
         operator: "desk".into(),
+        purpose: None,
         sandbox: true,
         check: CheckKind::DebtsReport,
         identity: Identity {

@@ -46,6 +46,7 @@ fn lookup(i: i64, os_user: &str) -> LookupRecord {
         id: 0,
         created_at: datetime!(2026-03-03 08:00:00 UTC) + time::Duration::minutes(i),
         operator: os_user.into(),
+        purpose: None,
         sandbox: false,
         check: CheckKind::DebtsReport,
         identity: Identity {

@@ -49,6 +49,7 @@ async fn world() -> World {
         origin: Origin {
             operator: "tester".into(),
             sandbox: true,
+            purpose: None,
         },
         _dir: dir,
     }
@@ -252,6 +253,7 @@ async fn sandbox_and_real_tasks_are_never_mixed() {
     let real = Origin {
         operator: "tester".into(),
         sandbox: false,
+        purpose: None,
     };
     let err = phone_tasks::poll_task(
         &w.client,
@@ -323,6 +325,7 @@ fn desk() -> Desk {
         origin: Origin {
             operator: "tester".into(),
             sandbox: false,
+            purpose: None,
         },
         _dir: dir,
     }

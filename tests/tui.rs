@@ -1583,6 +1583,7 @@ fn stored_rows_convert_exactly_as_recorded() {
         id: 42,
         created_at: NOW,
         operator: "ana".into(),
+        purpose: None,
         sandbox: true,
         check: CheckKind::DebtsReport,
         identity: Default::default(),

@@ -72,6 +72,10 @@ pub struct CheckArgs {
     /// phone-status: seconds to keep polling the task before giving up (exit 4); at most a day.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub wait: u64,
+    /// Why the applicant is looked up ("application 8841", "complaint 1234"): stored
+    /// with every lookup. Required when the config says `[team] require_purpose = true`.
+    #[arg(long, value_name = "TEXT")]
+    pub purpose: Option<String>,
     /// One JSON object per check per line.
     #[arg(long)]
     pub json: bool,
@@ -103,6 +107,15 @@ impl CheckArgs {
             policy_id: self.policy_id.clone(),
             callback: self.callback.clone(),
         }
+    }
+
+    /// The purpose as given, trimmed; `None` when absent or blank.
+    fn purpose(&self) -> Option<String> {
+        self.purpose
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
     }
 
     fn checks(&self) -> Result<Vec<CheckKind>, String> {
@@ -157,9 +170,28 @@ pub async fn run(session: &Session, args: CheckArgs) -> anyhow::Result<ExitCode>
     let applicant = args.applicant();
     let options = args.options();
     let now = crate::applicant::local_now();
+    let purpose = args.purpose();
+    // `[team] require_purpose`: a field error on every check, so nothing is sent.
+    let purpose_missing =
+        (purpose.is_none() && session.loaded.config.team.require_purpose).then(|| FieldError {
+            field: "purpose".into(),
+            message: "required by the team ([team] require_purpose): say why with --purpose TEXT"
+                .into(),
+        });
     let mut ready: Vec<VendorRequest> = Vec::new();
     let mut lines: Vec<Line> = Vec::new();
     for check in &checks {
+        if let Some(missing) = &purpose_missing {
+            let mut errors = vec![missing.clone()];
+            if let Err(more) = prepare(*check, &applicant, &options, now) {
+                errors.extend(more);
+            }
+            lines.push(Line::Skipped {
+                check: *check,
+                errors,
+            });
+            continue;
+        }
         if let Some(problem) = session.client.configuration_problem(*check) {
             // Not configured: nothing can be sent, so nothing is stored either.
             lines.push(Line::Skipped {
@@ -197,6 +229,7 @@ pub async fn run(session: &Session, args: CheckArgs) -> anyhow::Result<ExitCode>
     let origin = Origin {
         operator: session.operator.clone(),
         sandbox: session.is_sandbox(),
+        purpose,
     };
     let wait = Duration::from_secs(args.wait);
     let runs = ready
@@ -522,6 +555,7 @@ pub async fn run_tasks(session: &Session, cmd: TasksCmd) -> anyhow::Result<ExitC
     let origin = Origin {
         operator: session.operator.clone(),
         sandbox: session.is_sandbox(),
+        purpose: None,
     };
     let deadline = Instant::now() + Duration::from_secs(cmd.wait);
     // Not one burst: each task's first poll at its own offset (the gate also keeps at most

@@ -100,6 +100,14 @@ pub trait History: Send + Sync {
     /// Ends a poll: its lookup row (if any) and, while the lease is current, the task's new
     /// state, in one transaction.
     fn finish(&self, lease: &Lease, finish: &PollFinish) -> Result<Finished, HistoryError>;
+
+    /// Who stored lookup `id` in the database's own words, when the backend knows better
+    /// than the client (PostgreSQL: the session's role, set by the server); `None` where
+    /// the record's `operator` (the OS user) is all there is (SQLite).
+    fn operator_role(&self, id: i64) -> Result<Option<String>, HistoryError> {
+        let _ = id;
+        Ok(None)
+    }
 }
 
 /// A history shared by the tasks of a process.

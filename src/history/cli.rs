@@ -240,7 +240,20 @@ pub fn run_history(
                 out.write_all(&rec.raw_response)?;
             } else if json {
                 let uuid = store.uuid_of(id)?.unwrap_or_default();
-                serde_json::to_writer_pretty(&mut *out, &super::exchange::record_json(rec, uuid))?;
+                let role = store.operator_role(id)?;
+                let os_user = rec.operator.clone();
+                let mut json = super::exchange::record_json(rec, uuid);
+                if let Some(obj) = json.as_object_mut() {
+                    // Always there, null when none was given.
+                    obj.entry("purpose").or_insert(serde_json::Value::Null);
+                    // On a team database the operator is the database's word; the desk's
+                    // OS user beside it.
+                    if let Some(role) = role {
+                        obj.insert("operator".into(), role.into());
+                        obj.insert("os_user".into(), os_user.into());
+                    }
+                }
+                serde_json::to_writer_pretty(&mut *out, &json)?;
                 writeln!(out)?;
             } else {
                 super::show::write_record(out, &rec, reveal)?;

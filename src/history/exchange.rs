@@ -57,6 +57,9 @@ struct Line {
     created_at: time::OffsetDateTime,
     #[serde(default)]
     operator: String,
+    /// Why the lookup was made; absent when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    purpose: Option<String>,
     #[serde(default)]
     sandbox: bool,
     check: CheckKind,
@@ -100,6 +103,7 @@ impl Line {
             id: r.id,
             created_at: r.created_at,
             operator: r.operator,
+            purpose: r.purpose,
             sandbox: r.sandbox,
             check: r.check,
             identity: r.identity,
@@ -132,6 +136,7 @@ impl Line {
             id: self.id,
             created_at: self.created_at,
             operator: self.operator,
+            purpose: self.purpose,
             sandbox: self.sandbox,
             check: self.check,
             identity: self.identity,
@@ -172,6 +177,7 @@ const CSV_HEADER: &[&str] = &[
     "uuid",
     "created_at",
     "operator",
+    "purpose",
     "sandbox",
     "check",
     "outcome",
@@ -202,6 +208,7 @@ fn csv_row(r: &LookupRecord, uuid: &str) -> Vec<String> {
         uuid.to_string(),
         super::keys::stamp(r.created_at),
         r.operator.clone(),
+        opt(&r.purpose),
         r.sandbox.to_string(),
         r.check.cli_name().to_string(),
         r.outcome.as_str().to_string(),

@@ -43,6 +43,8 @@ pub struct LookupRecord {
     pub created_at: OffsetDateTime,
     /// The OS user who ran the check.
     pub operator: String,
+    /// Why the applicant was looked up ("application 8841", "complaint 1234"), when given.
+    pub purpose: Option<String>,
     pub sandbox: bool,
     pub check: CheckKind,
     /// Normalized identifiers (phone in E.164 etc.).

@@ -14,7 +14,7 @@ pub(crate) const SUMMARY_COLUMNS: &str = "id, created_at, check_kind, outcome, p
 pub(crate) const RECORD_COLUMNS: &str = "id, created_at, check_kind, outcome, phone_e164, name, \
      id_number, country, vendor_status, vendor_request_id, sandbox, latency_ms, operator, \
      bankcard, email, gaid, request_json, http_status, error_kind, error_message, raw_response, \
-     report_json, task_id, uuid, attempts_json";
+     report_json, task_id, uuid, attempts_json, purpose";
 
 pub(crate) const TASK_COLUMNS: &str = "task_id, lookup_id, phone_e164, submitted_at, expires_at, \
      state, last_poll_at, attempts, result_json, error, sandbox";
@@ -102,6 +102,7 @@ fn record_of(row: &Row<'_>, s: LookupSummary) -> Result<(LookupRecord, String), 
         id,
         created_at: s.created_at,
         operator: text(row, 12)?,
+        purpose: row.get(25)?,
         sandbox: s.sandbox,
         check: s.check,
         identity: Identity {
@@ -165,6 +166,7 @@ pub(crate) fn stored_line(row: &Row<'_>, why: &str) -> rusqlite::Result<serde_js
         "id": row.get::<_, i64>(0)?,
         "created_at": t(1)?,
         "operator": t(12)?,
+        "purpose": opt(25)?,
         "sandbox": matches!(row.get_ref(10)?, ValueRef::Integer(n) if n != 0),
         "check": t(2)?,
         "identity": {

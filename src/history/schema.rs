@@ -21,7 +21,27 @@ const MIGRATIONS: &[Step] = &[
     // When `keys.rs` or `crate::phone` change how a key is derived, add another `rekey`.
     Step::Rust(rekey),
     Step::Rust(add_lease_token),
+    Step::Rust(add_purpose),
 ];
+
+/// v7: why each lookup was made (free text, `check --purpose`); NULL when not given.
+fn add_purpose(tx: &Connection) -> Result<(), HistoryError> {
+    add_column(tx, "lookups", "purpose", "TEXT")
+}
+
+/// `ALTER TABLE .. ADD COLUMN` unless the column is there (a file rebuilt by hand, or
+/// set back to an older version by a test, may have it already).
+fn add_column(tx: &Connection, table: &str, column: &str, ty: &str) -> Result<(), HistoryError> {
+    let has: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
+        [table, column],
+        |r| r.get(0),
+    )?;
+    if !has {
+        tx.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {ty};"))?;
+    }
+    Ok(())
+}
 
 /// v6: poll leases are fenced. A claim writes a fresh random token beside its lease; a
 /// poll's finish updates the task only while that token is still the task's, so a poller

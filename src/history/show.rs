@@ -149,10 +149,11 @@ pub fn write_record(out: &mut dyn Write, r: &LookupRecord, reveal: bool) -> std:
         )
     };
     let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
-    let fields: [(&str, String); 20] = [
+    let fields: [(&str, String); 21] = [
         ("id", r.id.to_string()),
         ("created at", format!("{} UTC", r.created_at)),
         ("operator", r.operator.clone()),
+        ("purpose", opt(&r.purpose)),
         ("sandbox", r.sandbox.to_string()),
         (
             "check",

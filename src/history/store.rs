@@ -508,9 +508,9 @@ pub(crate) fn insert(
             phone_nsn, id_number, id_key, name, name_fold, country, bankcard, email, gaid,
             request_json, http_status, vendor_status, vendor_request_id, outcome, error_kind,
             error_message, latency_ms, raw_response, report_json, task_id, attempts,
-            attempts_json)
+            attempts_json, purpose)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-            ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
+            ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)",
     )?;
     st.execute(params![
         id,
@@ -544,6 +544,7 @@ pub(crate) fn insert(
         (!rec.attempts.is_empty())
             .then(|| serde_json::to_string(&rec.attempts).ok())
             .flatten(),
+        rec.purpose,
     ])?;
     let rowid = conn.last_insert_rowid();
     if !name_fold.is_empty() {

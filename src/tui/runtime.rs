@@ -140,6 +140,7 @@ pub async fn run(ctx: ConsoleContext) -> anyhow::Result<()> {
     let origin = crate::lookup::Origin {
         operator: ctx.operator,
         sandbox: ctx.sandbox,
+        purpose: None,
     };
     let live = Live::new(
         ctx.client,

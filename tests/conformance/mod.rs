@@ -133,6 +133,7 @@ fn lookup(i: i64) -> LookupRecord {
         id: 0,
         created_at: at(i),
         operator: "ana".into(),
+        purpose: None,
         sandbox: false,
         check: CheckKind::DebtsReport,
         identity: Identity {
@@ -169,6 +170,7 @@ fn rich_lookup() -> LookupRecord {
         id: 0,
         created_at: datetime!(2026-03-03 10:11:12.654321 UTC),
         operator: "support.ana".into(),
+        purpose: Some("complaint 1234 — «ünïcode»".into()),
         sandbox: true,
         check: CheckKind::Multiplatform,
         identity: Identity {
@@ -232,6 +234,7 @@ fn bare_lookup() -> LookupRecord {
         id: 0,
         created_at: at(-5),
         operator: String::new(),
+        purpose: None,
         sandbox: false,
         check: CheckKind::CreditWillingness,
         identity: Identity::default(),

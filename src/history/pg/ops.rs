@@ -63,6 +63,7 @@ fn record(row: &Row) -> Result<(LookupRecord, String), HistoryError> {
         id,
         created_at: s.created_at,
         operator: row.get(12),
+        purpose: row.get(25),
         sandbox: s.sandbox,
         check: s.check,
         identity: Identity {
@@ -127,13 +128,14 @@ async fn insert(
             "INSERT INTO riskdesk.lookups (uuid, created_at, os_user, sandbox, check_kind,
                 phone_e164, phone_nsn, id_number, id_key, name, name_fold, country, bankcard,
                 email, gaid, request, http_status, vendor_status, vendor_request_id, outcome,
-                error_kind, error_message, latency_ms, raw_response, report, task_id, attempts)
+                error_kind, error_message, latency_ms, raw_response, report, task_id, attempts,
+                purpose)
              VALUES (CASE WHEN $1::text IS NULL THEN gen_random_uuid()
                           WHEN $1::text ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
                               THEN $1::text::uuid
                           ELSE md5($1::text)::uuid END,
                      $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                     $19, $20, $21, $22, $23, $24, $25, $26, $27)
+                     $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)
              ON CONFLICT (uuid) DO NOTHING
              RETURNING id",
         )
@@ -170,6 +172,7 @@ async fn insert(
                 &rec.report.as_ref().map(scrub),
                 &rec.task_id,
                 &attempts,
+                &rec.purpose,
             ],
         )
         .await
@@ -239,6 +242,10 @@ type ExportPage = (Vec<ExportItem>, Option<Cursor>);
 impl History for PgHistory {
     fn describe(&self) -> String {
         self.shown.clone()
+    }
+
+    fn operator_role(&self, id: i64) -> Result<Option<String>, HistoryError> {
+        Ok(self.operators(id)?.map(|(role, _)| role))
     }
 
     fn record(&self, rec: &LookupRecord, t: Option<&PhoneTaskRow>) -> Result<i64, HistoryError> {

@@ -18,7 +18,7 @@ pub(super) const SUMMARY_COLUMNS: &str = "id, created_at, check_kind, outcome, p
 pub(super) const RECORD_COLUMNS: &str = "id, created_at, check_kind, outcome, phone_e164, \
      name, id_number, country, vendor_status, vendor_request_id, sandbox, latency_ms, os_user, \
      bankcard, email, gaid, request, http_status, error_kind, error_message, raw_response, \
-     report, task_id, uuid::text, attempts";
+     report, task_id, uuid::text, attempts, purpose";
 
 /// Rows of one page (selected columns), where the next page starts, and whether a bounded
 /// name scan stopped short.
