@@ -898,3 +898,47 @@ fn purpose_is_stored_shown_and_required_when_the_team_says_so() {
     ]);
     assert_eq!(code(&out), 0, "{}", explain(&out));
 }
+
+#[test]
+fn show_and_export_are_recorded_in_the_access_log() {
+    let env = Env::new("");
+    let out = env.run(&[
+        "check",
+        "debts-report",
+        "--country",
+        "ID",
+        "--phone",
+        "081234567890",
+        "--json",
+    ]);
+    assert_eq!(code(&out), 0, "{}", explain(&out));
+    let id = json_lines(&out)[0]["lookup_id"].as_i64().expect("stored");
+    let show = env.run(&[
+        "history",
+        "show",
+        &id.to_string(),
+        "--purpose",
+        "complaint 1234",
+    ]);
+    assert_eq!(code(&show), 0, "{}", explain(&show));
+    let export = env.run(&["history", "export"]);
+    assert_eq!(code(&export), 0, "{}", explain(&export));
+
+    let access = env.run(&["history", "access", "--lookup", &id.to_string(), "--json"]);
+    assert_eq!(code(&access), 0, "{}", explain(&access));
+    let rows: Value = serde_json::from_slice(&access.stdout).unwrap();
+    let rows = rows.as_array().expect("a list");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["action"], "export");
+    assert_eq!(rows[1]["action"], "show");
+    assert_eq!(rows[1]["purpose"], "complaint 1234");
+    assert_eq!(rows[1]["lookup_ids"], serde_json::json!([id]));
+    let text = env.run(&["history", "access"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("complaint 1234") && text.contains("export"),
+        "{text}"
+    );
+    let none = env.run(&["history", "access", "--since", "2999-01-01"]);
+    assert!(String::from_utf8_lossy(&none.stdout).contains("no access recorded"));
+}

@@ -98,7 +98,7 @@ fn files_are_private_and_schema_versioned() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 7);
+    assert_eq!(v, 8);
     let jm: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -109,7 +109,7 @@ fn files_are_private_and_schema_versioned() {
     match Store::open_in_data_dir(&data) {
         Err(HistoryError::NewerSchema {
             found: 99,
-            known: 7,
+            known: 8,
         }) => {}
         other => panic!("expected NewerSchema, got {other:?}"),
     }
@@ -181,7 +181,7 @@ fn migrates_a_version_one_file() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 7);
+    assert_eq!(v, 8);
     let triggers: i64 = conn
         .query_row(
             "SELECT count(*) FROM sqlite_master WHERE name = 'lookups_names_insert'",

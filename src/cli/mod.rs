@@ -4,7 +4,7 @@
 mod check;
 mod session;
 
-pub use session::{Session, point_at_sandbox};
+pub use session::{Session, operator, point_at_sandbox};
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

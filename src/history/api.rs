@@ -6,8 +6,8 @@
 //! talks to a server asynchronously does so on its own runtime, never on the caller's.
 
 use super::{
-    Cursor, ExportStats, Finished, HistoryError, Lease, LookupRecord, LookupSummary, PhoneTaskRow,
-    PollFinish, Purged, SearchPage, SearchQuery,
+    AccessEntry, AccessQuery, Cursor, ExportStats, Finished, HistoryError, Lease, LookupRecord,
+    LookupSummary, PhoneTaskRow, PollFinish, Purged, SearchPage, SearchQuery,
 };
 use crate::applicant::Identity;
 use crate::check::CheckKind;
@@ -100,6 +100,13 @@ pub trait History: Send + Sync {
     /// Ends a poll: its lookup row (if any) and, while the lease is current, the task's new
     /// state, in one transaction.
     fn finish(&self, lease: &Lease, finish: &PollFinish) -> Result<Finished, HistoryError>;
+
+    /// Adds a row to the access log (viewing is recorded: `history show`, `history export`,
+    /// the console's lookup and case views); returns its id. Append-only on PostgreSQL,
+    /// where the server stamps who (`session_user`) and when.
+    fn log_access(&self, entry: &AccessEntry) -> Result<i64, HistoryError>;
+    /// Access rows matching `q`, newest first, at most its limit.
+    fn access(&self, q: &AccessQuery) -> Result<Vec<AccessEntry>, HistoryError>;
 
     /// Who stored lookup `id` in the database's own words, when the backend knows better
     /// than the client (PostgreSQL: the session's role, set by the server); `None` where

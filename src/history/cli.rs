@@ -1,6 +1,9 @@
 //! `riskdesk history ...` and `riskdesk tasks`: clap types and handlers the CLI mounts.
 
-use super::{ExportFormat, History, LookupSummary, NAME_SCAN_BOUND, SearchQuery, TaskState};
+use super::{
+    AccessEntry, AccessQuery, ExportFormat, History, LookupSummary, NAME_SCAN_BOUND, SearchQuery,
+    TaskState,
+};
 use crate::applicant::mask_id;
 use crate::check::{CheckKind, Outcome};
 use anyhow::Context;
@@ -41,6 +44,9 @@ pub enum HistoryCommand {
         raw: bool,
         #[arg(long)]
         reveal: bool,
+        /// Why you are looking (kept in the access log).
+        #[arg(long, value_name = "TEXT")]
+        purpose: Option<String>,
     },
     /// Export matching lookups (all of them, not one page).
     Export {
@@ -54,6 +60,27 @@ pub enum HistoryCommand {
         /// Write here (created with mode 0600) instead of stdout.
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Why you are exporting (kept in the access log).
+        #[arg(long, value_name = "TEXT")]
+        purpose: Option<String>,
+    },
+    /// Who viewed lookups (show, export, the console), when and why: newest first.
+    Access {
+        /// Only views that included this lookup.
+        #[arg(long, value_name = "ID")]
+        lookup: Option<i64>,
+        /// Only views by this user (OS user, or database role on a team database).
+        #[arg(long, value_name = "NAME")]
+        operator: Option<String>,
+        /// From this day (UTC), YYYY-MM-DD.
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        since: Option<time::Date>,
+        /// Rows at most.
+        #[arg(long, default_value_t = super::DEFAULT_LIMIT)]
+        limit: usize,
+        /// JSON on stdout.
+        #[arg(long)]
+        json: bool,
     },
     /// Import a JSON-lines export; rows already present are skipped.
     Import {
@@ -181,11 +208,29 @@ fn clip(s: &str, n: usize) -> String {
     }
 }
 
-/// Runs one `history` subcommand. Exit 0 on success, 1 when the asked-for row does not
-/// exist or an import rejected lines.
+/// A purpose as given, trimmed; `None` when absent or blank.
+fn given(purpose: Option<String>) -> Option<String> {
+    purpose
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+}
+
+/// Runs one `history` subcommand as this process's OS user ([`run_history_as`]).
 pub fn run_history(
     cmd: HistoryCommand,
     store: &dyn History,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    run_history_as(cmd, store, &crate::cli::operator(), out)
+}
+
+/// Runs one `history` subcommand; `show` and `export` add a row to the access log, by
+/// `os_user`. Exit 0 on success, 1 when the asked-for row does not exist or an import
+/// rejected lines.
+pub fn run_history_as(
+    cmd: HistoryCommand,
+    store: &dyn History,
+    os_user: &str,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     match cmd {
@@ -231,11 +276,16 @@ pub fn run_history(
             json,
             raw,
             reveal,
+            purpose,
         } => {
             let Some(rec) = store.get(id)? else {
                 eprintln!("no lookup with id {id}");
                 return Ok(ExitCode::from(1));
             };
+            // Viewing is recorded before anything is shown: no log row, no view.
+            store
+                .log_access(&AccessEntry::now(os_user, "show", vec![id], given(purpose)))
+                .context("recording this view in the access log")?;
             if raw {
                 out.write_all(&rec.raw_response)?;
             } else if json {
@@ -266,8 +316,10 @@ pub fn run_history(
             query,
             filters,
             output,
+            purpose,
         } => {
             let q = filters.query(&query);
+            let mut seen: Vec<i64> = Vec::new();
             // Each unreadable row is said as it is met; the export goes on.
             let mut on_skip = |id: i64, why: &str| {
                 eprintln!("warning: lookup {id} is unreadable and was left out: {why}");
@@ -292,12 +344,13 @@ pub fn run_history(
                     }
                     let mut w = std::io::BufWriter::new(file);
                     let bar = progress::counter("exporting", "lookups");
-                    let stats = super::exchange::export(
+                    let stats = super::exchange::export_seen(
                         store,
                         &q,
                         format,
                         &mut progress::Counting::new(&mut w, &bar),
                         &mut on_skip,
+                        &mut seen,
                     )?;
                     bar.finish_and_clear();
                     w.flush()?;
@@ -309,8 +362,13 @@ pub fn run_history(
                     )?;
                     stats
                 }
-                None => super::exchange::export(store, &q, format, out, &mut on_skip)?,
+                None => {
+                    super::exchange::export_seen(store, &q, format, out, &mut on_skip, &mut seen)?
+                }
             };
+            store
+                .log_access(&AccessEntry::now(os_user, "export", seen, given(purpose)))
+                .context("recording the export in the access log")?;
             if stats.as_stored > 0 {
                 eprintln!(
                     "note: {} lookups of a check or outcome this riskdesk does not know were \
@@ -323,6 +381,27 @@ pub fn run_history(
                     "warning: {} unreadable lookups were left out (listed above)",
                     stats.skipped
                 );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        HistoryCommand::Access {
+            lookup,
+            operator,
+            since,
+            limit,
+            json,
+        } => {
+            let rows = store.access(&AccessQuery {
+                lookup,
+                operator,
+                since,
+                limit,
+            })?;
+            if json {
+                serde_json::to_writer_pretty(&mut *out, &rows)?;
+                writeln!(out)?;
+            } else {
+                write_access(out, &rows)?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -380,6 +459,44 @@ pub fn run_history(
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn write_access(out: &mut dyn Write, rows: &[AccessEntry]) -> anyhow::Result<()> {
+    if rows.is_empty() {
+        writeln!(out, "no access recorded")?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:<19}  {:<20}  {:<7}  {:<24}  PURPOSE",
+        "TIME (UTC)", "WHO", "ACTION", "LOOKUPS"
+    )?;
+    for r in rows {
+        let who = match &r.db_user {
+            Some(role) if *role != r.os_user => format!("{role} ({})", r.os_user),
+            _ => r.os_user.clone(),
+        };
+        let ids = match r.lookup_ids.len() {
+            0 => "-".to_string(),
+            n if n <= 4 => r
+                .lookup_ids
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            n => format!("{n} lookups"),
+        };
+        writeln!(
+            out,
+            "{:<19}  {:<20}  {:<7}  {:<24}  {}",
+            when(r.at),
+            clip(&who, 20),
+            clip(&r.action, 7),
+            clip(&ids, 24),
+            r.purpose.as_deref().unwrap_or("-"),
+        )?;
+    }
+    Ok(())
 }
 
 fn write_table(out: &mut dyn Write, rows: &[LookupSummary], reveal: bool) -> anyhow::Result<()> {

@@ -272,6 +272,36 @@ pub fn export(
     export_items(&mut |f| history.for_each(q, f), format, out, on_skip)
 }
 
+/// [`export`], collecting the ids of the lookups written into `seen` (for the access log).
+pub(crate) fn export_seen(
+    history: &dyn History,
+    q: &SearchQuery,
+    format: ExportFormat,
+    out: &mut dyn Write,
+    on_skip: &mut dyn FnMut(i64, &str),
+    seen: &mut Vec<i64>,
+) -> Result<ExportStats, HistoryError> {
+    export_items(
+        &mut |f| {
+            history.for_each(q, &mut |item| {
+                match &item {
+                    ExportItem::Record(rec, _) => seen.push(rec.id),
+                    ExportItem::AsStored(line) => {
+                        if let Some(id) = line["id"].as_i64() {
+                            seen.push(id)
+                        }
+                    }
+                    ExportItem::Unreadable { .. } => {}
+                }
+                f(item)
+            })
+        },
+        format,
+        out,
+        on_skip,
+    )
+}
+
 /// Walks the rows one `for_each` gives (a [`History`], or a [`Store`] directly).
 type ForEach<'a> = dyn FnMut(
         &mut dyn FnMut(ExportItem) -> Result<(), HistoryError>,

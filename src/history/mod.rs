@@ -3,6 +3,7 @@
 //! The rest of the program sees only [`Store`] and the plain types below, so that a shared
 //! backend (PostgreSQL) can replace SQLite later without the screens changing.
 
+mod access;
 pub mod api;
 pub mod cli;
 mod exchange;
@@ -18,6 +19,7 @@ mod store;
 mod tasks;
 mod unsaved;
 
+pub use access::{AccessEntry, AccessQuery};
 pub use api::{ExportItem, History, Inserted, Resumable, SharedHistory, run_blocking};
 pub use exchange::{ExportFormat, ExportStats, IMPORT_BATCH, ImportStats, export, import_jsonl};
 pub use keys::{fold_text, id_key, phone_candidates, phone_nsn, to_stored_precision};

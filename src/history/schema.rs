@@ -22,7 +22,21 @@ const MIGRATIONS: &[Step] = &[
     Step::Rust(rekey),
     Step::Rust(add_lease_token),
     Step::Rust(add_purpose),
+    Step::Sql(V8),
 ];
+
+/// v8: the access log: who viewed which lookups (a JSON array of ids), when and why.
+const V8: &str = "
+CREATE TABLE IF NOT EXISTS access_log (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    accessed_at TEXT    NOT NULL,
+    os_user     TEXT    NOT NULL DEFAULT '',
+    action      TEXT    NOT NULL,
+    lookup_ids  TEXT    NOT NULL DEFAULT '[]',
+    purpose     TEXT
+);
+CREATE INDEX IF NOT EXISTS access_log_by_time ON access_log (accessed_at, id);
+";
 
 /// v7: why each lookup was made (free text, `check --purpose`); NULL when not given.
 fn add_purpose(tx: &Connection) -> Result<(), HistoryError> {

@@ -4,8 +4,8 @@
 
 use super::api::{ExportItem, History, Inserted, Resumable};
 use super::{
-    Cursor, ExportStats, Finished, HistoryError, Lease, LookupRecord, LookupSummary, PhoneTaskRow,
-    PollFinish, Purged, SearchPage, SearchQuery, Store,
+    AccessEntry, AccessQuery, Cursor, ExportStats, Finished, HistoryError, Lease, LookupRecord,
+    LookupSummary, PhoneTaskRow, PollFinish, Purged, SearchPage, SearchQuery, Store,
 };
 use crate::applicant::Identity;
 use crate::check::CheckKind;
@@ -162,5 +162,13 @@ impl History for SqliteHistory {
 
     fn finish(&self, lease: &Lease, finish: &PollFinish) -> Result<Finished, HistoryError> {
         self.lock().finish_poll(lease, finish)
+    }
+
+    fn log_access(&self, entry: &AccessEntry) -> Result<i64, HistoryError> {
+        self.lock().log_access(entry)
+    }
+
+    fn access(&self, q: &AccessQuery) -> Result<Vec<AccessEntry>, HistoryError> {
+        self.lock().access(q)
     }
 }

@@ -20,8 +20,8 @@
 use riskdesk::applicant::Identity;
 use riskdesk::check::{CheckKind, Outcome};
 use riskdesk::history::{
-    self, Cursor, ExportFormat, ExportItem, Inserted, LookupRecord, LookupSummary, PhoneTaskRow,
-    PollFinish, SearchPage, SearchQuery, SharedHistory, TaskState,
+    self, AccessEntry, AccessQuery, Cursor, ExportFormat, ExportItem, Inserted, LookupRecord,
+    LookupSummary, PhoneTaskRow, PollFinish, SearchPage, SearchQuery, SharedHistory, TaskState,
 };
 use riskdesk::vendor::Attempt;
 use std::collections::{BTreeMap, BTreeSet};
@@ -58,6 +58,7 @@ macro_rules! conformance_checks {
             resumable_expires_lapsed_and_filters_sandbox,
             paused_task_is_resumable_and_claim_resumes_it,
             export_import_round_trip,
+            access_log_records_and_filters,
         );
     };
 }
@@ -1564,4 +1565,91 @@ pub fn export_import_round_trip(open: &dyn Fn() -> SharedHistory) {
     // Importing the same file again adds nothing.
     let again = history::import_jsonl(&*dst, &mut &file[..], &mut |_| {}).expect("re-import");
     assert_eq!((again.added, again.duplicates), (0, recs.len()));
+}
+
+/// Viewing is recorded: each `log_access` is one row, listed newest first with who, which
+/// lookups and why; filtered by lookup, user and day; always bounded.
+pub fn access_log_records_and_filters(open: &dyn Fn() -> SharedHistory) {
+    let h = open();
+    assert!(
+        h.access(&AccessQuery::default())
+            .expect("access")
+            .is_empty()
+    );
+    let a = record(&h, &lookup(1));
+    let b = record(&h, &lookup(2));
+    let entries = [
+        AccessEntry::now("sari", "show", vec![a], Some("complaint 1234".into())),
+        AccessEntry::now("ana", "export", vec![a, b], None),
+        AccessEntry::now("sari", "open", vec![b], None),
+    ];
+    let mut ids = Vec::new();
+    for e in &entries {
+        ids.push(h.log_access(e).expect("log_access"));
+        // Distinct times, whoever's clock stamps them.
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(ids[0] < ids[1] && ids[1] < ids[2], "ids grow: {ids:?}");
+
+    let all = h.access(&AccessQuery::default()).expect("access");
+    let got: Vec<i64> = all.iter().map(|e| e.id).collect();
+    assert_eq!(got, vec![ids[2], ids[1], ids[0]], "newest first");
+    for (row, want) in all.iter().rev().zip(&entries) {
+        assert_eq!(row.os_user, want.os_user);
+        assert_eq!(row.action, want.action);
+        assert_eq!(row.lookup_ids, want.lookup_ids);
+        assert_eq!(row.purpose, want.purpose);
+        let skew = (row.at - want.at).abs();
+        assert!(
+            skew < time::Duration::minutes(5),
+            "stamped about now: {row:?}"
+        );
+        assert_eq!(row.at.offset(), time::UtcOffset::UTC);
+    }
+
+    let by_lookup = |id: i64| -> Vec<i64> {
+        h.access(&AccessQuery {
+            lookup: Some(id),
+            ..AccessQuery::default()
+        })
+        .expect("access")
+        .iter()
+        .map(|e| e.id)
+        .collect()
+    };
+    assert_eq!(by_lookup(a), vec![ids[1], ids[0]]);
+    assert_eq!(by_lookup(b), vec![ids[2], ids[1]]);
+    assert!(by_lookup(b + 1000).is_empty());
+
+    let sari: Vec<i64> = h
+        .access(&AccessQuery {
+            operator: Some("sari".into()),
+            ..AccessQuery::default()
+        })
+        .expect("access")
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(sari, vec![ids[2], ids[0]]);
+
+    let today = OffsetDateTime::now_utc().date();
+    let since = |d: time::Date| {
+        h.access(&AccessQuery {
+            since: Some(d),
+            ..AccessQuery::default()
+        })
+        .expect("access")
+        .len()
+    };
+    assert_eq!(since(today - time::Duration::days(1)), 3);
+    assert_eq!(since(today + time::Duration::days(2)), 0);
+
+    let one = h
+        .access(&AccessQuery {
+            limit: 1,
+            ..AccessQuery::default()
+        })
+        .expect("access");
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].id, ids[2]);
 }

@@ -1,11 +1,12 @@
 //! The [`History`] interface on the team database: each method one async function run on
 //! the history's runtime, one transaction per fact as on SQLite.
 
+use super::super::access::day_start;
 use super::super::api::{ExportItem, History, Inserted, Resumable};
 use super::super::keys::{fold_text, id_key, phone_nsn, scrub};
 use super::super::{
-    Cursor, ExportStats, Finished, HistoryError, Lease, LookupRecord, LookupSummary, MAX_LIMIT,
-    PhoneTaskRow, PollFinish, Purged, SearchPage, SearchQuery, TaskState,
+    AccessEntry, AccessQuery, Cursor, ExportStats, Finished, HistoryError, Lease, LookupRecord,
+    LookupSummary, MAX_LIMIT, PhoneTaskRow, PollFinish, Purged, SearchPage, SearchQuery, TaskState,
 };
 use super::search::{RECORD_COLUMNS, SUMMARY_COLUMNS, read_page};
 use super::{PgHistory, pg_err, pool_err};
@@ -246,6 +247,56 @@ impl History for PgHistory {
 
     fn operator_role(&self, id: i64) -> Result<Option<String>, HistoryError> {
         Ok(self.operators(id)?.map(|(role, _)| role))
+    }
+
+    fn log_access(&self, e: &AccessEntry) -> Result<i64, HistoryError> {
+        let e = e.clone();
+        self.call(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let row = c
+                .query_one(
+                    "INSERT INTO riskdesk.access_log (os_user, action, lookup_ids, purpose)
+                     VALUES ($1, $2, $3, $4) RETURNING id",
+                    &[&e.os_user, &e.action, &e.lookup_ids, &e.purpose],
+                )
+                .await
+                .map_err(pg_err)?;
+            Ok(row.get(0))
+        })
+    }
+
+    fn access(&self, q: &AccessQuery) -> Result<Vec<AccessEntry>, HistoryError> {
+        let lookup = q.lookup;
+        let operator = q.operator.clone();
+        let since = q.since.map(day_start);
+        let limit = q.effective_limit() as i64;
+        self.call(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query(
+                    "SELECT id, accessed_at, os_user, db_user, action, lookup_ids, purpose
+                     FROM riskdesk.access_log
+                     WHERE ($1::bigint IS NULL OR lookup_ids @> ARRAY[$1::bigint])
+                       AND ($2::text IS NULL OR db_user = $2 OR os_user = $2)
+                       AND ($3::timestamptz IS NULL OR accessed_at >= $3)
+                     ORDER BY accessed_at DESC, id DESC LIMIT $4",
+                    &[&lookup, &operator, &since, &limit],
+                )
+                .await
+                .map_err(pg_err)?;
+            Ok(rows
+                .iter()
+                .map(|r| AccessEntry {
+                    id: r.get(0),
+                    at: r.get(1),
+                    os_user: r.get(2),
+                    db_user: Some(r.get(3)),
+                    action: r.get(4),
+                    lookup_ids: r.get(5),
+                    purpose: r.get(6),
+                })
+                .collect())
+        })
     }
 
     fn record(&self, rec: &LookupRecord, t: Option<&PhoneTaskRow>) -> Result<i64, HistoryError> {

@@ -118,7 +118,38 @@ GRANT UPDATE, DELETE ON riskdesk.lookups TO riskdesk_admin;
 GRANT DELETE ON riskdesk.phone_tasks TO riskdesk_admin;
 "#;
 
-const MIGRATIONS: &[(&str, &str)] = &[("lookups and phone tasks", V1), ("roles", V2)];
+/// The access log: who viewed which lookups, when and why. Who and when are the server's
+/// (a trigger); append-only for all but admin: readers (who view) may INSERT, no more.
+const V3: &str = r#"
+CREATE TABLE riskdesk.access_log (
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    accessed_at timestamptz NOT NULL DEFAULT now(),
+    db_user     text        NOT NULL DEFAULT session_user,
+    os_user     text        NOT NULL DEFAULT '',
+    action      text        NOT NULL,
+    lookup_ids  bigint[]    NOT NULL DEFAULT '{}',
+    purpose     text
+);
+CREATE INDEX access_log_by_time   ON riskdesk.access_log (accessed_at, id);
+CREATE INDEX access_log_by_lookup ON riskdesk.access_log USING gin (lookup_ids);
+CREATE FUNCTION riskdesk.stamp_access() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+BEGIN
+    NEW.db_user := session_user;
+    NEW.accessed_at := now();
+    RETURN NEW;
+END $$;
+CREATE TRIGGER access_log_stamp BEFORE INSERT ON riskdesk.access_log
+    FOR EACH ROW EXECUTE FUNCTION riskdesk.stamp_access();
+GRANT SELECT, INSERT ON riskdesk.access_log TO riskdesk_reader;
+GRANT UPDATE, DELETE ON riskdesk.access_log TO riskdesk_admin;
+"#;
+
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("lookups and phone tasks", V1),
+    ("roles", V2),
+    ("access log", V3),
+];
 
 /// The version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
