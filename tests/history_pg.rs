@@ -207,3 +207,126 @@ fn desks_starting_at_once_migrate_once() {
         format!("{SCHEMA_VERSION}|{SCHEMA_VERSION}|{SCHEMA_VERSION}")
     );
 }
+
+/// The real binary as `user` against the team database, vendors pointed at a listener that
+/// counts connections.
+fn riskdesk_as(
+    c: &Cluster,
+    user: &str,
+    db: &str,
+    vendor: &std::net::TcpListener,
+    args: &[&str],
+) -> std::process::Output {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.toml");
+    let port = vendor.local_addr().expect("addr").port();
+    std::fs::write(
+        &config,
+        format!(
+            "[accuauth]\napi_id = \"id\"\napi_secret = \"secret\"\n\
+             debts_report_url = \"http://127.0.0.1:{port}\"\n\
+             phone_status_url = \"http://127.0.0.1:{port}\"\n"
+        ),
+    )
+    .expect("config");
+    std::process::Command::new(env!("CARGO_BIN_EXE_riskdesk"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .args(args)
+        .env("RISKDESK_HISTORY_URL", c.url(user, db))
+        .env_remove("RISKDESK_CONFIG")
+        .env_remove("RISKDESK_DATA_DIR")
+        .output()
+        .expect("run riskdesk")
+}
+
+#[test]
+fn a_readers_check_is_refused_before_anything_is_sent() {
+    let Some(c) = Cluster::start_or_skip("a_readers_check_is_refused_before_sending") else {
+        return;
+    };
+    with_owner(&c);
+    c.sql("postgres", "CREATE ROLE sari LOGIN; CREATE ROLE ana LOGIN;");
+    owned_database(&c, "team");
+    drop(open(&c, OWNER, "team", "dba.pc"));
+    c.sql(
+        "postgres",
+        "GRANT riskdesk_reader TO sari; GRANT riskdesk_operator TO ana;",
+    );
+    let vendor = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    vendor.set_nonblocking(true).expect("nonblocking");
+    for args in [
+        &[
+            "check",
+            "debts-report",
+            "--country",
+            "ID",
+            "--phone",
+            "081234567890",
+        ][..],
+        &["tasks", "--resume", "--wait", "0"][..],
+    ] {
+        let out = riskdesk_as(&c, "sari", "team", &vendor, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("GRANT riskdesk_operator TO sari") && err.contains("nothing was sent"),
+            "{err}"
+        );
+    }
+    assert!(
+        vendor.accept().is_err(),
+        "the vendor received a connection from a reader's check"
+    );
+    let sari = open(&c, "sari", "team", "sari.pc");
+    assert!(
+        sari.search(&SearchQuery::all())
+            .expect("search")
+            .rows
+            .is_empty()
+    );
+
+    // A reader views: its show is logged with the database's word for who; nobody but an
+    // admin may rewrite the log.
+    let ana = open(&c, "ana", "team", "ana.pc");
+    let id = ana.record(&lookup(1, "ana.pc"), None).expect("ana records");
+    let out = riskdesk_as(
+        &c,
+        "sari",
+        "team",
+        &vendor,
+        &[
+            "history",
+            "show",
+            &id.to_string(),
+            "--purpose",
+            "complaint 1234",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(shown["operator"], "ana");
+    assert_eq!(shown["os_user"], "ana.pc");
+    let log = sari
+        .access(&riskdesk::history::AccessQuery::default())
+        .expect("access");
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].db_user.as_deref(), Some("sari"));
+    assert_eq!(log[0].lookup_ids, vec![id]);
+    assert_eq!(log[0].purpose.as_deref(), Some("complaint 1234"));
+    for sql in [
+        "DELETE FROM riskdesk.access_log",
+        "UPDATE riskdesk.access_log SET purpose = 'x'",
+    ] {
+        let e = c.psql_as("ana", "team", sql).expect_err(sql);
+        assert!(e.contains("permission denied"), "{sql}: {e}");
+    }
+}

@@ -225,6 +225,11 @@ pub async fn run(session: &Session, args: CheckArgs) -> anyhow::Result<ExitCode>
         }
         return Ok(ExitCode::from(EXIT_USAGE));
     }
+    // A desk that may not store the answers sends nothing (no paid answer left unsaved).
+    if let Some(why) = session.history()?.may_record()? {
+        eprintln!("riskdesk: {why}");
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
     let history = session.history_for_writing()?;
     let origin = Origin {
         operator: session.operator.clone(),
@@ -544,6 +549,10 @@ pub async fn run_tasks(session: &Session, cmd: TasksCmd) -> anyhow::Result<ExitC
             &*history,
             &mut std::io::stdout().lock(),
         );
+    }
+    if let Some(why) = session.history()?.may_record()? {
+        eprintln!("riskdesk: {why}");
+        return Ok(ExitCode::from(EXIT_USAGE));
     }
     let store = session.history_for_writing()?;
     let found = phone_tasks::resume(

@@ -108,6 +108,12 @@ pub trait History: Send + Sync {
     /// Access rows matching `q`, newest first, at most its limit.
     fn access(&self, q: &AccessQuery) -> Result<Vec<AccessEntry>, HistoryError>;
 
+    /// Whether this session may record lookups: `None` when it may, else why not (which
+    /// role it needs), so a desk that may not is told before any paid request is sent.
+    fn may_record(&self) -> Result<Option<String>, HistoryError> {
+        Ok(None)
+    }
+
     /// Who stored lookup `id` in the database's own words, when the backend knows better
     /// than the client (PostgreSQL: the session's role, set by the server); `None` where
     /// the record's `operator` (the OS user) is all there is (SQLite).

@@ -249,6 +249,28 @@ impl History for PgHistory {
         Ok(self.operators(id)?.map(|(role, _)| role))
     }
 
+    fn may_record(&self) -> Result<Option<String>, HistoryError> {
+        self.call(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let row = c
+                .query_one(
+                    "SELECT has_table_privilege('riskdesk.lookups', 'INSERT')
+                        AND has_table_privilege('riskdesk.phone_tasks', 'INSERT, UPDATE'),
+                        session_user::text",
+                    &[],
+                )
+                .await
+                .map_err(pg_err)?;
+            let (may, user): (bool, String) = (row.get(0), row.get(1));
+            Ok((!may).then(|| {
+                format!(
+                    "{user} may not record lookups in the team history: a database \
+                     administrator must run GRANT riskdesk_operator TO {user}; (nothing was sent)"
+                )
+            }))
+        })
+    }
+
     fn log_access(&self, e: &AccessEntry) -> Result<i64, HistoryError> {
         let e = e.clone();
         self.call(move |pool| async move {
