@@ -55,7 +55,8 @@ async fn an_answer_history_refuses_is_not_saved_then_saved_once_it_is_free() {
     )
     .unwrap();
 
-    let Message::CheckAnswered { answer, .. } = live.run_check(1, request.clone()).await else {
+    let Message::CheckAnswered { answer, .. } = live.run_check(1, request.clone(), None).await
+    else {
         panic!("not an answer")
     };
     let not_saved = answer.unsaved.clone().expect("marked NOT SAVED");
@@ -108,7 +109,7 @@ async fn an_answer_history_refuses_is_not_saved_then_saved_once_it_is_free() {
 
     // Refused again and never freed: at quit it goes to unsaved-*.jsonl, which import takes.
     sql(dir.path(), REFUSE);
-    let Message::CheckAnswered { answer, .. } = live.run_check(2, request).await else {
+    let Message::CheckAnswered { answer, .. } = live.run_check(2, request, None).await else {
         panic!("not an answer")
     };
     assert!(answer.unsaved.is_some());

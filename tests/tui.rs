@@ -375,6 +375,14 @@ impl Desk {
     }
 }
 
+/// The runtime's answer to `OpenLookup`, its access logged.
+fn opened(lookup: StoredLookup) -> Message {
+    Message::LookupOpened {
+        lookup: Ok(Box::new(lookup)),
+        not_logged: None,
+    }
+}
+
 fn run_checks(cmds: &[Command]) -> Vec<CheckKind> {
     cmds.iter()
         .filter_map(|c| match c {
@@ -1073,8 +1081,14 @@ fn history_search_is_latest_wins_and_reopens_read_only() {
 
     // Open, export, copy, re-run.
     let cmds = d.press("enter");
-    assert!(matches!(cmds[..], [Command::OpenLookup { id: 1 }]));
-    d.send(Message::LookupOpened(Ok(Box::new(stored(1)))));
+    assert!(matches!(
+        cmds[..],
+        [Command::OpenLookup {
+            id: 1,
+            purpose: None
+        }]
+    ));
+    d.send(opened(stored(1)));
     assert_eq!(d.app.screen, Screen::Review);
     assert_eq!(d.app.current_check(), CheckKind::DebtsReport);
     assert!(d.app.checks.stored().is_some());
@@ -1521,7 +1535,7 @@ fn snapshot_history_and_stored() {
     snap("stored_lookup", |d| {
         search(d);
         d.press("enter");
-        d.send(Message::LookupOpened(Ok(Box::new(stored(1)))));
+        d.send(opened(stored(1)));
     });
 }
 
@@ -1628,4 +1642,103 @@ fn stored_rows_convert_exactly_as_recorded() {
     assert!(!e.hint.is_empty());
     assert!(s.answer.report.is_none());
     assert!(s.request.is_empty());
+}
+
+// ---------- flows: who and why (the Purpose field) ----------
+
+/// The purpose each vendor call carries, in order.
+fn purposes(cmds: &[Command]) -> Vec<Option<String>> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::RunCheck { purpose, .. } => Some(purpose.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn every_run_carries_the_purpose_typed_and_the_next_applicant_clears_it() {
+    let mut d = Desk::new();
+    d.indonesian();
+    d.set_field(FieldId::Purpose, "application 8841");
+    d.press("ctrl-r");
+    let mut calls = Vec::new();
+    while let Some(check) = d.out.iter().find_map(|c| match c {
+        Command::FindRecent { check, .. } => Some(*check),
+        _ => None,
+    }) {
+        calls.extend(d.recent(check, None));
+    }
+    assert!(!calls.is_empty());
+    assert!(
+        purposes(&calls)
+            .iter()
+            .all(|p| p.as_deref() == Some("application 8841")),
+        "{calls:?}"
+    );
+    // Kept for the next run of the same review (blank around it trimmed).
+    d.set_field(FieldId::Purpose, "  complaint 1234 ");
+    d.tab_to(CheckKind::DebtsReport);
+    let cmds = d.answer(debts_ok());
+    assert!(cmds.is_empty());
+    assert_eq!(d.app.form.purpose().as_deref(), Some("complaint 1234"));
+    d.press("ctrl-l");
+    assert_eq!(d.app.form.text(FieldId::Purpose), "");
+    assert_eq!(d.app.form.purpose(), None);
+}
+
+#[test]
+fn a_purpose_the_team_requires_is_a_field_error_and_nothing_is_sent() {
+    let mut d = Desk::with(AppSettings {
+        require_purpose: true,
+        ..AppSettings::default()
+    });
+    d.indonesian();
+    assert!(matches!(
+        d.app.form.readiness(CheckKind::DebtsReport),
+        Readiness::Needs(f) if f.contains("purpose")
+    ));
+    let cmds = d.press("ctrl-r");
+    assert!(
+        !cmds
+            .iter()
+            .any(|c| matches!(c, Command::RunCheck { .. } | Command::FindRecent { .. })),
+        "{cmds:?}"
+    );
+    assert!(
+        d.app.form.errors_for(FieldId::Purpose)[0].contains("require_purpose"),
+        "the error shows under the field"
+    );
+    assert!(d.screen().contains("require_purpose"), "{}", d.screen());
+    assert!(d.notice().contains("Purpose"));
+    // Typed, it runs; the next applicant needs one again (the setting stays).
+    d.set_field(FieldId::Purpose, "application 8841");
+    assert!(d.app.form.errors_for(FieldId::Purpose).is_empty());
+    assert!(!d.run_all().is_empty());
+    d.press("ctrl-l");
+    assert!(d.app.form.purpose_missing());
+}
+
+#[test]
+fn opening_a_stored_lookup_carries_the_purpose_and_a_failed_log_is_a_notice() {
+    let mut d = Desk::new();
+    d.set_field(FieldId::Purpose, "complaint 1234");
+    d.press("ctrl-f");
+    d.type_text("Siti");
+    d.send(Message::SearchResults {
+        seq: d.app.history.seq,
+        rows: Ok(vec![stored(1).row]),
+    });
+    let cmds = d.press("enter");
+    assert!(
+        matches!(&cmds[..], [Command::OpenLookup { id: 1, purpose: Some(p) }] if p == "complaint 1234"),
+        "{cmds:?}"
+    );
+    d.send(Message::LookupOpened {
+        lookup: Ok(Box::new(stored(1))),
+        not_logged: Some("database is locked".into()),
+    });
+    assert!(d.app.checks.stored().is_some(), "shown all the same");
+    assert!(d.notice().contains("not logged"), "{}", d.notice());
+    assert!(d.notice().contains("database is locked"));
 }

@@ -55,6 +55,8 @@ pub struct AppSettings {
     pub mask_pii: bool,
     pub keys: std::collections::BTreeMap<String, String>,
     pub theme: Theme,
+    /// `[team] require_purpose`: an empty Purpose field is a field error, nothing sent.
+    pub require_purpose: bool,
 }
 
 impl Default for AppSettings {
@@ -66,6 +68,7 @@ impl Default for AppSettings {
             mask_pii: true,
             keys: Default::default(),
             theme: Theme::default(),
+            require_purpose: false,
         }
     }
 }
@@ -104,7 +107,7 @@ impl App {
     pub fn new(settings: AppSettings, now: OffsetDateTime) -> App {
         let (keymap, problems) = Keymap::new(&settings.keys);
         let mut form = Form::new();
-        form.validate(now);
+        form.set_require_purpose(settings.require_purpose, now);
         let mut checks = CheckTabs::new();
         checks.follow(form.identity());
         App {
@@ -210,7 +213,9 @@ impl App {
                 self.history.on_results(seq, rows);
                 Vec::new()
             }
-            Message::LookupOpened(result) => self.on_lookup_opened(result.map(|l| *l)),
+            Message::LookupOpened { lookup, not_logged } => {
+                self.on_lookup_opened(lookup.map(|l| *l), not_logged)
+            }
             Message::Exported(result) => {
                 match result {
                     Ok(path) => self.notify(Level::Info, format!("exported to {}", path.display())),

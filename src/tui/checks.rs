@@ -19,11 +19,14 @@ pub enum Slot {
     Checking {
         run_id: u64,
         request: Box<VendorRequest>,
+        /// The form's Purpose when the run was asked for (sent with the request).
+        purpose: Option<String>,
     },
     /// A stored result was found: the operator decides whether to pay again.
     Confirm {
         run_id: u64,
         request: Box<VendorRequest>,
+        purpose: Option<String>,
         stored: Box<Answer>,
     },
     Running {

@@ -98,6 +98,8 @@ pub struct Cx<'a> {
     pub results_max_scroll: u16,
     /// Rows one page moves in the list or text the component shows.
     pub page: u16,
+    /// The form's Purpose, for what is opened (logged with the access).
+    pub purpose: Option<String>,
 }
 
 pub trait Component {

@@ -16,10 +16,12 @@ pub enum FieldId {
     Date,
     PolicyId,
     HashPhone,
+    /// Why the applicant is looked up (free text, stored with every lookup and access).
+    Purpose,
 }
 
 impl FieldId {
-    pub const ALL: [FieldId; 14] = [
+    pub const ALL: [FieldId; 15] = [
         FieldId::Country,
         FieldId::Phone,
         FieldId::IdNumber,
@@ -34,6 +36,7 @@ impl FieldId {
         FieldId::Date,
         FieldId::PolicyId,
         FieldId::HashPhone,
+        FieldId::Purpose,
     ];
 
     pub fn label(self) -> &'static str {
@@ -52,6 +55,7 @@ impl FieldId {
             FieldId::Date => "Date",
             FieldId::PolicyId => "Policy id",
             FieldId::HashPhone => "Phone md5",
+            FieldId::Purpose => "Purpose",
         }
     }
 
@@ -72,6 +76,7 @@ impl FieldId {
             FieldId::Date => "date",
             FieldId::PolicyId => "policy_id",
             FieldId::HashPhone => "hash_phone",
+            FieldId::Purpose => "purpose",
         }
     }
 

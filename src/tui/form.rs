@@ -16,6 +16,10 @@ use time::OffsetDateTime;
 /// Every country some check is offered in, in a stable order.
 pub const COUNTRIES: &[&str] = &["ID", "IN", "MX", "TH", "CO", "PH", "VN", "NG", "PK"];
 
+/// The error under an empty Purpose when the team requires one.
+pub const PURPOSE_REQUIRED: &str =
+    "required by the team ([team] require_purpose): say why, e.g. application 8841";
+
 /// Whether a check can run with what is typed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Readiness {
@@ -43,6 +47,8 @@ pub struct Form {
     /// The normalized identifiers as of the last validation (parsing a phone is not free,
     /// and screens compare identities on every frame).
     identity: Identity,
+    /// `[team] require_purpose`: an empty Purpose is a field error and nothing is sent.
+    require_purpose: bool,
 }
 
 fn input() -> TextArea<'static> {
@@ -76,6 +82,7 @@ impl Form {
             errors: BTreeMap::new(),
             readiness: Vec::new(),
             identity: Identity::default(),
+            require_purpose: false,
         };
         form.validate(OffsetDateTime::UNIX_EPOCH);
         form
@@ -83,10 +90,13 @@ impl Form {
 
     /// The next applicant: every field and option empty again, the focus on the phone as
     /// at start. The country stays: a desk reviews one market at a time.
+    /// The purpose clears too: it is this applicant's (an application or complaint number).
     pub fn clear(&mut self, now: OffsetDateTime) {
         let country = self.country;
+        let require_purpose = self.require_purpose;
         *self = Form::new();
         self.country = country;
+        self.require_purpose = require_purpose;
         self.validate(now);
     }
 
@@ -138,6 +148,25 @@ impl Form {
             *t = input();
             t.insert_str(one_line(value));
         }
+    }
+
+    /// Whether an empty Purpose stops every check (`[team] require_purpose`).
+    pub fn set_require_purpose(&mut self, required: bool, now: OffsetDateTime) {
+        self.require_purpose = required;
+        self.validate(now);
+    }
+
+    /// Why the applicant is looked up, trimmed; `None` when blank. Not part of the
+    /// applicant: it goes with each run to history (and with each stored lookup opened).
+    pub fn purpose(&self) -> Option<String> {
+        let p = self.text(FieldId::Purpose);
+        let p = p.trim();
+        (!p.is_empty()).then(|| p.to_string())
+    }
+
+    /// The error that stops every check when the team requires a purpose and none is given.
+    pub fn purpose_missing(&self) -> bool {
+        self.require_purpose && self.purpose().is_none()
     }
 
     pub fn country_code(&self) -> &'static str {
@@ -255,7 +284,20 @@ impl Form {
                     }
                 },
             };
+            let readiness = match readiness {
+                Readiness::Ready if self.purpose_missing() => Readiness::Needs("purpose".into()),
+                Readiness::Needs(fields) if self.purpose_missing() => {
+                    Readiness::Needs(format!("{fields}, purpose"))
+                }
+                other => other,
+            };
             self.readiness.push((check, readiness));
+        }
+        if self.purpose_missing() {
+            self.errors.insert(
+                FieldId::Purpose.key().to_string(),
+                vec![PURPOSE_REQUIRED.to_string()],
+            );
         }
     }
 

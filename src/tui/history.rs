@@ -305,12 +305,20 @@ impl Component for HistoryPane {
                 Vec::new()
             }
             Action::Open => selected
-                .map(|(id, _)| vec![Command::OpenLookup { id }])
+                .map(|(id, _)| {
+                    vec![Command::OpenLookup {
+                        id,
+                        purpose: cx.purpose.clone(),
+                    }]
+                })
                 .unwrap_or_default(),
             Action::Rerun => match selected {
                 Some((id, _)) => {
                     self.request_rerun(id);
-                    vec![Command::OpenLookup { id }]
+                    vec![Command::OpenLookup {
+                        id,
+                        purpose: cx.purpose.clone(),
+                    }]
                 }
                 None => Vec::new(),
             },

@@ -41,6 +41,7 @@ impl App {
             now: self.now,
             results_max_scroll: self.laid.results_max_scroll,
             page: page.saturating_sub(1).max(1),
+            purpose: self.form.purpose(),
         };
         match (self.screen, self.focus) {
             (Screen::History, _) => f(&mut self.history, &cx),

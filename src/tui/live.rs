@@ -8,7 +8,9 @@ use super::message::Message;
 use super::model::{Answer, HistoryQuery, NotSaved, TaskStatus, TaskUpdate, TaskView};
 use crate::applicant::{Identity, VendorRequest};
 use crate::check::{CheckKind, Outcome};
-use crate::history::{LookupRecord, PhoneTaskRow, SharedHistory, TaskState, run_blocking};
+use crate::history::{
+    AccessEntry, LookupRecord, PhoneTaskRow, SharedHistory, TaskState, run_blocking,
+};
 use crate::lookup::{Origin, record_from_result};
 use crate::phone_tasks::{
     PollGate, TaskPoll, expired_error, new_task, poll_task, resume, resume_jitter,
@@ -140,10 +142,19 @@ impl Live {
     /// Calls the vendor, records the lookup (and the phone task when one was issued) in one
     /// transaction. An answer that could not be stored is shown NOT SAVED and kept for the
     /// background retry.
-    pub async fn run_check(&self, run_id: u64, request: VendorRequest) -> Message {
+    pub async fn run_check(
+        &self,
+        run_id: u64,
+        request: VendorRequest,
+        purpose: Option<String>,
+    ) -> Message {
         let result = self.client.run(&request).await;
         let at = OffsetDateTime::now_utc();
-        let mut rec = record_from_result(&result, &request.identity, &self.origin);
+        let origin = Origin {
+            purpose,
+            ..self.origin.clone()
+        };
+        let mut rec = record_from_result(&result, &request.identity, &origin);
         rec.created_at = at;
         let task = (result.outcome == Outcome::Pending)
             .then(|| {
@@ -402,8 +413,11 @@ impl Live {
         Message::SearchResults { seq, rows }
     }
 
-    pub async fn open_lookup(&self, id: i64) -> Message {
-        let result = async {
+    /// Reads one stored lookup and adds a row to the access log (action `open`, who, the
+    /// form's `purpose`). A log that could not be written is said (`not_logged`); the
+    /// lookup is shown all the same.
+    pub async fn open_lookup(&self, id: i64, purpose: Option<String>) -> Message {
+        let lookup = async {
             let store = self.reading().await?;
             match run_blocking(&store, move |s| s.get(id))
                 .await
@@ -414,7 +428,19 @@ impl Live {
             }
         }
         .await;
-        Message::LookupOpened(result)
+        let not_logged = match &lookup {
+            Ok(_) => self.log_open(id, purpose).await.err(),
+            Err(_) => None,
+        };
+        Message::LookupOpened { lookup, not_logged }
+    }
+
+    async fn log_open(&self, id: i64, purpose: Option<String>) -> Result<(), String> {
+        let entry = AccessEntry::now(&self.origin.operator, "open", vec![id], purpose);
+        let store = self.store().await?;
+        run_blocking(&store, move |s| s.log_access(&entry).map(|_| ()))
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Writes one lookup for a ticket into `<data dir>/exports/`: `lookup-<id>-<uuid>.raw`,

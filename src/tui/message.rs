@@ -38,7 +38,11 @@ pub enum Message {
         seq: u64,
         rows: Result<Vec<HistoryRow>, String>,
     },
-    LookupOpened(Result<Box<StoredLookup>, String>),
+    /// A stored lookup opened; `not_logged` says why its access-log row could not be written.
+    LookupOpened {
+        lookup: Result<Box<StoredLookup>, String>,
+        not_logged: Option<String>,
+    },
     Exported(Result<PathBuf, String>),
     /// The background retry of answers not saved: those now stored (key, lookup id), and
     /// why the next one still failed.
@@ -60,10 +64,11 @@ pub enum Command {
         identity: Identity,
         since: OffsetDateTime,
     },
-    /// Call the vendor (and record the lookup).
+    /// Call the vendor (and record the lookup, with the form's Purpose as it was asked).
     RunCheck {
         run_id: u64,
         request: VendorRequest,
+        purpose: Option<String>,
     },
     LoadTasks,
     PollTask {
@@ -74,8 +79,10 @@ pub enum Command {
         seq: u64,
         query: HistoryQuery,
     },
+    /// Read one stored lookup and log the access (action `open`, with the form's Purpose).
     OpenLookup {
         id: i64,
+        purpose: Option<String>,
     },
     ExportLookup {
         id: i64,

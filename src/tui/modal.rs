@@ -100,13 +100,14 @@ impl App {
         let Slot::Confirm {
             run_id,
             request,
+            purpose,
             stored,
         } = self.slot(check).clone()
         else {
             return Vec::new();
         };
         if again {
-            vec![self.start_run(run_id, *request)]
+            vec![self.start_run(run_id, *request, purpose)]
         } else {
             self.checks.set(
                 check,

@@ -45,7 +45,12 @@ impl App {
     }
 
     /// Marks the run waiting on `request` running and returns the command that sends it.
-    pub(super) fn start_run(&mut self, run_id: u64, request: VendorRequest) -> Command {
+    pub(super) fn start_run(
+        &mut self,
+        run_id: u64,
+        request: VendorRequest,
+        purpose: Option<String>,
+    ) -> Command {
         self.checks.set(
             request.check,
             &request.identity,
@@ -54,7 +59,11 @@ impl App {
                 started: self.now,
             },
         );
-        Command::RunCheck { run_id, request }
+        Command::RunCheck {
+            run_id,
+            request,
+            purpose,
+        }
     }
 
     pub(super) fn run_focused(&mut self) -> Vec<Command> {
@@ -85,8 +94,19 @@ impl App {
     /// Prepares and starts each check; with `skip_window` the stored-result check is skipped
     /// (the operator already looked at the stored result and asked for a new call).
     fn run_checks(&mut self, checks: &[CheckKind], skip_window: bool) -> Vec<Command> {
+        // `[team] require_purpose`: without a purpose nothing is sent, as for any field error.
+        if self.form.purpose_missing() {
+            self.form.show_all_errors = true;
+            self.form.focus_field(FieldId::Purpose);
+            self.notify(
+                Level::Error,
+                format!("Purpose: {}", super::form::PURPOSE_REQUIRED),
+            );
+            return Vec::new();
+        }
         let applicant = self.form.applicant();
         let options = self.form.options();
+        let purpose = self.form.purpose();
         let mut commands = Vec::new();
         let mut problems = Vec::new();
         for &check in checks {
@@ -103,7 +123,7 @@ impl App {
             };
             let run_id = self.next_run_id();
             if skip_window || self.rerun_window <= time::Duration::ZERO {
-                commands.push(self.start_run(run_id, request));
+                commands.push(self.start_run(run_id, request, purpose.clone()));
                 continue;
             }
             commands.push(Command::FindRecent {
@@ -123,6 +143,7 @@ impl App {
                 Slot::Checking {
                     run_id,
                     request: Box::new(request),
+                    purpose: purpose.clone(),
                 },
             );
         }
@@ -177,7 +198,10 @@ impl App {
         let Some(run) = self.checks.by_run_id(run_id) else {
             return Vec::new();
         };
-        let Slot::Checking { request, .. } = run.slot.clone() else {
+        let Slot::Checking {
+            request, purpose, ..
+        } = run.slot.clone()
+        else {
             return Vec::new();
         };
         let (check, owner) = (run.check, run.owner.clone());
@@ -190,6 +214,7 @@ impl App {
                     Slot::Confirm {
                         run_id,
                         request,
+                        purpose,
                         stored: Box::new(stored),
                     }
                 } else {
@@ -206,7 +231,7 @@ impl App {
                         format!("history unavailable ({e}); calling the vendor"),
                     );
                 }
-                vec![self.start_run(run_id, *request)]
+                vec![self.start_run(run_id, *request, purpose)]
             }
         }
     }
@@ -388,11 +413,20 @@ impl App {
     pub(super) fn on_lookup_opened(
         &mut self,
         result: Result<StoredLookup, String>,
+        not_logged: Option<String>,
     ) -> Vec<Command> {
         match result {
             Ok(lookup) => {
                 let rerun = self.history.take_rerun_request(lookup.row.id);
+                let id = lookup.row.id;
                 self.show_stored(lookup);
+                // Shown all the same: the log failing must not hide what was read.
+                if let Some(e) = not_logged {
+                    self.notify(
+                        Level::Warn,
+                        format!("lookup #{id} opened, but its access was not logged: {e}"),
+                    );
+                }
                 if rerun {
                     return self.rerun();
                 }

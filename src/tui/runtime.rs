@@ -118,6 +118,7 @@ pub fn settings_from(
             mask_pii: config.mask_pii,
             keys: config.keys.clone(),
             theme,
+            require_purpose: config.team.require_purpose,
         },
         problem,
     )
@@ -140,6 +141,8 @@ pub async fn run(ctx: ConsoleContext) -> anyhow::Result<()> {
     let origin = crate::lookup::Origin {
         operator: ctx.operator,
         sandbox: ctx.sandbox,
+        // Each run carries the form's Purpose (`Command::RunCheck`); phone-task polls
+        // record without one.
         purpose: None,
     };
     let live = Live::new(
@@ -213,10 +216,14 @@ impl Runner {
             } => {
                 self.spawn(async move { live.find_recent(run_id, check, identity, since).await });
             }
-            Command::RunCheck { run_id, request } => {
+            Command::RunCheck {
+                run_id,
+                request,
+                purpose,
+            } => {
                 // Never aborted, not even on cancel: the request may already be at the vendor
                 // (and billed), so it finishes and is recorded; the app notes the late answer.
-                self.spawn(async move { live.run_check(run_id, request).await });
+                self.spawn(async move { live.run_check(run_id, request, purpose).await });
             }
             Command::LoadTasks => {
                 self.spawn(async move { live.load_tasks().await });
@@ -231,8 +238,8 @@ impl Runner {
                 }
                 self.search = Some(self.spawn(async move { live.search(seq, query).await }));
             }
-            Command::OpenLookup { id } => {
-                self.spawn(async move { live.open_lookup(id).await });
+            Command::OpenLookup { id, purpose } => {
+                self.spawn(async move { live.open_lookup(id, purpose).await });
             }
             Command::ExportLookup { id } => {
                 self.spawn(async move { live.export(id).await });
