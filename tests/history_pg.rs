@@ -330,3 +330,137 @@ fn a_readers_check_is_refused_before_anything_is_sent() {
         assert!(e.contains("permission denied"), "{sql}: {e}");
     }
 }
+
+/// The real binary with this data dir and an empty config; the team URL only as given.
+fn riskdesk_in(
+    data: &std::path::Path,
+    team_url: Option<&str>,
+    args: &[&str],
+) -> std::process::Output {
+    let config = data.with_file_name("config.toml");
+    std::fs::write(&config, "").expect("config");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_riskdesk"));
+    cmd.arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("RISKDESK_HISTORY_URL")
+        .env_remove("RISKDESK_CONFIG")
+        .env_remove("RISKDESK_DATA_DIR");
+    if let Some(url) = team_url {
+        cmd.env("RISKDESK_HISTORY_URL", url);
+    }
+    cmd.output().expect("run riskdesk")
+}
+
+#[test]
+fn pushing_a_desks_history_twice_adds_it_once() {
+    let Some(c) = Cluster::start_or_skip("pushing_a_desks_history_twice_adds_it_once") else {
+        return;
+    };
+    with_owner(&c);
+    c.sql("postgres", "CREATE ROLE ana LOGIN; CREATE ROLE sari LOGIN;");
+    owned_database(&c, "team");
+    drop(open(&c, OWNER, "team", "dba.pc"));
+    c.sql(
+        "postgres",
+        "GRANT riskdesk_operator TO ana; GRANT riskdesk_reader TO sari;",
+    );
+
+    // A desk's local history: three lookups, one of them a phone check with its open task.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let local = riskdesk::history::SqliteHistory::open_in_data_dir(&data).expect("sqlite");
+    for i in 1..=2 {
+        local.record(&lookup(i, "ana.pc"), None).expect("record");
+    }
+    let mut phone = lookup(3, "ana.pc");
+    phone.check = CheckKind::PhoneStatus;
+    phone.task_id = Some("task-push-1".into());
+    let task = riskdesk::history::PhoneTaskRow {
+        task_id: "task-push-1".into(),
+        lookup_id: 0,
+        phone_e164: "+6281234567890".into(),
+        submitted_at: phone.created_at,
+        expires_at: time::OffsetDateTime::now_utc() + time::Duration::hours(20),
+        state: riskdesk::history::TaskState::Pending,
+        last_poll_at: None,
+        attempts: 0,
+        result: None,
+        error: None,
+        sandbox: false,
+    };
+    let phone_id = local.record(&phone, Some(&task)).expect("record phone");
+    let phone_uuid = local.uuid_of(phone_id).expect("uuid").expect("uuid");
+    drop(local);
+
+    // No team database named: exit 2, nothing pushed.
+    let out = riskdesk_in(&data, None, &["history", "push"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("needs a team database") && err.contains("--to"),
+        "{err}"
+    );
+
+    // A reader may not push: told which grant, exit 2.
+    let out = riskdesk_in(&data, Some(&c.url("sari", "team")), &["history", "push"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("GRANT riskdesk_operator TO sari"), "{err}");
+
+    // Pushed once from the configured URL, then again with --to (a password in the URL is
+    // never printed): the second adds nothing.
+    let with_password = c
+        .url("ana", "team")
+        .replacen("ana@", "ana:s3cret-canary@", 1);
+    for (run, expected) in [
+        (
+            riskdesk_in(&data, Some(&c.url("ana", "team")), &["history", "push"]),
+            "pushed 3 lookups (0 already there)\npushed 1 open phone tasks (0 already there)\n",
+        ),
+        (
+            riskdesk_in(&data, None, &["history", "push", "--to", &with_password]),
+            "pushed 0 lookups (3 already there)\npushed 0 open phone tasks (1 already there)\n",
+        ),
+    ] {
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr),
+        );
+        assert_eq!(run.status.code(), Some(0), "{stderr}");
+        assert_eq!(stdout, expected, "{stderr}");
+        assert!(!format!("{stdout}{stderr}").contains("s3cret-canary"));
+    }
+
+    assert_eq!(
+        c.sql(
+            "team",
+            "SELECT count(*), count(DISTINCT uuid) FROM riskdesk.lookups"
+        ),
+        "3|3"
+    );
+    let team = open(&c, "sari", "team", "sari.pc");
+    let rows = team.search(&SearchQuery::all()).expect("search").rows;
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r.phone_e164 == "+6281234567890"));
+    // The pushed task points at the team's copy of its lookup.
+    let pushed = team
+        .task("task-push-1")
+        .expect("task")
+        .expect("pushed task");
+    assert_eq!(pushed.state, riskdesk::history::TaskState::Pending);
+    assert_eq!(
+        team.uuid_of(pushed.lookup_id).expect("uuid").as_deref(),
+        Some(phone_uuid.as_str())
+    );
+    assert_eq!(
+        team.get(pushed.lookup_id)
+            .expect("get")
+            .expect("row")
+            .operator,
+        "ana.pc"
+    );
+}

@@ -147,6 +147,18 @@ async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         None => session.run_console(cli.theme.clone()).await,
         Some(Command::Check(args)) => check::run(&session, *args).await,
+        Some(Command::History(crate::history::cli::HistoryCommand::Push { to })) => {
+            // From this desk's SQLite file to the team database, whatever the config points
+            // the desk at; both open off the async runtime's threads.
+            let cfg = session.loaded.config.history.clone();
+            let dir = session.loaded.paths.data_dir.clone();
+            let os_user = session.operator.clone();
+            tokio::task::spawn_blocking(move || {
+                crate::history::cli::run_push(to, &cfg, &dir, &os_user, &mut std::io::stdout())
+            })
+            .await
+            .unwrap_or_else(|e| Err(anyhow::anyhow!("history push failed: {e}")))
+        }
         Some(Command::History(mut cmd)) => {
             // Only import and purge write: search, show and export never take the write
             // lock, and retention runs only before a write.

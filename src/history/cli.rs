@@ -92,6 +92,13 @@ pub enum HistoryCommand {
         #[arg(long, value_name = "PERIOD")]
         older_than: String,
     },
+    /// Copy this desk's local history (and its open phone tasks) into the team database;
+    /// lookups already there (same uuid) are skipped, so pushing twice adds nothing.
+    Push {
+        /// The team database (default: RISKDESK_HISTORY_URL, else `[history] url`).
+        #[arg(long, value_name = "URL")]
+        to: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -213,6 +220,151 @@ fn given(purpose: Option<String>) -> Option<String> {
     purpose
         .map(|p| p.trim().to_string())
         .filter(|p| !p.is_empty())
+}
+
+/// Lookups per `insert_absent` transaction when pushing.
+pub const PUSH_BATCH: usize = 500;
+
+/// `riskdesk history push [--to URL]`: copies the local SQLite history in `data_dir` into
+/// the team database (`to`, else the configured one), [`PUSH_BATCH`] lookups per
+/// transaction, skipping those whose uuid is already there; then the open phone tasks not
+/// there yet. Exit 2 when no team database is named or this role may not record, 1 when
+/// lookups had to be left out.
+pub fn run_push(
+    to: Option<String>,
+    cfg: &crate::config::HistoryConfig,
+    data_dir: &std::path::Path,
+    os_user: &str,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let usage = ExitCode::from(crate::cli::EXIT_USAGE);
+    let Some(url) = to
+        .filter(|u| !u.trim().is_empty())
+        .or_else(|| super::team_url(cfg))
+    else {
+        eprintln!(
+            "riskdesk: history push needs a team database: give --to URL, set {}, or \
+             `[history] url` in config.toml; nothing was pushed",
+            super::HISTORY_URL_ENV
+        );
+        return Ok(usage);
+    };
+    let shown = super::pg::redact(&url);
+    let db_file = data_dir.join("history.db");
+    if !db_file.exists() {
+        eprintln!(
+            "riskdesk: no local history at {}: nothing to push",
+            db_file.display()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let source = super::SqliteHistory::open(&db_file)
+        .with_context(|| format!("opening the local history {}", db_file.display()))?;
+    let target = super::PgHistory::open(&url, os_user)
+        .with_context(|| format!("opening the team history {shown}"))?;
+    if let Some(why) = target
+        .may_record()
+        .with_context(|| format!("asking {shown} what this role may do"))?
+    {
+        eprintln!("riskdesk: history push to {shown}: {why}");
+        return Ok(usage);
+    }
+    push(&source, &target, out)
+}
+
+/// Copies `source`'s lookups and open tasks into `target` (see [`run_push`]).
+pub fn push(
+    source: &dyn History,
+    target: &dyn History,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let bar = progress::counter("pushing", "lookups");
+    let mut total = super::Inserted::default();
+    let mut batch: Vec<(super::LookupRecord, String)> = Vec::with_capacity(PUSH_BATCH);
+    let (mut unknown, mut unreadable) = (0usize, 0usize);
+    let mut flush =
+        |batch: &mut Vec<(super::LookupRecord, String)>| -> Result<(), super::HistoryError> {
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let done = target.insert_absent(batch)?;
+            total.added += done.added;
+            total.duplicates += done.duplicates;
+            bar.inc(batch.len() as u64);
+            batch.clear();
+            Ok(())
+        };
+    // The walk holds the local store; each full batch goes to the other (team) history.
+    source.for_each(&SearchQuery::all(), &mut |item| {
+        match item {
+            super::ExportItem::Record(rec, uuid) => {
+                batch.push((*rec, uuid));
+                if batch.len() >= PUSH_BATCH {
+                    flush(&mut batch)?;
+                }
+            }
+            super::ExportItem::AsStored(_) => unknown += 1,
+            super::ExportItem::Unreadable { id, why } => {
+                unreadable += 1;
+                eprintln!("warning: local lookup {id} is unreadable and was not pushed: {why}");
+            }
+        }
+        Ok(())
+    })?;
+    flush(&mut batch)?;
+    bar.finish_and_clear();
+    writeln!(
+        out,
+        "pushed {} lookups ({} already there)",
+        total.added, total.duplicates
+    )?;
+
+    // Open tasks the team does not have yet (one already there is never replaced: another
+    // desk may be polling it), linked to the team's copy of their lookup.
+    let (mut tasks_added, mut tasks_there) = (0usize, 0usize);
+    for mut task in source.open_tasks()? {
+        if target.task(&task.task_id)?.is_some() {
+            tasks_there += 1;
+            continue;
+        }
+        let uuid = match task.lookup_id {
+            0 => None,
+            id => source.uuid_of(id)?,
+        };
+        task.lookup_id = 0;
+        if let Some(uuid) = uuid {
+            let mut q = SearchQuery::text(&task.task_id);
+            q.limit = 20;
+            for row in target.search(&q)?.rows {
+                if target.uuid_of(row.id)?.as_deref() == Some(uuid.as_str()) {
+                    task.lookup_id = row.id;
+                    break;
+                }
+            }
+        }
+        target.add_task(&task)?;
+        tasks_added += 1;
+    }
+    if tasks_added + tasks_there > 0 {
+        writeln!(
+            out,
+            "pushed {tasks_added} open phone tasks ({tasks_there} already there)"
+        )?;
+    }
+    if unknown > 0 {
+        eprintln!(
+            "warning: {unknown} lookups of a check or outcome this riskdesk does not know were \
+             not pushed (a newer riskdesk can push them)"
+        );
+    }
+    if unreadable > 0 {
+        eprintln!("warning: {unreadable} unreadable lookups were not pushed (listed above)");
+    }
+    Ok(if unknown + unreadable > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Runs one `history` subcommand as this process's OS user ([`run_history_as`]).
@@ -430,6 +582,9 @@ pub fn run_history_as(
                 ExitCode::from(1)
             })
         }
+        HistoryCommand::Push { .. } => anyhow::bail!(
+            "history push copies between two histories: it is run by run_push, not on one store"
+        ),
         HistoryCommand::Purge { older_than } => {
             let period = parse_period(&older_than).map_err(anyhow::Error::msg)?;
             let now = OffsetDateTime::now_utc();
