@@ -53,7 +53,7 @@ pub enum Command {
     Check(Box<check::CheckArgs>),
     /// Serve the vendor simulator until stopped.
     Sandbox(SandboxArgs),
-    /// Search, show, export, import and purge past lookups.
+    /// Search, show, export, import, purge and push past lookups; list who viewed them.
     #[command(subcommand)]
     History(crate::history::cli::HistoryCommand),
     /// List pending phone tasks, or resume polling them.
