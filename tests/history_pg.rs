@@ -464,3 +464,81 @@ fn pushing_a_desks_history_twice_adds_it_once() {
         "ana.pc"
     );
 }
+
+#[test]
+fn two_processes_resuming_the_same_task_produce_one_poll_per_due_time() {
+    let Some(c) = Cluster::start_or_skip("two_processes_resuming_the_same_task") else {
+        return;
+    };
+    with_owner(&c);
+    owned_database(&c, "team");
+    let desks = [
+        open(&c, OWNER, "team", "ana.pc"),
+        open(&c, OWNER, "team", "budi.pc"),
+    ];
+    let now = time::OffsetDateTime::now_utc();
+    let task = riskdesk::history::PhoneTaskRow {
+        task_id: "task-twice".into(),
+        lookup_id: 0,
+        phone_e164: "+6281234567890".into(),
+        submitted_at: now - time::Duration::minutes(5),
+        expires_at: now + time::Duration::hours(20),
+        state: riskdesk::history::TaskState::Pending,
+        last_poll_at: None,
+        attempts: 0,
+        result: None,
+        error: None,
+        sandbox: false,
+    };
+    desks[0].add_task(&task).expect("add task");
+
+    // Both desks resume it and claim the same due time at once: one lease between them.
+    let go = std::sync::Barrier::new(2);
+    let leases: Vec<_> = std::thread::scope(|s| {
+        let claims: Vec<_> = desks
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let go = &go;
+                s.spawn(move || {
+                    go.wait();
+                    d.claim("task-twice", now, std::time::Duration::from_secs(60))
+                        .expect("claim")
+                        .map(|lease| (i, lease))
+                })
+            })
+            .collect();
+        claims
+            .into_iter()
+            .map(|h| h.join().expect("join"))
+            .collect()
+    });
+    let won: Vec<_> = leases.into_iter().flatten().collect();
+    assert_eq!(won.len(), 1, "exactly one desk polls");
+
+    let finish = riskdesk::history::PollFinish {
+        at: now,
+        state: riskdesk::history::TaskState::Done,
+        error: None,
+        record: None,
+    };
+    let (i, lease) = &won[0];
+    assert!(
+        desks[*i]
+            .finish(lease, &finish)
+            .expect("finish")
+            .task_updated
+    );
+    for d in &desks {
+        let t = d.task("task-twice").expect("task").expect("stored");
+        assert_eq!(
+            (t.state, t.attempts),
+            (riskdesk::history::TaskState::Done, 1)
+        );
+        assert!(
+            d.claim("task-twice", now, std::time::Duration::from_secs(60))
+                .expect("claim")
+                .is_none()
+        );
+    }
+}
