@@ -2,6 +2,7 @@
 //! JSON on stdout with `--json`, meaningful exit codes, diagnostics on stderr.
 
 mod check;
+mod completions;
 mod session;
 
 pub use session::{Session, operator, point_at_sandbox};
@@ -58,6 +59,10 @@ pub enum Command {
     History(crate::history::cli::HistoryCommand),
     /// List pending phone tasks, or resume polling them.
     Tasks(TasksCmd),
+    /// Print the shell completion script (bash, zsh, fish or powershell) to stdout.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff) to stdout, or write it and the subcommand pages with -o DIR.
+    Man(completions::ManArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -134,8 +139,11 @@ pub fn main(cli: Cli) -> ExitCode {
 }
 
 async fn run(cli: Cli) -> ExitCode {
-    if let Some(Command::Sandbox(args)) = &cli.command {
-        return run_sandbox(args).await;
+    match &cli.command {
+        Some(Command::Sandbox(args)) => return run_sandbox(args).await,
+        Some(Command::Completions(args)) => return completions::run_completions(args),
+        Some(Command::Man(args)) => return completions::run_man(args),
+        _ => {}
     }
     let session = match Session::start(&cli).await {
         Ok(s) => s,
@@ -178,7 +186,9 @@ async fn run(cli: Cli) -> ExitCode {
             cmd.list.reveal |= !session.loaded.config.mask_pii;
             check::run_tasks(&session, cmd).await
         }
-        Some(Command::Sandbox(_)) => unreachable!("handled above"),
+        Some(Command::Sandbox(_) | Command::Completions(_) | Command::Man(_)) => {
+            unreachable!("handled above")
+        }
     };
     session.shutdown().await;
     match result {
