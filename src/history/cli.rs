@@ -82,6 +82,32 @@ pub enum HistoryCommand {
         #[arg(long)]
         json: bool,
     },
+    /// One applicant's case: every lookup sharing their phone or ID number, oldest first,
+    /// and what changed between answers. `--name` lists candidates instead.
+    #[command(group(clap::ArgGroup::new("who").required(true).args(["phone", "id_number", "name"])))]
+    Applicant {
+        /// The applicant's phone, in any format search accepts.
+        #[arg(long, value_name = "PHONE")]
+        phone: Option<String>,
+        /// The applicant's ID number.
+        #[arg(long, value_name = "ID")]
+        id_number: Option<String>,
+        /// List the applicants (phone / ID number pairs) with this name; names never join.
+        #[arg(long, value_name = "TEXT")]
+        name: Option<String>,
+        /// First day (UTC), YYYY-MM-DD.
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        since: Option<time::Date>,
+        /// Last day (UTC), YYYY-MM-DD, included.
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        until: Option<time::Date>,
+        /// JSON on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Show phone and ID numbers in full.
+        #[arg(long)]
+        reveal: bool,
+    },
     /// Import a JSON-lines export; rows already present are skipped.
     Import {
         #[arg(value_name = "FILE.jsonl")]
@@ -135,9 +161,9 @@ impl HistoryCommand {
     /// `mask_pii = false` in the config: show identifiers in full, as `--reveal` does.
     pub fn reveal_all(&mut self) {
         match self {
-            HistoryCommand::Search { reveal, .. } | HistoryCommand::Show { reveal, .. } => {
-                *reveal = true
-            }
+            HistoryCommand::Search { reveal, .. }
+            | HistoryCommand::Show { reveal, .. }
+            | HistoryCommand::Applicant { reveal, .. } => *reveal = true,
             _ => {}
         }
     }
@@ -555,6 +581,57 @@ pub fn run_history_as(
             } else {
                 write_access(out, &rows)?;
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        HistoryCommand::Applicant {
+            phone,
+            id_number,
+            name,
+            since,
+            until,
+            json,
+            reveal,
+        } => {
+            use super::case;
+            let key = match (phone, id_number, name) {
+                (Some(p), _, _) => case::CaseKey::Phone(p),
+                (None, Some(n), _) => case::CaseKey::IdNumber(n),
+                (None, None, Some(name)) => {
+                    let (found, capped) = case::candidates(store, &name, since, until)?;
+                    if json {
+                        serde_json::to_writer_pretty(
+                            &mut *out,
+                            &case::candidates_json(&found, reveal),
+                        )?;
+                        writeln!(out)?;
+                    } else {
+                        case::write_candidates(out, &found, reveal)?;
+                    }
+                    if capped {
+                        eprintln!(
+                            "note: searched {} lookups for this name: narrow it with \
+                             --since/--until or more letters",
+                            case::CASE_CAP
+                        );
+                    }
+                    return Ok(ExitCode::SUCCESS);
+                }
+                (None, None, None) => anyhow::bail!("give --phone, --id-number or --name"),
+            };
+            let found = case::gather(store, &key, since, until)?;
+            if found.lookups.is_empty() {
+                eprintln!("no lookups of this applicant");
+                return Ok(ExitCode::from(1));
+            }
+            let records: Vec<_> = found.lookups.iter().map(|(r, _)| r.clone()).collect();
+            let changes = case::changes(&records);
+            if json {
+                serde_json::to_writer_pretty(&mut *out, &case::to_json(&found, &changes, reveal))?;
+                writeln!(out)?;
+            } else {
+                case::write_text(out, &found, &changes, reveal)?;
+            }
+            out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
         HistoryCommand::Import { file } => {

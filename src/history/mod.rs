@@ -4,6 +4,7 @@
 //! backend (PostgreSQL) can replace SQLite later without the screens changing.
 
 mod access;
+pub mod case;
 pub mod api;
 pub mod cli;
 mod exchange;

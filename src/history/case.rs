@@ -1,0 +1,829 @@
+//! One applicant's case: every lookup sharing a phone or an ID number with the ones found,
+//! oldest first, and what changed between consecutive answers of each check.
+//!
+//! [`gather`] only reads a [`History`]; [`changes`] and [`headline`] are pure over stored
+//! records, so the CLI, a Markdown file or the console can say the same thing.
+
+use super::{History, HistoryError, LookupRecord, LookupSummary, MAX_LIMIT, SearchQuery};
+use super::{id_key, phone_candidates, phone_nsn};
+use crate::check::{CheckKind, Outcome};
+use crate::report::{IndicatorValue, MultipleOrderReport, PhoneStatus, Report};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use time::OffsetDateTime;
+
+/// At most this many lookups make a case (and a name lists candidates from at most this
+/// many rows): a case is always bounded.
+pub const CASE_CAP: usize = 10_000;
+/// At most this many distinct phones and ID numbers are joined in the second round.
+pub const KEY_CAP: usize = 100;
+
+/// How the applicant is named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseKey {
+    /// Any spelling `history search` accepts.
+    Phone(String),
+    IdNumber(String),
+}
+
+/// The applicant's identifiers as found in the case's lookups.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Applicant {
+    pub phones: Vec<String>,
+    pub id_numbers: Vec<String>,
+    pub names: Vec<String>,
+}
+
+/// The gathered case: lookups oldest → newest, with their uuids.
+#[derive(Debug, Clone, Default)]
+pub struct Case {
+    pub applicant: Applicant,
+    pub lookups: Vec<(LookupRecord, String)>,
+    /// A cap was reached: more lookups may belong to this applicant.
+    pub truncated: bool,
+}
+
+/// One applicant a name fragment may stand for (names never join lookups).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Candidate {
+    pub phone_e164: String,
+    pub id_number: String,
+    pub names: Vec<String>,
+    pub lookups: usize,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_seen: OffsetDateTime,
+}
+
+/// One changed field between two consecutive answers of a check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub check: CheckKind,
+    /// The vendor page's name for the field (`score`, `level`, `phone_status`, ...).
+    pub field: String,
+    pub from: Value,
+    pub to: Value,
+    pub from_lookup: i64,
+    pub to_lookup: i64,
+    #[serde(skip)]
+    pub from_at: OffsetDateTime,
+    /// When the later lookup was made.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// What it means for a decision, when it matters ("score fell 161 points").
+    pub flag: Option<String>,
+}
+
+/// Pages through every row `text` finds (within the dates), keeping those `keep` accepts;
+/// at most [`CASE_CAP`] rows read. Returns the rows and whether the cap was reached.
+fn walk(
+    h: &dyn History,
+    text: &str,
+    since: Option<time::Date>,
+    until: Option<time::Date>,
+    keep: &mut dyn FnMut(&LookupSummary) -> bool,
+) -> Result<(Vec<LookupSummary>, bool), HistoryError> {
+    let mut q = SearchQuery {
+        text: text.to_string(),
+        since,
+        until,
+        limit: MAX_LIMIT.min(CASE_CAP),
+        ..SearchQuery::default()
+    };
+    let mut rows = Vec::new();
+    let mut read = 0usize;
+    // Name scans may return short pages: the page count is bounded too.
+    for _ in 0..100 {
+        let page = h.search(&q)?;
+        read += page.rows.len();
+        rows.extend(page.rows.into_iter().filter(|r| keep(r)));
+        match page.next {
+            Some(next) if read < CASE_CAP => q.before = Some(next),
+            Some(_) => return Ok((rows, true)),
+            None => return Ok((rows, false)),
+        }
+    }
+    Ok((rows, true))
+}
+
+/// Gathers the case of the applicant `key` names: the lookups found by it, then every
+/// lookup sharing a phone or an ID number with those (one more round), each once, oldest
+/// → newest, within `since`..=`until` (UTC days).
+pub fn gather(
+    h: &dyn History,
+    key: &CaseKey,
+    since: Option<time::Date>,
+    until: Option<time::Date>,
+) -> Result<Case, HistoryError> {
+    let (seed_rows, mut truncated) = match key {
+        CaseKey::Phone(p) => {
+            let nsns: HashSet<String> = phone_candidates(p).into_iter().collect();
+            walk(h, p, since, until, &mut |r| {
+                !r.phone_e164.is_empty() && nsns.contains(&phone_nsn(&r.phone_e164, &r.country))
+            })?
+        }
+        CaseKey::IdNumber(n) => {
+            let k = id_key(n);
+            walk(h, n, since, until, &mut |r| {
+                !k.is_empty() && id_key(&r.id_number) == k
+            })?
+        }
+    };
+    let phones: BTreeSet<String> = seed_rows
+        .iter()
+        .map(|r| r.phone_e164.clone())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let ids: BTreeMap<String, String> = seed_rows
+        .iter()
+        .filter(|r| !id_key(&r.id_number).is_empty())
+        .map(|r| (id_key(&r.id_number), r.id_number.clone()))
+        .collect();
+    let mut found: BTreeMap<i64, LookupSummary> =
+        seed_rows.into_iter().map(|r| (r.id, r)).collect();
+    let searches: Vec<&String> = phones.iter().chain(ids.values()).collect();
+    if searches.len() > KEY_CAP {
+        truncated = true;
+    }
+    for text in searches.into_iter().take(KEY_CAP) {
+        let (rows, capped) = walk(h, text, since, until, &mut |r| {
+            phones.contains(&r.phone_e164) || ids.contains_key(&id_key(&r.id_number))
+        })?;
+        truncated |= capped;
+        for r in rows {
+            found.entry(r.id).or_insert(r);
+        }
+    }
+    let mut order: Vec<(OffsetDateTime, i64)> =
+        found.values().map(|r| (r.created_at, r.id)).collect();
+    order.sort();
+    if order.len() > CASE_CAP {
+        // Keep the newest: the present state matters most.
+        order.drain(..order.len() - CASE_CAP);
+        truncated = true;
+    }
+    let mut lookups = Vec::with_capacity(order.len());
+    for (_, id) in order {
+        if let Some(rec) = h.get(id)? {
+            let uuid = h.uuid_of(id)?.unwrap_or_default();
+            lookups.push((rec, uuid));
+        }
+    }
+    let mut applicant = Applicant::default();
+    let mut seen = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    for (r, _) in &lookups {
+        let i = &r.identity;
+        if !i.phone_e164.is_empty() && seen.0.insert(i.phone_e164.clone()) {
+            applicant.phones.push(i.phone_e164.clone());
+        }
+        if !i.id_number.is_empty() && seen.1.insert(id_key(&i.id_number)) {
+            applicant.id_numbers.push(i.id_number.clone());
+        }
+        let name = i.name.trim();
+        if !name.is_empty() && seen.2.insert(name.to_string()) {
+            applicant.names.push(name.to_string());
+        }
+    }
+    Ok(Case {
+        applicant,
+        lookups,
+        truncated,
+    })
+}
+
+/// The distinct phone / ID number pairs whose lookups carry a name matching `name`, most
+/// recently seen first. Returns them and whether the scan was capped.
+pub fn candidates(
+    h: &dyn History,
+    name: &str,
+    since: Option<time::Date>,
+    until: Option<time::Date>,
+) -> Result<(Vec<Candidate>, bool), HistoryError> {
+    let wanted = super::fold_text(name).to_lowercase();
+    let (rows, capped) = walk(h, name, since, until, &mut |r| {
+        super::fold_text(&r.name).to_lowercase().contains(&wanted)
+    })?;
+    let mut by_pair: BTreeMap<(String, String), Candidate> = BTreeMap::new();
+    for r in rows {
+        let c = by_pair
+            .entry((r.phone_e164.clone(), id_key(&r.id_number)))
+            .or_insert_with(|| Candidate {
+                phone_e164: r.phone_e164.clone(),
+                id_number: r.id_number.clone(),
+                names: Vec::new(),
+                lookups: 0,
+                last_seen: r.created_at,
+            });
+        c.lookups += 1;
+        c.last_seen = c.last_seen.max(r.created_at);
+        let n = r.name.trim().to_string();
+        if !n.is_empty() && !c.names.contains(&n) {
+            c.names.push(n);
+        }
+    }
+    let mut out: Vec<Candidate> = by_pair.into_values().collect();
+    out.sort_by_key(|c| std::cmp::Reverse(c.last_seen));
+    Ok((out, capped))
+}
+
+/// The stored report, when it reads as one.
+pub fn report_of(rec: &LookupRecord) -> Option<Report> {
+    rec.report
+        .as_ref()
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+}
+
+/// The lookup's headline: the report's gist when answered, else what happened.
+pub fn headline(rec: &LookupRecord) -> String {
+    match rec.outcome {
+        Outcome::Ok => match report_of(rec) {
+            Some(Report::CreditWillingness(w)) => format!(
+                "score {}{}",
+                w.score,
+                w.result.map(|r| format!(" ({r})")).unwrap_or_default()
+            ),
+            Some(r) => r.summary(),
+            None => "answered (no readable report)".into(),
+        },
+        Outcome::NotHit => "no record (not hit)".into(),
+        Outcome::Pending => "pending".into(),
+        Outcome::Skipped => rec
+            .error_message
+            .clone()
+            .map(|m| format!("skipped: {m}"))
+            .unwrap_or_else(|| "skipped".into()),
+        Outcome::Error => {
+            let why = rec
+                .error_message
+                .clone()
+                .or_else(|| rec.error_kind.clone())
+                .or_else(|| rec.vendor_status.clone())
+                .unwrap_or_else(|| "failed".into());
+            format!("error: {why}")
+        }
+    }
+}
+
+/// A report as named fields, in the vendor pages' names; special values spelled out.
+fn fields(report: &Report) -> Vec<(String, Value)> {
+    match report {
+        Report::DebtsReport(d) => match serde_json::to_value(d) {
+            Ok(Value::Object(m)) => m.into_iter().collect(),
+            _ => Vec::new(),
+        },
+        Report::MultipleOrder(m) => vec![
+            ("target".into(), json!(m.target)),
+            ("count".into(), json!(m.count)),
+            (
+                "level".into(),
+                worst_level(m).map_or(Value::Null, Value::from),
+            ),
+        ],
+        Report::PhoneStatus(p) => vec![("phone_status".into(), json!(p.phone_status.as_str()))],
+        Report::Multiplatform(m) => m
+            .indicators
+            .iter()
+            .map(|i| {
+                let v = match &i.indicator_value {
+                    IndicatorValue::Number(f) => json!(f),
+                    IndicatorValue::Text(s) => json!(s),
+                    IndicatorValue::NoRecord => json!("no record"),
+                    IndicatorValue::Unable => json!("unable to calculate"),
+                    IndicatorValue::Missing => Value::Null,
+                };
+                (i.indicator_name.clone(), v)
+            })
+            .collect(),
+        Report::CreditWillingness(w) => vec![
+            ("score".into(), json!(w.score)),
+            ("result".into(), json!(w.result)),
+            ("detail".into(), json!(w.detail)),
+        ],
+    }
+}
+
+fn worst_level(m: &MultipleOrderReport) -> Option<i64> {
+    if !m.target {
+        return None;
+    }
+    m.data.iter().filter_map(|r| r.level).max()
+}
+
+fn level_words(level: &Value) -> &'static str {
+    crate::report::OrderRecord {
+        level: level.as_i64(),
+        ..Default::default()
+    }
+    .level_words()
+}
+
+fn number(v: &Value) -> Option<f64> {
+    v.as_f64()
+}
+
+fn plural(n: f64) -> String {
+    crate::report::format_number(n.abs())
+}
+
+/// What a changed field means, when it matters to a decision.
+fn flag(check: CheckKind, field: &str, from: &Value, to: &Value) -> Option<String> {
+    match (check, field) {
+        (CheckKind::CreditWillingness, "score") => {
+            let d = number(to)? - number(from)?;
+            let word = if d < 0.0 { "fell" } else { "rose" };
+            let unit = if d.abs() == 1.0 { "point" } else { "points" };
+            Some(format!("score {word} {} {unit}", plural(d)))
+        }
+        (CheckKind::MultipleOrder, "level") => {
+            let (a, b) = (from.as_i64(), to.as_i64());
+            Some(match (a, b) {
+                (_, Some(5)) => "newly blacklisted".into(),
+                (Some(5), _) => "no longer blacklisted".into(),
+                (None, Some(_)) => format!("now on the list: {}", level_words(to)),
+                (Some(_), None) => "no longer on the list".into(),
+                (Some(x), Some(y)) if y > x => format!("level worsened to {}", level_words(to)),
+                _ => format!("level improved to {}", level_words(to)),
+            })
+        }
+        (CheckKind::PhoneStatus, "phone_status") => {
+            let now = PhoneStatus::parse(to.as_str().unwrap_or_default());
+            let was = PhoneStatus::parse(from.as_str().unwrap_or_default());
+            Some(match now {
+                PhoneStatus::TurnedOff => "phone now turned off".into(),
+                PhoneStatus::Empty => "phone number now empty (not in service)".into(),
+                PhoneStatus::Ring | PhoneStatus::Connected
+                    if matches!(was, PhoneStatus::TurnedOff | PhoneStatus::Empty) =>
+                {
+                    "phone back in service".into()
+                }
+                _ => format!("phone now {}", now.as_str()),
+            })
+        }
+        (CheckKind::Multiplatform, _) => match (from, to) {
+            (Value::String(s), Value::Number(_)) if s == "no record" => Some("first record".into()),
+            (Value::Number(_), Value::String(s)) if s == "no record" => Some("record gone".into()),
+            _ => None,
+        },
+        (CheckKind::DebtsReport, f) if f.ends_with("_num") || f.ends_with("_total") => {
+            let d = number(to)? - number(from)?;
+            let word = if d < 0.0 { "fell" } else { "rose" };
+            Some(format!("{f} {word} by {}", plural(d)))
+        }
+        _ => None,
+    }
+}
+
+/// What changed, per check, between consecutive answers (ok or not-hit) in `lookups`
+/// (oldest first): each changed field of consecutive ok reports, and the switches between
+/// a record and no record. Errors, pending and skipped lookups are not compared.
+pub fn changes(lookups: &[LookupRecord]) -> Vec<Change> {
+    let mut out = Vec::new();
+    let mut last: BTreeMap<&str, &LookupRecord> = BTreeMap::new();
+    for rec in lookups {
+        if !matches!(rec.outcome, Outcome::Ok | Outcome::NotHit) {
+            continue;
+        }
+        let check = rec.check;
+        let Some(prev) = last.insert(check.cli_name(), rec) else {
+            continue;
+        };
+        let change = |field: &str, from: Value, to: Value, flag: Option<String>| Change {
+            check,
+            field: field.to_string(),
+            from,
+            to,
+            from_lookup: prev.id,
+            to_lookup: rec.id,
+            from_at: prev.created_at,
+            at: rec.created_at,
+            flag,
+        };
+        match (prev.outcome, rec.outcome) {
+            (Outcome::NotHit, Outcome::Ok) => out.push(change(
+                "outcome",
+                json!("not_hit"),
+                json!("ok"),
+                Some("first record after not-hit".into()),
+            )),
+            (Outcome::Ok, Outcome::NotHit) => out.push(change(
+                "outcome",
+                json!("ok"),
+                json!("not_hit"),
+                Some("no record now (was a hit)".into()),
+            )),
+            (Outcome::Ok, Outcome::Ok) => {
+                let (Some(a), Some(b)) = (report_of(prev), report_of(rec)) else {
+                    continue;
+                };
+                let before: BTreeMap<String, Value> = fields(&a).into_iter().collect();
+                let mut names: Vec<String> = fields(&a).into_iter().map(|(k, _)| k).collect();
+                let after = fields(&b);
+                for (k, _) in &after {
+                    if !before.contains_key(k) {
+                        names.push(k.clone());
+                    }
+                }
+                let after: BTreeMap<String, Value> = after.into_iter().collect();
+                for name in names {
+                    let from = before.get(&name).cloned().unwrap_or(Value::Null);
+                    let to = after.get(&name).cloned().unwrap_or(Value::Null);
+                    if from != to {
+                        let f = flag(check, &name, &from, &to);
+                        out.push(change(&name, from, to, f));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A change's value as a person reads it.
+pub fn words(v: &Value) -> String {
+    match v {
+        Value::Null => "none".into(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n
+            .as_f64()
+            .map(crate::report::format_number)
+            .unwrap_or_else(|| n.to_string()),
+        other => other.to_string(),
+    }
+}
+
+fn when(t: OffsetDateTime) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    t.format(f).unwrap_or_else(|_| t.to_string())
+}
+
+fn day(t: OffsetDateTime) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day]");
+    t.format(f).unwrap_or_else(|_| t.to_string())
+}
+
+fn phone_shown(p: &str, reveal: bool) -> String {
+    if reveal {
+        p.to_string()
+    } else {
+        super::cli::mask_phone(p)
+    }
+}
+
+fn id_shown(n: &str, reveal: bool) -> String {
+    if reveal {
+        n.to_string()
+    } else {
+        crate::applicant::mask_id(n)
+    }
+}
+
+fn list(v: &[String]) -> String {
+    if v.is_empty() {
+        "-".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// The case as text: identifiers, the timeline oldest → newest, then what changed.
+pub fn write_text(
+    out: &mut dyn std::io::Write,
+    case: &Case,
+    changes: &[Change],
+    reveal: bool,
+) -> std::io::Result<()> {
+    let a = &case.applicant;
+    let phones: Vec<String> = a.phones.iter().map(|p| phone_shown(p, reveal)).collect();
+    let ids: Vec<String> = a.id_numbers.iter().map(|n| id_shown(n, reveal)).collect();
+    writeln!(out, "Applicant")?;
+    writeln!(out, "  phone:      {}", list(&phones))?;
+    writeln!(out, "  ID number:  {}", list(&ids))?;
+    writeln!(out, "  name:       {}", list(&a.names))?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Timeline ({} lookups, oldest first, UTC)",
+        case.lookups.len()
+    )?;
+    for (r, _) in &case.lookups {
+        let who = match &r.purpose {
+            Some(p) => format!("{} ({p})", r.operator),
+            None => r.operator.clone(),
+        };
+        writeln!(
+            out,
+            "  {}  {:<18}  {:<8}  {}  [by {who}; lookup {}]{}",
+            when(r.created_at),
+            r.check.cli_name(),
+            r.outcome.as_str(),
+            headline(r),
+            r.id,
+            if r.sandbox { " [sandbox]" } else { "" },
+        )?;
+    }
+    if case.truncated {
+        writeln!(
+            out,
+            "  (more lookups may belong here: the case stops at {CASE_CAP}; narrow it with --since/--until)"
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(out, "What changed")?;
+    if changes.is_empty() {
+        writeln!(out, "  nothing between consecutive answers")?;
+    }
+    let mut check: Option<CheckKind> = None;
+    let mut sorted: Vec<&Change> = changes.iter().collect();
+    sorted.sort_by_key(|c| c.check.cli_name());
+    for c in sorted {
+        if check != Some(c.check) {
+            writeln!(out, "  {}", c.check.cli_name())?;
+            check = Some(c.check);
+        }
+        writeln!(
+            out,
+            "    {} → {}  {}: {} → {}{}  (lookups {} → {})",
+            day(c.from_at),
+            day(c.at),
+            c.field,
+            words(&c.from),
+            words(&c.to),
+            c.flag
+                .as_ref()
+                .map(|f| format!("  — {f}"))
+                .unwrap_or_default(),
+            c.from_lookup,
+            c.to_lookup,
+        )?;
+    }
+    Ok(())
+}
+
+/// The case as JSON: `{"applicant", "lookups", "changes"}`; identifiers masked unless
+/// `reveal`.
+pub fn to_json(case: &Case, changes: &[Change], reveal: bool) -> Value {
+    let a = &case.applicant;
+    let lookups: Vec<Value> = case
+        .lookups
+        .iter()
+        .map(|(r, uuid)| {
+            json!({
+                "id": r.id,
+                "uuid": uuid,
+                "created_at": r.created_at.format(&time::format_description::well_known::Rfc3339).ok(),
+                "check": r.check,
+                "outcome": r.outcome,
+                "headline": headline(r),
+                "operator": r.operator,
+                "purpose": r.purpose,
+                "sandbox": r.sandbox,
+                "phone_e164": phone_shown(&r.identity.phone_e164, reveal),
+                "id_number": id_shown(&r.identity.id_number, reveal),
+                "name": r.identity.name,
+                "vendor_status": r.vendor_status,
+                "vendor_request_id": r.vendor_request_id,
+                "error_kind": r.error_kind,
+                "error_message": r.error_message,
+                "report": r.report,
+            })
+        })
+        .collect();
+    json!({
+        "applicant": {
+            "phones": a.phones.iter().map(|p| phone_shown(p, reveal)).collect::<Vec<_>>(),
+            "id_numbers": a.id_numbers.iter().map(|n| id_shown(n, reveal)).collect::<Vec<_>>(),
+            "names": a.names,
+        },
+        "lookups": lookups,
+        "changes": changes,
+        "truncated": case.truncated,
+    })
+}
+
+/// The candidates a name may stand for, masked unless `reveal`.
+pub fn write_candidates(
+    out: &mut dyn std::io::Write,
+    found: &[Candidate],
+    reveal: bool,
+) -> std::io::Result<()> {
+    if found.is_empty() {
+        return writeln!(out, "no applicant with that name");
+    }
+    writeln!(
+        out,
+        "{:<16}  {:<20}  {:>7}  {:<16}  NAMES",
+        "PHONE", "ID NUMBER", "LOOKUPS", "LAST SEEN (UTC)"
+    )?;
+    for c in found {
+        writeln!(
+            out,
+            "{:<16}  {:<20}  {:>7}  {:<16}  {}",
+            phone_shown(&c.phone_e164, reveal),
+            id_shown(&c.id_number, reveal),
+            c.lookups,
+            when(c.last_seen),
+            c.names.join(" / "),
+        )?;
+    }
+    writeln!(
+        out,
+        "names never join lookups: pick one with --phone or --id-number"
+    )
+}
+
+/// Candidates as JSON, masked unless `reveal`.
+pub fn candidates_json(found: &[Candidate], reveal: bool) -> Value {
+    let rows: Vec<Value> = found
+        .iter()
+        .map(|c| {
+            let mut v = serde_json::to_value(c).unwrap_or(Value::Null);
+            v["phone_e164"] = json!(phone_shown(&c.phone_e164, reveal));
+            v["id_number"] = json!(id_shown(&c.id_number, reveal));
+            v
+        })
+        .collect();
+    json!({ "candidates": rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::parse_report;
+
+    fn rec(id: i64, day: u8, check: CheckKind, outcome: Outcome, body: &str) -> LookupRecord {
+        let report = (outcome == Outcome::Ok)
+            .then(|| serde_json::to_value(parse_report(check, body.as_bytes()).unwrap()).unwrap());
+        LookupRecord {
+            id,
+            created_at: time::macros::datetime!(2026-03-01 09:00 UTC)
+                + time::Duration::days(day.into()),
+            operator: "ana".into(),
+            purpose: None,
+            sandbox: true,
+            check,
+            identity: Default::default(),
+            request: Value::Null,
+            http_status: Some(200),
+            vendor_status: None,
+            vendor_request_id: None,
+            outcome,
+            error_kind: None,
+            error_message: None,
+            latency_ms: 1,
+            raw_response: body.as_bytes().to_vec(),
+            report,
+            task_id: None,
+            attempts: Vec::new(),
+        }
+    }
+
+    fn flags(c: &[Change]) -> Vec<String> {
+        c.iter().filter_map(|c| c.flag.clone()).collect()
+    }
+
+    #[test]
+    fn score_falls_and_rises() {
+        let w = CheckKind::CreditWillingness;
+        let c = changes(&[
+            rec(1, 0, w, Outcome::Ok, r#"{"code":200,"score":701}"#),
+            rec(2, 1, w, Outcome::Error, ""),
+            rec(3, 2, w, Outcome::Ok, r#"{"code":200,"score":540}"#),
+            rec(4, 3, w, Outcome::Ok, r#"{"code":200,"score":541}"#),
+        ]);
+        assert_eq!(c.len(), 2, "{c:?}");
+        assert_eq!((c[0].from_lookup, c[0].to_lookup), (1, 3));
+        assert_eq!(
+            (c[0].from.clone(), c[0].to.clone()),
+            (json!(701), json!(540))
+        );
+        assert_eq!(flags(&c), ["score fell 161 points", "score rose 1 point"]);
+        assert_eq!(c[0].field, "score");
+    }
+
+    #[test]
+    fn level_changes_and_blacklist() {
+        let m = CheckKind::MultipleOrder;
+        let c = changes(&[
+            rec(
+                1,
+                0,
+                m,
+                Outcome::Ok,
+                r#"{"result":{"target":false,"count":0}}"#,
+            ),
+            rec(
+                2,
+                1,
+                m,
+                Outcome::Ok,
+                r#"{"result":{"target":true,"count":1,"data":[{"level":3}]}}"#,
+            ),
+            rec(
+                3,
+                2,
+                m,
+                Outcome::Ok,
+                r#"{"result":{"target":true,"count":2,"data":[{"level":3},{"level":5}]}}"#,
+            ),
+        ]);
+        let level: Vec<&Change> = c.iter().filter(|c| c.field == "level").collect();
+        assert_eq!(level.len(), 2);
+        assert_eq!(
+            level[0].flag.as_deref(),
+            Some("now on the list: normal customer")
+        );
+        assert_eq!(level[1].flag.as_deref(), Some("newly blacklisted"));
+        assert_eq!(
+            (level[1].from.clone(), level[1].to.clone()),
+            (json!(3), json!(5))
+        );
+        assert!(c.iter().any(|c| c.field == "count" && c.to == json!(2)));
+    }
+
+    #[test]
+    fn counts_and_amounts() {
+        let d = CheckKind::DebtsReport;
+        let c = changes(&[
+            rec(
+                1,
+                0,
+                d,
+                Outcome::Ok,
+                r#"{"status":"OK","result":{"apply_total_num":6,"apply_amount_avg":6000}}"#,
+            ),
+            rec(
+                2,
+                5,
+                d,
+                Outcome::Ok,
+                r#"{"status":"OK","result":{"apply_total_num":57,"apply_amount_avg":6000,"loan_total_num":2}}"#,
+            ),
+        ]);
+        assert_eq!(c.len(), 2, "{c:?}");
+        assert_eq!(c[0].field, "apply_total_num");
+        assert_eq!(c[0].flag.as_deref(), Some("apply_total_num rose by 51"));
+        assert_eq!(
+            (c[1].from.clone(), c[1].to.clone()),
+            (Value::Null, json!(2))
+        );
+        assert_eq!(c[1].flag, None);
+    }
+
+    #[test]
+    fn phone_status_and_not_hit() {
+        let p = CheckKind::PhoneStatus;
+        let c = changes(&[
+            rec(
+                1,
+                0,
+                p,
+                Outcome::Ok,
+                r#"{"status":"OK","result":{"phone_status":"ring"}}"#,
+            ),
+            rec(2, 1, p, Outcome::Pending, ""),
+            rec(
+                3,
+                2,
+                p,
+                Outcome::Ok,
+                r#"{"status":"OK","result":{"phone_status":"turned_off"}}"#,
+            ),
+        ]);
+        assert_eq!(flags(&c), ["phone now turned off"]);
+        let d = CheckKind::DebtsReport;
+        let c = changes(&[
+            rec(1, 0, d, Outcome::NotHit, ""),
+            rec(
+                2,
+                1,
+                d,
+                Outcome::Ok,
+                r#"{"status":"OK","result":{"apply_total_num":1}}"#,
+            ),
+        ]);
+        assert_eq!(flags(&c), ["first record after not-hit"]);
+        assert_eq!(c[0].field, "outcome");
+    }
+
+    #[test]
+    fn special_indicator_values_are_not_numbers() {
+        let m = CheckKind::Multiplatform;
+        let body = |a: &str, b: &str| {
+            format!(
+                r#"{{"code":200,"data":[{{"indicator_name":"a","indicator_value":{a}}},{{"indicator_name":"b","indicator_value":{b}}}]}}"#
+            )
+        };
+        let c = changes(&[
+            rec(1, 0, m, Outcome::Ok, &body("-999", "3")),
+            rec(2, 1, m, Outcome::Ok, &body("4", "-1111")),
+            rec(3, 2, m, Outcome::Ok, &body("4", "-1111")),
+        ]);
+        assert_eq!(c.len(), 2, "{c:?}");
+        assert_eq!(c[0].from, json!("no record"));
+        assert_eq!(c[0].flag.as_deref(), Some("first record"));
+        assert_eq!(c[1].to, json!("unable to calculate"));
+        assert_eq!(words(&c[1].to), "unable to calculate");
+        assert_eq!(c[1].flag, None);
+    }
+}
