@@ -112,7 +112,22 @@ fn applicant_case_joins_by_phone_and_id_and_shows_what_changed() {
     ] {
         ids.push(h.record(&r, None).unwrap());
     }
-    let (code, text) = run(&h, &["applicant", "--phone", "0812 3456 7890"]);
+    let (code, text) = run(
+        &h,
+        &[
+            "applicant",
+            "--phone",
+            "0812 3456 7890",
+            "--purpose",
+            "complaint 1234",
+        ],
+    );
+    // Viewing the case is in the access log, with every lookup shown and why.
+    let logged = riskdesk::history::History::access(&h, &Default::default()).unwrap();
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert_eq!(logged[0].action, "case");
+    assert_eq!(logged[0].purpose.as_deref(), Some("complaint 1234"));
+    assert!(!logged[0].lookup_ids.is_empty());
     assert_eq!(code, std::process::ExitCode::SUCCESS);
     // Timeline oldest → newest: days 1, 3, 5, 6, 9 (ids 2, 3, 4, 5, 1).
     let order: Vec<usize> = [ids[1], ids[2], ids[3], ids[4], ids[0]]

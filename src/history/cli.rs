@@ -107,6 +107,9 @@ pub enum HistoryCommand {
         /// Show phone and ID numbers in full.
         #[arg(long)]
         reveal: bool,
+        /// Why this case is viewed ("complaint 1234"): kept in the access log.
+        #[arg(long, value_name = "TEXT")]
+        purpose: Option<String>,
     },
     /// Import a JSON-lines export; rows already present are skipped.
     Import {
@@ -591,6 +594,7 @@ pub fn run_history_as(
             until,
             json,
             reveal,
+            purpose,
         } => {
             use super::case;
             let key = match (phone, id_number, name) {
@@ -624,6 +628,11 @@ pub fn run_history_as(
                 return Ok(ExitCode::from(1));
             }
             let records: Vec<_> = found.lookups.iter().map(|(r, _)| r.clone()).collect();
+            // Viewing a case is recorded before anything is shown, as `history show` is.
+            let ids = records.iter().map(|r| r.id).collect();
+            store
+                .log_access(&AccessEntry::now(os_user, "case", ids, given(purpose)))
+                .context("recording this view in the access log")?;
             let changes = case::changes(&records);
             if json {
                 serde_json::to_writer_pretty(&mut *out, &case::to_json(&found, &changes, reveal))?;
