@@ -4,8 +4,8 @@
 //! backend (PostgreSQL) can replace SQLite later without the screens changing.
 
 mod access;
-pub mod case;
 pub mod api;
+pub mod case;
 pub mod cli;
 mod exchange;
 mod keys;
