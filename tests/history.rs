@@ -618,20 +618,7 @@ fn cli_search_masks_and_show_raw_is_exact() {
     let mut r = rec(1, "+6281234567890", "Budi Santoso", "3171234567890001");
     r.raw_response = b"{\"status\" : \"OK\"  }\r\n\xff".to_vec();
     let id = s.record(&r).unwrap();
-    let run = |s: &mut Store, args: &[&str]| {
-        use clap::Parser;
-        #[derive(clap::Parser)]
-        struct Cli {
-            #[command(subcommand)]
-            cmd: HistoryCommand,
-        }
-        let cli =
-            Cli::try_parse_from(std::iter::once("history").chain(args.iter().copied())).unwrap();
-        let mut out = Vec::new();
-        let h = SqliteHistory::open(&s.path()).unwrap();
-        let code = run_history(cli.cmd, &h, &mut out).unwrap();
-        (code, out)
-    };
+    let run = |s: &mut Store, args: &[&str]| history_cli(s, args);
     let (_, out) = run(&mut s, &["search", "0812 3456 7890"]);
     let text = String::from_utf8(out).unwrap();
     assert!(
@@ -1140,20 +1127,7 @@ fn paging_goes_past_an_unreadable_row_at_a_page_boundary() {
     }
 
     // The CLI's `--before` starts from the unreadable row's stored position.
-    let run = |s: &mut Store, args: &[&str]| {
-        use clap::Parser;
-        #[derive(clap::Parser)]
-        struct Cli {
-            #[command(subcommand)]
-            cmd: HistoryCommand,
-        }
-        let cli =
-            Cli::try_parse_from(std::iter::once("history").chain(args.iter().copied())).unwrap();
-        let mut out = Vec::new();
-        let h = SqliteHistory::open(&s.path()).unwrap();
-        run_history(cli.cmd, &h, &mut out).unwrap();
-        String::from_utf8(out).unwrap()
-    };
+    let run = |s: &mut Store, args: &[&str]| String::from_utf8(history_cli(s, args).1).unwrap();
     let first = run(&mut s, &["search", "", "--limit", "10"]);
     assert!(
         first.contains(&format!("more: add --before {}", all[9])),
@@ -1383,19 +1357,7 @@ fn console_export_writes_the_body_byte_for_byte_named_by_id_and_uuid() {
     assert_eq!(files.raw, dir.join(format!("lookup-{id}-{uuid}.raw")));
     assert_eq!(files.json, dir.join(format!("lookup-{id}-{uuid}.json")));
 
-    let shown = {
-        use clap::Parser;
-        #[derive(clap::Parser)]
-        struct Cli {
-            #[command(subcommand)]
-            cmd: HistoryCommand,
-        }
-        let cli = Cli::try_parse_from(["history", "show", &id.to_string(), "--raw"]).unwrap();
-        let mut out = Vec::new();
-        let h = SqliteHistory::open(&s.path()).unwrap();
-        run_history(cli.cmd, &h, &mut out).unwrap();
-        out
-    };
+    let shown = history_cli(&s, &["show", &id.to_string(), "--raw"]).1;
     assert_eq!(std::fs::read(&files.raw).unwrap(), shown);
     assert_eq!(shown, r.raw_response);
     let json: serde_json::Value =
@@ -1413,4 +1375,19 @@ fn console_export_writes_the_body_byte_for_byte_named_by_id_and_uuid() {
             .unwrap()
             .is_none()
     );
+}
+
+/// Runs `riskdesk history ARGS` against the file `s` is open on; its exit code and stdout.
+fn history_cli(s: &Store, args: &[&str]) -> (std::process::ExitCode, Vec<u8>) {
+    use clap::Parser;
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        cmd: HistoryCommand,
+    }
+    let cli = Cli::try_parse_from(std::iter::once("history").chain(args.iter().copied())).unwrap();
+    let mut out = Vec::new();
+    let h = SqliteHistory::open(&s.path()).unwrap();
+    let code = run_history(cli.cmd, &h, &mut out).unwrap();
+    (code, out)
 }
