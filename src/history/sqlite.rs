@@ -138,11 +138,7 @@ impl History for SqliteHistory {
 
     fn resumable(&self, now: OffsetDateTime, sandbox: bool) -> Result<Resumable, HistoryError> {
         let mut s = self.lock();
-        let lapsed = s
-            .expire_tasks_listed(now)?
-            .into_iter()
-            .filter(|t| t.sandbox == sandbox)
-            .collect();
+        let lapsed = s.expire_tasks_listed(now, Some(sandbox))?;
         let tasks = s
             .pending_tasks()?
             .into_iter()

@@ -43,14 +43,16 @@ impl Store {
 
     /// Marks open (pending or paused) tasks whose 24 hours are over as expired; returns how many.
     pub fn expire_tasks(&mut self, now: OffsetDateTime) -> Result<usize, HistoryError> {
-        Ok(self.expire_tasks_listed(now)?.len())
+        Ok(self.expire_tasks_listed(now, None)?.len())
     }
 
     /// As [`Store::expire_tasks`], returning the tasks it marked (as they are now stored), so
-    /// that whoever resumes tasks can say which ones lapsed.
+    /// that whoever resumes tasks can say which ones lapsed. With `sandbox`, only tasks of
+    /// that kind are touched: a session expires only the tasks it can report.
     pub fn expire_tasks_listed(
         &mut self,
         now: OffsetDateTime,
+        sandbox: Option<bool>,
     ) -> Result<Vec<PhoneTaskRow>, HistoryError> {
         let tx = self
             .conn
@@ -59,9 +61,10 @@ impl Store {
             let mut st = tx.prepare_cached(
                 "UPDATE phone_tasks SET state = 'expired', lease_until = NULL, lease_token = NULL
                  WHERE state IN ('pending', 'paused') AND expires_at <= ?1
+                   AND (?2 IS NULL OR sandbox = ?2)
                  RETURNING task_id",
             )?;
-            st.query_map([stamp(now)], |r| r.get(0))?
+            st.query_map(rusqlite::params![stamp(now), sandbox], |r| r.get(0))?
                 .collect::<Result<_, _>>()?
         };
         tx.commit()?;

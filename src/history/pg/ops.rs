@@ -578,15 +578,14 @@ impl History for PgHistory {
                     "UPDATE riskdesk.phone_tasks SET state = 'expired', lease_until = NULL,
                         lease_token = NULL
                      WHERE state IN ('pending', 'paused') AND expires_at <= $1
+                       AND sandbox = $2
                      RETURNING {TASK_COLUMNS}"
                 ))
                 .await
                 .map_err(pg_err)?;
-            for row in c.query(&st, &[&now]).await.map_err(pg_err)? {
-                let t = task(&row)?;
-                if t.sandbox == sandbox {
-                    lapsed.push(t);
-                }
+            // Only this session's kind: a task it expires is a task it reports.
+            for row in c.query(&st, &[&now, &sandbox]).await.map_err(pg_err)? {
+                lapsed.push(task(&row)?);
             }
             lapsed.sort_by(|a, b| (a.submitted_at, &a.task_id).cmp(&(b.submitted_at, &b.task_id)));
             let tasks = tasks_where(
