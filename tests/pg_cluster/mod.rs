@@ -6,6 +6,11 @@
 //! The binaries are looked up on the PATH, then under `/usr/lib/postgresql/*/bin`. When
 //! there are none, [`Cluster::start`] answers `None` and the caller skips — unless
 //! `CI=true`, where a missing server is a failure ([`Cluster::start_or_skip`]).
+//!
+//! [`Options`] choose TLS (`ssl=on` with a server certificate for `localhost` signed by a
+//! throwaway CA made here with `rcgen`: [`Cluster::root_cert`] is that CA's file) and
+//! durability (by default the cluster neither fsyncs nor waits for WAL flushes, which tests
+//! and most benches do not need; `durable` keeps PostgreSQL's defaults).
 
 #![allow(dead_code)]
 
@@ -17,6 +22,75 @@ pub struct Cluster {
     dir: tempfile::TempDir,
     pub port: u16,
     run_as: Option<String>,
+    tls: Option<TlsFiles>,
+}
+
+/// How to start a cluster.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// `ssl=on`, with a certificate for `localhost` (not for `127.0.0.1`) from a throwaway CA.
+    pub tls: bool,
+    /// PostgreSQL's durable defaults (`fsync`, `synchronous_commit`, `full_page_writes` on)
+    /// instead of the fast, crash-unsafe settings tests use.
+    pub durable: bool,
+}
+
+/// The certificates of a TLS cluster, all PEM files in its directory.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// The CA that signed the server's certificate: what a client's `sslrootcert` names.
+    pub root_cert: PathBuf,
+    /// Another CA, which signed nothing the server has: a wrong `sslrootcert`.
+    pub other_root_cert: PathBuf,
+    server_cert: PathBuf,
+    server_key: PathBuf,
+}
+
+/// A CA, and a server certificate for `localhost` signed by it, written into `dir`; and a
+/// second, unrelated CA.
+fn make_certificates(dir: &Path) -> TlsFiles {
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair,
+        KeyUsagePurpose,
+    };
+    let ca = |name: &str| {
+        let mut p = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.distinguished_name.push(DnType::CommonName, name);
+        p.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        CertifiedIssuer::self_signed(p, KeyPair::generate().expect("CA key")).expect("CA")
+    };
+    let root = ca("riskdesk test CA");
+    let other = ca("riskdesk other test CA");
+    let key = KeyPair::generate().expect("server key");
+    let mut p = CertificateParams::new(vec!["localhost".to_string()]).expect("server params");
+    p.distinguished_name.push(DnType::CommonName, "localhost");
+    let cert = p.signed_by(&key, &root).expect("server certificate");
+    let files = TlsFiles {
+        root_cert: dir.join("root.crt"),
+        other_root_cert: dir.join("other-root.crt"),
+        server_cert: dir.join("server.crt"),
+        server_key: dir.join("server.key"),
+    };
+    let write = |path: &Path, text: String| {
+        std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    write(&files.root_cert, root.pem());
+    write(&files.other_root_cert, other.pem());
+    write(&files.server_cert, cert.pem());
+    write(&files.server_key, key.serialize_pem());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // The server refuses a key others can read.
+        std::fs::set_permissions(&files.server_key, std::fs::Permissions::from_mode(0o600))
+            .expect("chmod server.key");
+    }
+    files
 }
 
 /// The directory holding `initdb`, `pg_ctl` and `psql`.
@@ -74,8 +148,13 @@ impl Cluster {
     /// A running cluster, or `None` (after saying why) when no PostgreSQL is installed and
     /// `CI` is not `true`. With `CI=true` a missing server fails the test.
     pub fn start_or_skip(test: &str) -> Option<Cluster> {
+        Cluster::start_or_skip_with(test, Options::default())
+    }
+
+    /// [`Cluster::start_or_skip`] with options.
+    pub fn start_or_skip_with(test: &str, options: Options) -> Option<Cluster> {
         match find_bin() {
-            Some(bin) => Some(Cluster::start(&bin)),
+            Some(bin) => Some(Cluster::start_with(&bin, options)),
             None => {
                 let msg = "PostgreSQL binaries (initdb, pg_ctl) not found on the PATH or under \
                            /usr/lib/postgresql/*/bin (Debian: apt-get install postgresql \
@@ -90,10 +169,15 @@ impl Cluster {
     }
 
     pub fn start(bin: &Path) -> Cluster {
+        Cluster::start_with(bin, Options::default())
+    }
+
+    pub fn start_with(bin: &Path, options: Options) -> Cluster {
         let dir = tempfile::Builder::new()
             .prefix("riskdesk-pg-")
             .tempdir()
             .expect("temp dir");
+        let tls = options.tls.then(|| make_certificates(dir.path()));
         let run_as = is_root().then(|| {
             let user = if user_exists("postgres") {
                 "postgres".to_string()
@@ -110,6 +194,7 @@ impl Cluster {
                 name.to_string()
             };
             let ok = Command::new("chown")
+                .arg("-R")
                 .arg(format!("{user}:"))
                 .arg(dir.path())
                 .status()
@@ -123,6 +208,7 @@ impl Cluster {
             dir,
             port: 0,
             run_as,
+            tls,
         };
         let data = c.data();
         c.run(
@@ -143,11 +229,21 @@ impl Cluster {
         let mut last = String::new();
         for _ in 0..5 {
             c.port = free_port();
-            let opts = format!(
-                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            let mut opts = format!(
+                "-p {} -k {} -c listen_addresses=127.0.0.1",
                 c.port,
                 c.dir.path().display()
             );
+            if !options.durable {
+                opts.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+            }
+            if let Some(t) = &c.tls {
+                opts.push_str(&format!(
+                    " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                    t.server_cert.display(),
+                    t.server_key.display()
+                ));
+            }
             let log = c.dir.path().join("server.log").display().to_string();
             match c.run(
                 "pg_ctl",
@@ -160,6 +256,16 @@ impl Cluster {
             }
         }
         panic!("pg_ctl start failed: {last}");
+    }
+
+    /// The certificates, when started with [`Options::tls`].
+    pub fn tls(&self) -> Option<&TlsFiles> {
+        self.tls.as_ref()
+    }
+
+    /// The server's log so far (for a failing test's message).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
     fn data(&self) -> String {

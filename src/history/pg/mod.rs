@@ -100,8 +100,16 @@ impl PgHistory {
 
     pub fn open_with(url: &str, env: &PgEnv) -> Result<PgHistory, HistoryError> {
         let target = connect::target(url, env)?;
-        let tls = connect::tls_config(&target, env.home.as_deref())?;
         let shown = target.shown.clone();
+        // A root certificate that cannot be read is about this server: say which.
+        let tls = connect::tls_config(&target, env.home.as_deref()).map_err(|e| match e {
+            HistoryError::Open { message, busy, .. } => HistoryError::Open {
+                path: shown.clone(),
+                message,
+                busy,
+            },
+            other => other,
+        })?;
         let (handle_tx, handle_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         std::thread::Builder::new()
