@@ -498,6 +498,7 @@ fn task(task_id: &str, phone: &str, attempts: u32, status: TaskStatus) -> TaskVi
         next_poll_at: NOW + time::Duration::seconds(20),
         status,
         reason: String::new(),
+        submitter: String::new(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! what is global (screen, focus, notice, settings, the clock) and routes (`input.rs`) to
 //! the components: a modal first, then the focused component, then the global bindings.
 
+use super::case::CaseView;
 use super::checks::{CheckTabs, Slot};
 use super::form::Form;
 use super::history::HistoryPane;
@@ -23,6 +24,8 @@ pub const MIN_HEIGHT: u16 = 24;
 pub enum Screen {
     Review,
     History,
+    /// One applicant's case: every lookup over time (`case.rs`).
+    Case,
 }
 
 /// The panes of the review screen, in Tab order.
@@ -94,6 +97,7 @@ pub struct App {
     pub checks: CheckTabs,
     pub tasks: TaskPanel,
     pub history: HistoryPane,
+    pub case: CaseView,
     pub(super) next_run_id: u64,
     /// Answers shown NOT SAVED (by their retry key), and when the next retry may go.
     pub unsaved: BTreeSet<u64>,
@@ -110,6 +114,7 @@ impl App {
         form.set_require_purpose(settings.require_purpose, now);
         let mut checks = CheckTabs::new();
         checks.follow(form.identity());
+        let tasks = TaskPanel::for_operator(&settings.operator);
         App {
             now,
             theme: settings.theme,
@@ -131,8 +136,9 @@ impl App {
             laid: Laid::default(),
             form,
             checks,
-            tasks: TaskPanel::new(),
+            tasks,
             history: HistoryPane::new(),
+            case: CaseView::new(),
             next_run_id: 1,
             unsaved: BTreeSet::new(),
             unsaved_retry: None,
@@ -221,6 +227,14 @@ impl App {
                     Ok(path) => self.notify(Level::Info, format!("exported to {}", path.display())),
                     Err(e) => self.notify(Level::Error, format!("export failed: {e}")),
                 }
+                Vec::new()
+            }
+            Message::CaseGathered {
+                seq,
+                case,
+                not_logged,
+            } => {
+                self.on_case_gathered(seq, case.map(|c| *c), not_logged);
                 Vec::new()
             }
             Message::UnsavedRetried { saved, error } => self.on_unsaved_retried(saved, error),

@@ -41,6 +41,10 @@ pub enum Intent {
     Export(i64),
     /// Say something in the notice line.
     Say(Level, String),
+    /// Open the case view of the applicant with this phone and/or ID number.
+    OpenCase(Vec<crate::history::case::CaseKey>),
+    /// Leave the case view, back where it was opened from.
+    CloseCase,
 }
 
 /// Which key a help line is about: a binding (rebindable in `[keys]`), or a fixed key a

@@ -159,6 +159,8 @@ pub fn task_view(t: &PhoneTaskRow, next_delay: std::time::Duration) -> TaskView 
         next_poll_at: t.last_poll_at.unwrap_or(t.submitted_at) + next_delay,
         status,
         reason,
+        // The task row does not say; the lookup that created it does (`Live::load_tasks`).
+        submitter: String::new(),
     }
 }
 

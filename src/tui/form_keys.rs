@@ -50,6 +50,12 @@ impl Component for Form {
             ],
         };
         keys.extend([
+            bound(
+                Action::Case,
+                "case",
+                "this applicant's case: every lookup of the phone or ID number, what changed",
+            )
+            .rank(2),
             bound(Action::Down, "next field", "next field").rank(2),
             bound(Action::Up, "", "previous field"),
             bound(Action::Open, "", "next field"),
@@ -88,6 +94,7 @@ impl Component for Form {
             Action::Up => self.move_focus(false),
             Action::Down | Action::Open => self.move_focus(true),
             Action::ClearLine => return changed(self.clear_before_cursor()),
+            Action::Case => return Handled::Ask(Intent::OpenCase(self.case_keys())),
             _ => return Handled::NotMine,
         }
         Handled::done()
@@ -95,5 +102,24 @@ impl Component for Form {
 
     fn paste(&mut self, text: &str, _cx: &Cx) -> Handled {
         changed(self.paste_text(text))
+    }
+}
+
+impl Form {
+    /// The applicant's keys for a case: the phone in E.164 when it reads as one (else as
+    /// typed: the search takes any spelling) and the ID number.
+    pub fn case_keys(&self) -> Vec<crate::history::case::CaseKey> {
+        let id = self.identity();
+        let pick = |normal: &str, typed: String| {
+            if normal.is_empty() {
+                typed
+            } else {
+                normal.to_string()
+            }
+        };
+        super::case::keys_for(
+            &pick(&id.phone_e164, self.text(FieldId::Phone)),
+            &pick(&id.id_number, self.text(FieldId::IdNumber)),
+        )
     }
 }

@@ -247,6 +247,11 @@ impl Component for HistoryPane {
                     "export",
                     "export it for a ticket (JSON + raw)",
                 ),
+                bound(
+                    Action::Case,
+                    "case",
+                    "its applicant's case: every lookup over time, what changed",
+                ),
             ]);
             if !row.request_id.is_empty() {
                 keys.push(
@@ -286,6 +291,15 @@ impl Component for HistoryPane {
 
     fn act(&mut self, action: Action, cx: &Cx) -> Handled {
         let page = i64::from(cx.page.max(1));
+        if action == Action::Case {
+            return match self.selected_row() {
+                Some(r) => Handled::Ask(Intent::OpenCase(super::case::keys_for(
+                    &r.phone,
+                    &r.id_number,
+                ))),
+                None => Handled::done(),
+            };
+        }
         let selected = self.selected_row().map(|r| (r.id, r.request_id.clone()));
         let commands = match action {
             Action::Down => {

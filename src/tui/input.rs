@@ -17,6 +17,7 @@ impl App {
     pub fn focused(&self) -> &dyn Component {
         match (self.screen, self.focus) {
             (Screen::History, _) => &self.history,
+            (Screen::Case, _) => &self.case,
             (Screen::Review, Pane::Form) => &self.form,
             (Screen::Review, Pane::Results) => &self.checks,
             (Screen::Review, Pane::Tasks) => &self.tasks,
@@ -32,6 +33,7 @@ impl App {
     fn with_focused(&mut self, f: impl FnOnce(&mut dyn Component, &Cx) -> Handled) -> Handled {
         let page = match (self.screen, self.focus) {
             (Screen::History, _) => self.laid.history_height,
+            (Screen::Case, _) => self.laid.case_height,
             (Screen::Review, Pane::Results) => self.laid.results_height,
             (Screen::Review, Pane::Tasks) => self.laid.tasks_height,
             (Screen::Review, Pane::Form) => 1,
@@ -45,6 +47,7 @@ impl App {
         };
         match (self.screen, self.focus) {
             (Screen::History, _) => f(&mut self.history, &cx),
+            (Screen::Case, _) => f(&mut self.case, &cx),
             (Screen::Review, Pane::Form) => f(&mut self.form, &cx),
             (Screen::Review, Pane::Results) => f(&mut self.checks, &cx),
             (Screen::Review, Pane::Tasks) => f(&mut self.tasks, &cx),
@@ -111,6 +114,7 @@ impl App {
                 let tab = Laid::at(&laid.tabs, x, y);
                 let task = Laid::at(&laid.tasks, x, y);
                 let row = Laid::at(&laid.history_rows, x, y);
+                let lookup = Laid::at(&laid.case_rows, x, y);
                 if let Some(pane) = pane {
                     self.focus = pane;
                 }
@@ -125,6 +129,8 @@ impl App {
                     self.tasks.selected = i;
                 } else if let Some(i) = row {
                     self.history.selected = i;
+                } else if let Some(i) = lookup {
+                    self.case.selected = i;
                 } else if pane.is_none() {
                     self.dirty = false;
                 }
@@ -175,6 +181,8 @@ impl App {
             }
             Intent::Export(id) => return vec![Command::ExportLookup { id }],
             Intent::Say(level, text) => self.notify(level, text),
+            Intent::OpenCase(keys) => return self.open_case(keys),
+            Intent::CloseCase => self.close_case(),
         }
         Vec::new()
     }
@@ -189,6 +197,9 @@ impl App {
             let (hint, does) = match (&self.notice, self.screen, self.checks.stored()) {
                 (Some(_), _, _) => ("dismiss", "dismiss the notice"),
                 (None, Screen::History, _) => ("back", "back to the review"),
+                (None, Screen::Review, Some(s)) if self.case.opened_here(s.row.id) => {
+                    ("case", "back to the applicant's case")
+                }
                 _ => ("live review", "back to the live review"),
             };
             keys.push(bound(Action::Back, hint, does).rank(0));
@@ -272,8 +283,16 @@ impl App {
             }
             Action::Back => {
                 if self.notice.take().is_none() {
+                    let from_case = self
+                        .checks
+                        .stored()
+                        .is_some_and(|s| self.case.opened_here(s.row.id));
                     if self.screen == Screen::History {
                         self.screen = Screen::Review;
+                    } else if from_case {
+                        // A lookup opened from the case: back to the case, as it was.
+                        self.checks.show_live();
+                        self.screen = Screen::Case;
                     } else {
                         self.checks.show_live();
                     }

@@ -34,6 +34,8 @@ pub enum Action {
     FilterDate,
     NewApplicant,
     ClearLine,
+    /// The applicant's case view.
+    Case,
 }
 
 /// An action's name in `[keys]` and its default keys. Where an action applies and what it
@@ -72,6 +74,7 @@ pub const ACTIONS: &[ActionInfo] = &[
     info(Action::FilterDate, "filter_date", &["f4"]),
     info(Action::NewApplicant, "new_applicant", &["ctrl-l"]),
     info(Action::ClearLine, "clear_line", &["ctrl-u"]),
+    info(Action::Case, "case", &["ctrl-a"]),
 ];
 
 const fn info(action: Action, name: &'static str, defaults: &'static [&'static str]) -> ActionInfo {

@@ -20,6 +20,8 @@ pub struct Laid {
     pub tabs: Vec<(Rect, usize)>,
     pub tasks: Vec<(Rect, usize)>,
     pub history_rows: Vec<(Rect, usize)>,
+    /// The case view's timeline rows (lookup index).
+    pub case_rows: Vec<(Rect, usize)>,
     /// The dialog's answers, when one is up.
     pub dialog: Vec<(Rect, Answer)>,
     /// Lines the results body can scroll past its first screenful.
@@ -29,6 +31,7 @@ pub struct Laid {
     /// Rows on screen in the tasks panel and the history list (a page).
     pub tasks_height: u16,
     pub history_height: u16,
+    pub case_height: u16,
 }
 
 impl Laid {

@@ -3,11 +3,13 @@
 //! The store opens lazily in the background (the first frame never waits on it), with a
 //! separate read connection for searches so typing never queues behind a write.
 
+use super::case_file::{case_file, covers, merge};
 use super::convert::{answer_from_result, history_row, search_query, stored_lookup, task_view};
 use super::message::Message;
 use super::model::{Answer, HistoryQuery, NotSaved, TaskStatus, TaskUpdate, TaskView};
 use crate::applicant::{Identity, VendorRequest};
 use crate::check::{CheckKind, Outcome};
+use crate::history::case::CaseKey;
 use crate::history::{
     AccessEntry, LookupRecord, PhoneTaskRow, SharedHistory, TaskState, run_blocking,
 };
@@ -16,6 +18,7 @@ use crate::phone_tasks::{
     PollGate, TaskPoll, expired_error, new_task, poll_task, resume, resume_jitter,
 };
 use crate::vendor::{CheckResult, ErrorKind, VendorClient};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
@@ -253,6 +256,14 @@ impl Live {
             let found = resume(&store, now, sandbox)
                 .await
                 .map_err(|e| e.to_string())?;
+            let ids = found
+                .tasks
+                .iter()
+                .chain(&found.lapsed)
+                .map(|t| t.lookup_id)
+                .collect();
+            let by = submitters(&store, ids).await;
+            let who = |t: &PhoneTaskRow| by.get(&t.lookup_id).cloned().unwrap_or_default();
             {
                 let n = found.tasks.len();
                 let mut views: Vec<TaskView> = found
@@ -260,6 +271,7 @@ impl Live {
                     .iter()
                     .map(|t| {
                         let mut v = task_view(t, gate.delay(t.attempts));
+                        v.submitter = who(t);
                         if t.state == TaskState::Paused {
                             v.status = TaskStatus::Pending;
                             v.reason = format!("resumed; was paused: {}", v.reason);
@@ -271,6 +283,7 @@ impl Live {
                     .collect();
                 views.extend(found.lapsed.iter().map(|t| {
                     let mut v = task_view(t, std::time::Duration::ZERO);
+                    v.submitter = who(t);
                     v.status = TaskStatus::Expired;
                     v.reason = expired_reason();
                     v
@@ -436,11 +449,60 @@ impl Live {
     }
 
     async fn log_open(&self, id: i64, purpose: Option<String>) -> Result<(), String> {
-        let entry = AccessEntry::now(&self.origin.operator, "open", vec![id], purpose);
+        self.log_access("open", vec![id], purpose).await
+    }
+
+    async fn log_access(
+        &self,
+        action: &str,
+        ids: Vec<i64>,
+        purpose: Option<String>,
+    ) -> Result<(), String> {
+        let entry = AccessEntry::now(&self.origin.operator, action, ids, purpose);
         let store = self.store().await?;
         run_blocking(&store, move |s| s.log_access(&entry).map(|_| ()))
             .await
             .map_err(|e| e.to_string())
+    }
+
+    /// Gathers the case of the applicant `keys` name (each key's case, merged: every lookup
+    /// sharing the phone or the ID number, oldest first) and, when it holds any lookup,
+    /// adds an access-log row (action `case`, every lookup shown, the form's `purpose`). A
+    /// log that could not be written is said (`not_logged`); the case is shown all the same.
+    pub async fn gather_case(
+        &self,
+        seq: u64,
+        keys: Vec<CaseKey>,
+        purpose: Option<String>,
+    ) -> Message {
+        let case = async {
+            let store = self.reading().await?;
+            run_blocking(&store, move |s| {
+                let mut cases: Vec<crate::history::case::Case> = Vec::new();
+                for key in &keys {
+                    // A key the cases so far already hold adds nothing: not gathered again.
+                    if cases.iter().any(|c| covers(&c.lookups, key)) {
+                        continue;
+                    }
+                    cases.push(crate::history::case::gather(s, key, None, None)?);
+                }
+                Ok(case_file(&merge(cases)))
+            })
+            .await
+            .map_err(|e| e.to_string())
+        }
+        .await;
+        let not_logged = match &case {
+            Ok(f) if !f.entries.is_empty() => {
+                self.log_access("case", f.lookup_ids(), purpose).await.err()
+            }
+            _ => None,
+        };
+        Message::CaseGathered {
+            seq,
+            case: case.map(Box::new),
+            not_logged,
+        }
     }
 
     /// Writes one lookup for a ticket into `<data dir>/exports/`: `lookup-<id>-<uuid>.raw`,
@@ -462,6 +524,29 @@ impl Live {
         .await;
         Message::Exported(result)
     }
+}
+
+/// Who submitted each task (by lookup id): the OS user of the lookup that created it, as
+/// the task row does not say. Unknown ones are left out; a store error leaves them all
+/// unknown (the panel still lists the tasks).
+async fn submitters(store: &SharedHistory, ids: Vec<i64>) -> HashMap<i64, String> {
+    let found = run_blocking(store, move |s| {
+        let mut by = HashMap::new();
+        for id in ids {
+            if id > 0
+                && !by.contains_key(&id)
+                && let Some(rec) = s.get(id)?
+            {
+                by.insert(id, rec.operator);
+            }
+        }
+        Ok(by)
+    })
+    .await;
+    found.unwrap_or_else(|e| {
+        tracing::debug!("who submitted the phone tasks is not known: {e}");
+        HashMap::new()
+    })
 }
 
 /// What the tasks panel says of a task whose 24 hours ran out here.

@@ -1,9 +1,11 @@
 //! What flows into `App::update` and what comes out of it.
 
+use super::case_file::CaseFile;
 use super::layout::Laid;
 use super::model::{Answer, HistoryQuery, HistoryRow, StoredLookup, TaskUpdate, TaskView};
 use crate::applicant::{Identity, VendorRequest};
 use crate::check::CheckKind;
+use crate::history::case::CaseKey;
 use crossterm::event::{KeyEvent, MouseEvent};
 use std::path::PathBuf;
 use time::OffsetDateTime;
@@ -44,6 +46,13 @@ pub enum Message {
         not_logged: Option<String>,
     },
     Exported(Result<PathBuf, String>),
+    /// An applicant's case gathered (latest wins by `seq`); `not_logged` says why its
+    /// access-log row could not be written.
+    CaseGathered {
+        seq: u64,
+        case: Result<Box<CaseFile>, String>,
+        not_logged: Option<String>,
+    },
     /// The background retry of answers not saved: those now stored (key, lookup id), and
     /// why the next one still failed.
     UnsavedRetried {
@@ -86,6 +95,14 @@ pub enum Command {
     },
     ExportLookup {
         id: i64,
+    },
+    /// Gather the case of the applicant these keys name (merged: every lookup sharing the
+    /// phone or the ID number) and log the access (action `case`, with the form's Purpose).
+    /// Latest wins: the runtime drops an older gather still running.
+    GatherCase {
+        seq: u64,
+        keys: Vec<CaseKey>,
+        purpose: Option<String>,
     },
     /// Try again to store the answers shown NOT SAVED.
     RetryUnsaved,

@@ -7,6 +7,8 @@
 //! panel, the history pane, and the modals; `App` routes.
 
 pub mod app;
+pub mod case;
+pub mod case_file;
 pub mod checks;
 mod checks_keys;
 pub mod component;

@@ -150,6 +150,9 @@ pub struct TaskView {
     pub status: TaskStatus,
     /// Why it failed, expired or is paused.
     pub reason: String,
+    /// Who submitted it: the OS user of the lookup that created it (a team's tasks come
+    /// from several desks); empty when not known.
+    pub submitter: String,
 }
 
 /// What a poll of one task came back with.

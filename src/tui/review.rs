@@ -26,6 +26,7 @@ impl App {
     /// they say so when they answer.
     pub(super) fn new_applicant(&mut self) {
         self.form.clear(self.now);
+        self.case.close();
         self.checks.clear_finished();
         self.form_changed();
         if let Some(first) = CheckKind::offered_for(self.form.country_code()).first() {
@@ -269,6 +270,7 @@ impl App {
                 next_poll_at: answer.at + poll_delay(0),
                 status: TaskStatus::Pending,
                 reason: String::new(),
+                submitter: self.operator.clone(),
             });
         }
         if !cancelled && !self.checks.is_on_screen(check, &owner) {

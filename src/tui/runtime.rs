@@ -191,6 +191,7 @@ struct Runner {
     live: Live,
     tx: mpsc::UnboundedSender<Message>,
     search: Option<JoinHandle<()>>,
+    case: Option<JoinHandle<()>>,
 }
 
 impl Runner {
@@ -241,6 +242,14 @@ impl Runner {
             Command::OpenLookup { id, purpose } => {
                 self.spawn(async move { live.open_lookup(id, purpose).await });
             }
+            Command::GatherCase { seq, keys, purpose } => {
+                // Latest wins, as for searches: an older gather still running is dropped.
+                if let Some(h) = self.case.take() {
+                    h.abort();
+                }
+                self.case =
+                    Some(self.spawn(async move { live.gather_case(seq, keys, purpose).await }));
+            }
             Command::ExportLookup { id } => {
                 self.spawn(async move { live.export(id).await });
             }
@@ -276,6 +285,7 @@ async fn event_loop(
         live,
         tx,
         search: None,
+        case: None,
     };
     let mut events = EventStream::new();
     let mut ticker = tokio::time::interval(Duration::from_secs(1));

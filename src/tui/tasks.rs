@@ -1,6 +1,7 @@
 //! The phone-task panel: every phone check still open (pending, or paused with the reason)
 //! and how each one ended, which are being polled, and their finished results by task id
-//! (also for applicants no longer on screen).
+//! (also for applicants no longer on screen). A team's desks share their tasks: this
+//! desk's own (submitted by its operator) come first.
 
 use super::component::{Component, Cx, Handled, Intent, KeyHelp, bound, step};
 use super::keymap::Action;
@@ -23,11 +24,33 @@ pub struct TaskPanel {
     polling: HashSet<String>,
     /// Finished results by task id.
     results: HashMap<String, Answer>,
+    /// This desk's operator (OS user): their tasks are listed first.
+    me: String,
 }
 
 impl TaskPanel {
     pub fn new() -> TaskPanel {
         TaskPanel::default()
+    }
+
+    /// The panel of the desk whose operator is `me`.
+    pub fn for_operator(me: &str) -> TaskPanel {
+        TaskPanel {
+            me: me.to_string(),
+            ..TaskPanel::default()
+        }
+    }
+
+    /// Whether this desk's operator submitted the task.
+    pub fn is_own(&self, task: &TaskView) -> bool {
+        !self.me.is_empty() && task.submitter == self.me
+    }
+
+    /// Whether some task listed came from another desk's operator.
+    pub fn has_others(&self) -> bool {
+        self.list
+            .iter()
+            .any(|t| !t.submitter.is_empty() && !self.is_own(t))
     }
 
     pub fn len(&self) -> usize {
@@ -38,10 +61,25 @@ impl TaskPanel {
         self.list.is_empty()
     }
 
-    pub fn track(&mut self, task: TaskView) {
+    /// Adds or updates a task; this desk's own stay first (each group in the order the
+    /// tasks came), and the selection stays on the task it was on.
+    pub fn track(&mut self, mut task: TaskView) {
+        let selected = self.selected_task().map(|t| t.task_id.clone());
         match self.list.iter_mut().find(|t| t.task_id == task.task_id) {
-            Some(t) => *t = task,
+            Some(t) => {
+                // A poll's update does not know who submitted the task: kept from before.
+                if task.submitter.is_empty() {
+                    task.submitter = std::mem::take(&mut t.submitter);
+                }
+                *t = task;
+            }
             None => self.list.push(task),
+        }
+        let me = self.me.clone();
+        self.list
+            .sort_by_key(|t| me.is_empty() || t.submitter != me);
+        if let Some(i) = selected.and_then(|id| self.list.iter().position(|t| t.task_id == id)) {
+            self.selected = i;
         }
     }
 

@@ -4,6 +4,7 @@
 //! summary strip, notice, status bar, modals, "terminal too small").
 
 mod body;
+mod case;
 mod form;
 mod history;
 mod overlays;
@@ -67,6 +68,7 @@ pub fn draw(frame: &mut Frame, app: &App) -> Laid {
             tasks::draw(frame, app, tasks_area, &mut laid);
         }
         Screen::History => history::draw(frame, app, main, &mut laid),
+        Screen::Case => case::draw(frame, app, main, &mut laid),
     }
     draw_notice(frame, app, notice);
     draw_status(frame, app, status);
@@ -119,6 +121,7 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
     }
     let screen = match (app.screen, app.checks.stored()) {
         (Screen::History, _) => "history".to_string(),
+        (Screen::Case, _) => "applicant case".to_string(),
         (Screen::Review, Some(s)) => format!("stored lookup #{} (read-only)", s.row.id),
         (Screen::Review, None) => "live review".to_string(),
     };

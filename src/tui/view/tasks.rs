@@ -53,23 +53,35 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, laid: &mut Laid) {
         })
         .collect();
     let state_width = states.iter().map(|s| s.chars().count()).max().unwrap_or(0);
-    // Phone and state matter most; the task id is the first to go.
-    let table = Fitted::new(
-        &[
-            col("phone", 13, 16, 0),
-            col("task", 8, 24, 5),
-            col("age", 4, 4, 3).right(),
-            col("polls", 5, 5, 4).right(),
-            col("next", 7, 7, 1).right(),
-            col(
-                "state",
-                12,
-                u16::try_from(state_width).unwrap_or(u16::MAX),
-                0,
-            ),
-        ],
-        inner.width,
-    );
+    // Phone and state matter most; the task id is the first to go. Who submitted each is
+    // shown once another desk's tasks are in the list.
+    let others = app.tasks.has_others();
+    let by = |task: &super::super::model::TaskView| {
+        if app.tasks.is_own(task) {
+            "you".to_string()
+        } else if task.submitter.is_empty() {
+            "-".to_string()
+        } else {
+            task.submitter.clone()
+        }
+    };
+    let mut cols = vec![
+        col("phone", 13, 16, 0),
+        col("task", 8, 24, 5),
+        col("age", 4, 4, 3).right(),
+        col("polls", 5, 5, 4).right(),
+        col("next", 7, 7, 1).right(),
+        col(
+            "state",
+            12,
+            u16::try_from(state_width).unwrap_or(u16::MAX),
+            0,
+        ),
+    ];
+    if others {
+        cols.insert(1, col("by", 5, 12, 2));
+    }
+    let table = Fitted::new(&cols, inner.width);
     let visible = inner.height.saturating_sub(1) as usize;
     laid.tasks_height = visible as u16;
     // Keep the selection visible.
@@ -98,17 +110,18 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, laid: &mut Laid) {
         };
         let row_area = Rect::new(inner.x, inner.y + 1 + (i - offset) as u16, inner.width, 1);
         laid.tasks.push((row_area, i));
-        rows.push(table.row(
-            &[
-                show_phone(&task.phone, app.reveal),
-                task.task_id.clone(),
-                age((app.now - task.created_at).whole_seconds()),
-                task.attempts.to_string(),
-                next,
-                state,
-            ],
-            style,
-        ));
+        let mut cells = vec![
+            show_phone(&task.phone, app.reveal),
+            task.task_id.clone(),
+            age((app.now - task.created_at).whole_seconds()),
+            task.attempts.to_string(),
+            next,
+            state,
+        ];
+        if others {
+            cells.insert(1, by(task));
+        }
+        rows.push(table.row(&cells, style));
     }
     table.draw(frame, inner, rows);
 }
@@ -133,6 +146,7 @@ mod tests {
             next_poll_at: now,
             status,
             reason: reason.into(),
+            submitter: String::new(),
         }
     }
 
