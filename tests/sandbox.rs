@@ -803,7 +803,7 @@ async fn faults_on_every_check() {
 }
 
 /// The Applicant whose identifier is the row's key, in the row's country.
-fn applicant_for(row: &sandbox::Scenario) -> riskdesk::applicant::Applicant {
+fn applicant_for<B>(row: &sandbox::Scenario<B>) -> riskdesk::applicant::Applicant {
     let mut a = riskdesk::applicant::Applicant {
         country: row.country.to_string(),
         name: "Ana Lopez".into(),
@@ -898,6 +898,7 @@ fn check_report(behaviour: &Behaviour, report: &riskdesk::report::Report, what: 
                 Debts::Clean => 1,
                 Debts::HeavyBorrower => 57,
                 Debts::DocumentedArray => 4,
+                Debts::Applications(n) => i64::from(*n),
                 Debts::NotHit => unreachable!(),
             };
             assert_eq!(r.apply_total_num, Some(apply), "{what}");
@@ -908,6 +909,7 @@ fn check_report(behaviour: &Behaviour, report: &riskdesk::report::Report, what: 
                 Orders::Miss => (0, None),
                 Orders::Blacklist => (9, Some(5)),
                 Orders::Greylist => (2, Some(4)),
+                Orders::Normal => (1, Some(3)),
             };
             assert_eq!(r.count, count, "{what}");
             assert_eq!(r.target, count > 0, "{what}");
@@ -1486,4 +1488,195 @@ async fn trap_keys_are_valid_identifiers_for_riskdesk() {
         )
         .unwrap_or_else(|e| panic!("{:?} {}: {e:?}", t.check, t.key));
     }
+}
+
+/// riskdesk's client against a sequence row, call after call: the n-th answered call gets
+/// the n-th step, then the last step stays.
+async fn run_sequence_row(
+    client: &riskdesk::vendor::VendorClient,
+    clock: &ManualClock,
+    row: &sandbox::SequenceScenario,
+) -> Vec<String> {
+    use riskdesk::applicant::{CheckOptions, prepare};
+    use riskdesk::check::Outcome;
+    let mut seen = Vec::new();
+    for n in 1..=row.behaviour.0.len() as u64 + 1 {
+        let what = format!("{:?} {} call {n}", row.check, row.key);
+        let req = prepare(
+            row.check,
+            &applicant_for(row),
+            &CheckOptions::default(),
+            sandbox::Clock::now(clock),
+        )
+        .unwrap_or_else(|e| panic!("{what}: prepare: {e:?}"));
+        let r = client.run(&req).await;
+        let step = row.behaviour.step(n);
+        match step {
+            Behaviour::Debts(Debts::NotHit) => assert_eq!(r.outcome, Outcome::NotHit, "{what}"),
+            Behaviour::Phone(PhoneFlow::After(status)) => {
+                assert_eq!(r.outcome, Outcome::Pending, "{what}: {:?}", r.error);
+                clock.advance(Duration::from_secs(9));
+                let polled = client
+                    .poll_phone_task(r.task_id.as_deref().expect("task id"))
+                    .await;
+                let Some(riskdesk::report::Report::PhoneStatus(p)) = &polled.report else {
+                    panic!("{what}: {:?}", polled.error)
+                };
+                assert_eq!(p.phone_status.as_str(), *status, "{what}");
+            }
+            Behaviour::Phone(PhoneFlow::Immediate(status)) => {
+                let Some(riskdesk::report::Report::PhoneStatus(p)) = &r.report else {
+                    panic!("{what}: {:?}", r.error)
+                };
+                assert_eq!(p.phone_status.as_str(), *status, "{what}");
+            }
+            other => {
+                assert_eq!(r.outcome, Outcome::Ok, "{what}: {:?}", r.error);
+                check_report(other, r.report.as_ref().expect("report"), &what);
+            }
+        }
+        seen.push(format!("{step:?}"));
+    }
+    seen
+}
+
+fn sequence_client(sb: &Sandbox) -> riskdesk::vendor::VendorClient {
+    let mut cfg: riskdesk::config::Config = toml::from_str(&sb.config_snippet()).unwrap();
+    cfg.http.max_retries = 0;
+    cfg.http.timeout_secs = 5;
+    riskdesk::vendor::VendorClient::new(&cfg).unwrap()
+}
+
+#[tokio::test]
+async fn sequence_rows_change_from_one_call_to_the_next() {
+    let (sb, clock) = start_with_clock().await;
+    let client = sequence_client(&sb);
+    let checks: std::collections::BTreeSet<String> = sandbox::sequences()
+        .iter()
+        .map(|r| format!("{:?}", r.check))
+        .collect();
+    assert_eq!(checks.len(), 5, "a changing row for every check");
+    for row in sandbox::sequences() {
+        assert!(row.behaviour.0.len() >= 2, "{row:?} changes");
+        let seen = run_sequence_row(&client, &clock, row).await;
+        // The last step stays.
+        assert_eq!(seen[seen.len() - 1], seen[seen.len() - 2], "{row:?}");
+        // Every call was counted as received (polls too, for the phone row).
+        assert!(sb.received(row.check, &row.key) >= seen.len() as u64);
+    }
+    // The table's promises, in the figures a case view flags.
+    let score = |s: &sandbox::SequenceScenario| -> Vec<String> {
+        s.behaviour.0.iter().map(|b| format!("{b:?}")).collect()
+    };
+    let w = sandbox::sequences()
+        .iter()
+        .find(|r| r.check == CheckKind::CreditWillingness)
+        .unwrap();
+    assert_eq!(
+        score(w),
+        [
+            "Willingness(Score(701))",
+            "Willingness(Score(640))",
+            "Willingness(Score(540))"
+        ]
+    );
+}
+
+/// Willingness for the sequence phone, as TrustDecision's page has it.
+fn sequence_body() -> Value {
+    json!({
+        "phone_number": sandbox::SEQUENCE_PHONE_ID,
+        "country": "ID",
+        "product_id": "CreditWillingnessPhone",
+        "event_time": "2026-03-01T09:00:00+07:00",
+    })
+}
+
+#[tokio::test]
+async fn only_answered_calls_advance_a_sequence() {
+    let dir = tempfile::tempdir().unwrap();
+    let with = |fault: Option<Fault>| SandboxOptions {
+        fault,
+        sequence_dir: Some(dir.path().to_path_buf()),
+        ..SandboxOptions::default()
+    };
+    // A proxy's 502 and a dropped connection: the client got no answer.
+    for fault in [Fault::BadGateway, Fault::DropConnection] {
+        let faulty = Sandbox::start(with(Some(fault))).await.unwrap();
+        let r = client(Duration::from_secs(5))
+            .post(td_url(&faulty.credit_willingness_url()))
+            .json(&sequence_body())
+            .send()
+            .await;
+        assert!(r.is_err() || r.unwrap().status() == 502, "{fault:?}");
+        faulty.shutdown().await;
+    }
+    let sb = Sandbox::start(with(None)).await.unwrap();
+    // Refused: wrong partner key, a missing field.
+    let wrong = format!(
+        "{}?partner_code={}&partner_key=nope",
+        sb.credit_willingness_url(),
+        sandbox::SANDBOX_PARTNER_CODE
+    );
+    assert_eq!(td(&wrong, &sequence_body()).await["code"], 301);
+    let mut no_time = sequence_body();
+    no_time.as_object_mut().unwrap().remove("event_time");
+    let url = td_url(&sb.credit_willingness_url());
+    assert_eq!(td(&url, &no_time).await["code"], 11000);
+    // None of those counted: the first answer is the first step.
+    assert_eq!(td(&url, &sequence_body()).await["score"], 701);
+    // A late answer still arrives, and counts.
+    sb.shutdown().await;
+    let slow = Sandbox::start(with(Some(Fault::Latency(Duration::from_millis(10)))))
+        .await
+        .unwrap();
+    let url = td_url(&slow.credit_willingness_url());
+    assert_eq!(td(&url, &sequence_body()).await["score"], 640);
+    slow.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_data_directory_carries_sequences_across_sandboxes_and_runs_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SandboxOptions {
+        sequence_dir: Some(dir.path().to_path_buf()),
+        ..SandboxOptions::default()
+    };
+    let first = Sandbox::start(opts.clone()).await.unwrap();
+    let url = td_url(&first.credit_willingness_url());
+    assert_eq!(td(&url, &sequence_body()).await["score"], 701);
+    first.shutdown().await;
+    // Two sandboxes on one data directory (two riskdesk runs at once), four calls at once:
+    // nobody gets the same step twice.
+    let a = Sandbox::start(opts.clone()).await.unwrap();
+    let b = Sandbox::start(opts.clone()).await.unwrap();
+    let urls = [
+        td_url(&a.credit_willingness_url()),
+        td_url(&b.credit_willingness_url()),
+    ];
+    let body = sequence_body();
+    let calls = (0..4).map(|i| td(&urls[i % 2], &body));
+    let mut scores: Vec<i64> = futures::future::join_all(calls)
+        .await
+        .iter()
+        .map(|v| v["score"].as_i64().expect("score"))
+        .collect();
+    scores.sort_unstable();
+    assert_eq!(scores, [540, 540, 540, 640]);
+    let counter = dir
+        .path()
+        .join(sandbox::SEQUENCE_DIR)
+        .join(sandbox::counter_name(
+            CheckKind::CreditWillingness,
+            sandbox::SEQUENCE_PHONE_ID,
+        ));
+    assert_eq!(std::fs::metadata(&counter).unwrap().len(), 5);
+    // Deleting the directory starts the rows again.
+    std::fs::remove_dir_all(dir.path().join(sandbox::SEQUENCE_DIR)).unwrap();
+    assert_eq!(td(&urls[0], &body).await["score"], 701);
+    // Without a directory a sandbox counts in memory, from its start.
+    let fresh = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let url = td_url(&fresh.credit_willingness_url());
+    assert_eq!(td(&url, &body).await["score"], 701);
+    assert_eq!(td(&url, &body).await["score"], 640);
 }

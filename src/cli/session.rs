@@ -39,9 +39,14 @@ impl Session {
         let use_sandbox = calls_vendors && (cli.sandbox || !loaded.config.has_credentials());
         let mut effective = loaded.config.clone();
         let sandbox = if use_sandbox {
-            let sb = Sandbox::start(sandbox::SandboxOptions::default())
-                .await
-                .context("starting the built-in sandbox")?;
+            // Rows whose answers change per call count their calls in the data directory,
+            // so each riskdesk run's sandbox carries on where the last one stopped.
+            let sb = Sandbox::start(sandbox::SandboxOptions {
+                sequence_dir: Some(loaded.paths.data_dir.clone()),
+                ..sandbox::SandboxOptions::default()
+            })
+            .await
+            .context("starting the built-in sandbox")?;
             point_at_sandbox(&mut effective, &sb);
             tracing::info!(url = %sb.base_url(), "running on the built-in sandbox");
             Some(sb)

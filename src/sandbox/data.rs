@@ -89,6 +89,7 @@ pub(crate) fn debts_result(plan: Option<Debts>, seed: u64) -> Value {
             false,
             true,
         ),
+        Some(Debts::Applications(n)) => (growing_debts(u64::from(n)), false, false),
         Some(Debts::NotHit) | None => (ordinary_debts(seed), seed % 3 == 1, seed % 3 == 2),
     };
     let mut m = Map::new();
@@ -118,6 +119,30 @@ pub(crate) fn debts_result(plan: Option<Debts>, seed: u64) -> Value {
         Value::Array(vec![Value::Object(m)])
     } else {
         Value::Object(m)
+    }
+}
+
+/// `apply` applications: the more there are, the larger the share rejected.
+fn growing_debts(apply: u64) -> DebtsFigures {
+    let approved = (apply / 6).max(1).min(apply);
+    let reject = apply - approved;
+    DebtsFigures {
+        counts: [apply / 2 + 3, apply, approved, reject, approved],
+        amounts: [
+            1_000_000.0,
+            2_000_000.0 + 100_000.0 * apply as f64,
+            1_500_000.0 + 50_000.0 * apply as f64,
+            1_000_000.0,
+            2_000_000.0,
+            1_500_000.0,
+        ],
+        platforms: [
+            apply / 3 + 2,
+            apply / 3 + 1,
+            approved.min(apply / 3 + 1),
+            (reject / 3).max(reject.min(1)),
+            approved.min(apply / 3 + 1),
+        ],
     }
 }
 
@@ -161,6 +186,13 @@ pub(crate) fn orders_result(
     let records = match plan {
         Some(Orders::Miss) => Vec::new(),
         Some(Orders::Blacklist) => blacklist_records(),
+        Some(Orders::Normal) => vec![Record {
+            days_ago: 20,
+            source: "seat",
+            cid: json!("11323"),
+            duration: Some(json!(35)),
+            level: 3,
+        }],
         Some(Orders::Greylist) => vec![
             Record {
                 days_ago: 12,

@@ -1,6 +1,6 @@
 //! Finding the scenario row for an identifier as the vendor receives it (`62…`, md5, …).
 
-use super::scenarios::{Scenario, scenarios, traps};
+use super::scenarios::{Scenario, scenarios, sequences, traps};
 use super::wire::{digits, md5_hex};
 use crate::check::CheckKind;
 
@@ -62,6 +62,7 @@ pub(crate) fn doubled_country_code(mobile: &str) -> bool {
     let known = |s: &str| id_national(s) == rest;
     rows(scenarios(), CheckKind::DebtsReport).any(|s| known(&s.key))
         || rows(traps(), CheckKind::DebtsReport).any(|s| known(&s.key))
+        || rows(sequences(), CheckKind::DebtsReport).any(|s| known(&s.key))
 }
 
 /// multiple_order: `mobile_no` is md5 of country code + number (the page: "MD5 value of the
@@ -80,7 +81,8 @@ pub(crate) fn misspelled_mobile_no(mobile_no_md5: &str) -> Option<&'static str> 
     let h = mobile_no_md5.to_ascii_lowercase();
     let keys = rows(scenarios(), CheckKind::MultipleOrder)
         .map(|s| s.key.as_str())
-        .chain(rows(traps(), CheckKind::MultipleOrder).map(|s| s.key.as_str()));
+        .chain(rows(traps(), CheckKind::MultipleOrder).map(|s| s.key.as_str()))
+        .chain(rows(sequences(), CheckKind::MultipleOrder).map(|s| s.key.as_str()));
     for key in keys {
         let spellings = [
             (key.to_string(), "the number without its country code"),
@@ -176,6 +178,16 @@ mod tests {
                 "{s:?}"
             );
             assert_eq!(found(scenarios(), s.check, &s.key), None, "{s:?}");
+        }
+        for s in sequences() {
+            assert!(seen.insert((s.check, s.key.clone())), "duplicate {s:?}");
+            assert_eq!(
+                found(sequences(), s.check, &s.key),
+                Some(s.key.clone()),
+                "{s:?}"
+            );
+            assert_eq!(found(scenarios(), s.check, &s.key), None, "{s:?}");
+            assert_eq!(found(traps(), s.check, &s.key), None, "{s:?}");
         }
     }
 

@@ -13,6 +13,7 @@ mod errors;
 mod faults;
 mod lookup;
 mod scenarios;
+mod sequence;
 mod stats;
 mod table;
 mod task_id;
@@ -24,9 +25,11 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use faults::{DEFAULT_FAULT_MIX, RandomFaults, parse_percent};
 pub use scenarios::{
     ACCUAUTH_ERRORS, AccuError, Behaviour, Debts, ECHOED_POLL_ERRORS, IDENTIFIER_FAULTS,
-    Indicators, MULTIPLATFORM_ERRORS, Orders, PHONE_STATUSES, PhoneFlow, Scenario, TdError, Trap,
-    TrapScenario, WILLINGNESS_ERRORS, Willingness, scenarios, traps,
+    Indicators, MULTIPLATFORM_ERRORS, Orders, PHONE_STATUSES, PhoneFlow, SEQUENCE_ID_NUMBER,
+    SEQUENCE_PHONE_ID, SEQUENCE_PHONE_IN, SEQUENCE_PHONE_MX, Scenario, Sequence, SequenceScenario,
+    TdError, Trap, TrapScenario, WILLINGNESS_ERRORS, Willingness, scenarios, sequences, traps,
 };
+pub use sequence::{SEQUENCE_DIR, counter_name, next_in};
 pub use stats::SandboxStats;
 pub use table::scenarios_markdown;
 pub use wire::Fault;
@@ -35,6 +38,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -108,6 +112,11 @@ pub struct SandboxOptions {
     /// A scenario row's fault or `fault` wins over a drawn one; every answer takes a draw.
     pub random_faults: Option<RandomFaults>,
     pub credentials: SandboxCredentials,
+    /// Where the calls of the rows whose answers change ([`sequences()`]) are counted: a
+    /// data directory (counters in `<dir>/sandbox-sequence/`, shared by every sandbox and
+    /// process using it: the built-in sandbox of each riskdesk run), or `None` to count in
+    /// memory for this sandbox's life.
+    pub sequence_dir: Option<PathBuf>,
 }
 
 impl Default for SandboxOptions {
@@ -121,6 +130,7 @@ impl Default for SandboxOptions {
             fault: None,
             random_faults: None,
             credentials: SandboxCredentials::default(),
+            sequence_dir: None,
         }
     }
 }
@@ -135,6 +145,7 @@ impl std::fmt::Debug for SandboxOptions {
             .field("fault", &self.fault)
             .field("random_faults", &self.random_faults)
             .field("credentials", &self.credentials)
+            .field("sequence_dir", &self.sequence_dir)
             .finish_non_exhaustive()
     }
 }
@@ -152,6 +163,24 @@ pub(crate) struct AppState {
     first_polls: Mutex<HashSet<String>>,
     /// How many answers have taken a draw of `opts.random_faults`.
     draws: AtomicU64,
+    /// The calls of each sequence row.
+    sequences: sequence::Sequences,
+}
+
+/// The fault the options put on one answer, decided before the answer is planned (a
+/// sequence row advances only when its answer will reach the client).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct OptionFault {
+    fault: Option<Fault>,
+    /// Drawn from `random_faults` (counted in the stats when it is the one sent).
+    drawn: bool,
+}
+
+impl OptionFault {
+    /// Whether an answer sent under this fault reaches the client whole.
+    pub fn delivers(&self) -> bool {
+        self.fault.is_none_or(|f| f.delivers())
+    }
 }
 
 impl AppState {
@@ -162,25 +191,52 @@ impl AppState {
         }
     }
 
-    /// Sends `planned` with its fault: the scenario row's (`row_fault`), else the one on
-    /// every answer, else a drawn one (counted in the stats). A hanging or held answer is
-    /// counted in `hanging` until it ends, which is also when its client closes the
-    /// connection: hyper then drops this future.
-    pub async fn respond(
-        &self,
-        planned: wire::Planned,
-        row_fault: Option<Fault>,
-    ) -> axum::response::Response {
+    /// The options' fault for the next answer: the one on every answer, else a drawn one.
+    /// Every answer takes a draw, once.
+    pub fn option_fault(&self) -> OptionFault {
         let drawn = self
             .opts
             .random_faults
             .as_ref()
             .and_then(|r| r.draw(self.draws.fetch_add(1, Ordering::Relaxed)));
-        let fault = row_fault.or(self.opts.fault).or_else(|| {
-            if let Some(f) = drawn {
+        match self.opts.fault {
+            Some(f) => OptionFault {
+                fault: Some(f),
+                drawn: false,
+            },
+            None => OptionFault {
+                fault: drawn,
+                drawn: drawn.is_some(),
+            },
+        }
+    }
+
+    /// The answer of this call of a sequence row, counting the call, when the answer will
+    /// reach the client (`delivers`); else the row's first step, not counted (the client
+    /// gets the fault, not this answer).
+    pub fn step(&self, row: &SequenceScenario, delivers: bool) -> &'static Behaviour {
+        if delivers {
+            row.behaviour.step(self.sequences.next(row.check, &row.key))
+        } else {
+            row.behaviour.step(1)
+        }
+    }
+
+    /// Sends `planned` with its fault: the scenario row's (`row_fault`), else the options'
+    /// (`option`, a drawn one counted in the stats). A hanging or held answer is counted
+    /// in `hanging` until it ends, which is also when its client closes the connection:
+    /// hyper then drops this future.
+    pub async fn respond(
+        &self,
+        planned: wire::Planned,
+        row_fault: Option<Fault>,
+        option: OptionFault,
+    ) -> axum::response::Response {
+        let fault = row_fault.or_else(|| {
+            if let (Some(f), true) = (option.fault, option.drawn) {
                 self.counters.fault(f.name());
             }
-            drawn
+            option.fault
         });
         let _hanging =
             (fault == Some(Fault::Hang) || planned.hold.is_some()).then(|| self.counters.hanging());
@@ -222,7 +278,9 @@ impl Sandbox {
         let (stop_tx, stop_rx) = watch::channel(false);
         let credentials = opts.credentials.clone();
         let counters = Arc::new(stats::Counters::default());
+        let sequences = sequence::Sequences::new(opts.sequence_dir.clone());
         let state = Arc::new(AppState {
+            sequences,
             opts,
             stop: stop_rx.clone(),
             counters: counters.clone(),

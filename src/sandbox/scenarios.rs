@@ -74,6 +74,9 @@ pub enum Debts {
     DocumentedArray,
     /// HTTP 400 `NOT_HIT`: no record.
     NotHit,
+    /// This many applications; approvals, rejections, loans and platforms grow with them
+    /// (a step of a sequence row).
+    Applications(u16),
 }
 
 /// multiple_order answers.
@@ -86,6 +89,8 @@ pub enum Orders {
     Blacklist,
     /// Level 4, two seat records with numeric `cid`/`duration`.
     Greylist,
+    /// Level 3 (normal customer), one seat record (a step of a sequence row).
+    Normal,
 }
 
 /// How a phone_number task goes.
@@ -124,6 +129,28 @@ pub enum Willingness {
     ScoreAsString(u16),
 }
 
+/// A row whose answer changes from one answered call to the next (issue 12): the n-th
+/// call the sandbox answers gets `steps[n - 1]`, every call after the last step gets the
+/// last step. Calls are counted per row ([`SandboxOptions::sequence_dir`]: in the data
+/// directory for the built-in sandbox, so separate `riskdesk check` runs advance it).
+/// Steps are ordinary answers; a phone row has at most one step with a task (its tasks
+/// answer that step's status).
+///
+/// [`SandboxOptions::sequence_dir`]: super::SandboxOptions::sequence_dir
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sequence(pub &'static [Behaviour]);
+
+impl Sequence {
+    /// The answer of the `n`-th answered call (1-based).
+    pub fn step(&self, n: u64) -> &'static Behaviour {
+        let i = usize::try_from(n.max(1) - 1).unwrap_or(usize::MAX);
+        &self.0[i.min(self.0.len() - 1)]
+    }
+}
+
+/// A row of [`sequences()`].
+pub type SequenceScenario = Scenario<Sequence>;
+
 /// The eight documented phone_status values.
 pub const PHONE_STATUSES: [&str; 8] = [
     "ring",
@@ -157,6 +184,86 @@ pub fn scenarios() -> &'static [Scenario] {
 pub fn traps() -> &'static [TrapScenario] {
     static TABLE: OnceLock<Vec<TrapScenario>> = OnceLock::new();
     TABLE.get_or_init(build_traps)
+}
+
+/// The rows whose answers change from one call to the next, in table order (after the
+/// ordinary rows and the traps in the README). Their keys never collide with another
+/// table's key for the same check.
+pub fn sequences() -> &'static [SequenceScenario] {
+    static TABLE: OnceLock<Vec<SequenceScenario>> = OnceLock::new();
+    TABLE.get_or_init(build_sequences)
+}
+
+/// The Indonesian applicant of the debts and willingness sequences (one phone, two rows).
+pub const SEQUENCE_PHONE_ID: &str = "081240120001";
+/// The Indian phone of the multiple-order sequence.
+pub const SEQUENCE_PHONE_IN: &str = "9440120001";
+/// The Mexican phone of the phone-status sequence (also a fine multiplatform phone).
+pub const SEQUENCE_PHONE_MX: &str = "5540120001";
+/// The ID number of the multiplatform sequence.
+pub const SEQUENCE_ID_NUMBER: &str = "RDSK800101HDFSQN01";
+
+fn build_sequences() -> Vec<SequenceScenario> {
+    use Behaviour as B;
+    use CheckKind::*;
+    const DEBTS: &[Behaviour] = &[
+        B::Debts(Debts::NotHit),
+        B::Debts(Debts::Applications(6)),
+        B::Debts(Debts::Applications(19)),
+        B::Debts(Debts::Applications(57)),
+    ];
+    const ORDERS: &[Behaviour] = &[B::Orders(Orders::Normal), B::Orders(Orders::Blacklist)];
+    const PHONE: &[Behaviour] = &[
+        B::Phone(PhoneFlow::Immediate("connected")),
+        B::Phone(PhoneFlow::After("turned_off")),
+    ];
+    const INDICATORS: &[Behaviour] = &[
+        B::Indicators(Indicators::Mixed),
+        B::Indicators(Indicators::Clean),
+        B::Indicators(Indicators::Heavy),
+    ];
+    const SCORES: &[Behaviour] = &[
+        B::Willingness(Willingness::Score(701)),
+        B::Willingness(Willingness::Score(640)),
+        B::Willingness(Willingness::Score(540)),
+    ];
+    vec![
+        row(
+            DebtsReport,
+            "ID",
+            "phone",
+            SEQUENCE_PHONE_ID,
+            Sequence(DEBTS),
+        ),
+        row(
+            MultipleOrder,
+            "IN",
+            "phone",
+            SEQUENCE_PHONE_IN,
+            Sequence(ORDERS),
+        ),
+        row(
+            PhoneStatus,
+            "MX",
+            "phone",
+            SEQUENCE_PHONE_MX,
+            Sequence(PHONE),
+        ),
+        row(
+            Multiplatform,
+            "any",
+            "id_number",
+            SEQUENCE_ID_NUMBER,
+            Sequence(INDICATORS),
+        ),
+        row(
+            CreditWillingness,
+            "ID",
+            "phone",
+            SEQUENCE_PHONE_ID,
+            Sequence(SCORES),
+        ),
+    ]
 }
 
 /// The poll errors trap rows echo `task_id` with: one that ends the task (an error about

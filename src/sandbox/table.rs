@@ -1,8 +1,10 @@
 //! The README's scenario section, generated from the scenario table so the two never drift.
 
 use super::scenarios::{
-    Behaviour, Debts, Indicators, Orders, PhoneFlow, Scenario, Trap, Willingness, scenarios, traps,
+    Behaviour, Debts, Indicators, Orders, PhoneFlow, Scenario, Sequence, Trap, Willingness,
+    scenarios, sequences, traps,
 };
+use super::sequence::SEQUENCE_DIR;
 use super::stats::check_name;
 use super::{
     CREDIT_WILLINGNESS_PATH, MULTIPLATFORM_PATH, SANDBOX_API_ID, SANDBOX_API_SECRET,
@@ -38,6 +40,39 @@ impl Scenario<Trap> {
     }
 }
 
+impl Scenario<Sequence> {
+    /// The answers in turn, in words (the README's "answer" column).
+    pub fn answer(&self) -> String {
+        let steps = self.behaviour.0;
+        let words: Vec<String> = steps
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let step = Scenario {
+                    check: self.check,
+                    country: self.country,
+                    identifier: self.identifier,
+                    key: self.key.clone(),
+                    behaviour: b.clone(),
+                };
+                let nth = match i + 1 {
+                    1 => "1st".to_string(),
+                    2 => "2nd".to_string(),
+                    3 => "3rd".to_string(),
+                    n => format!("{n}th"),
+                };
+                let nth = match (i, i + 1 == steps.len()) {
+                    (0, _) => format!("{nth} call"),
+                    (_, true) => format!("{nth} and later"),
+                    _ => nth,
+                };
+                format!("{nth}: {}", step.answer())
+            })
+            .collect();
+        format!("changes per call (see below): {}", words.join("; "))
+    }
+}
+
 impl Scenario {
     /// What the sandbox answers for this row, in words (the README's "answer" column).
     pub fn answer(&self) -> String {
@@ -50,8 +85,12 @@ impl Scenario {
                 "OK: `result` as the documented array of one object".into()
             }
             Behaviour::Debts(Debts::NotHit) => "HTTP 400 `NOT_HIT` (no record)".into(),
+            Behaviour::Debts(Debts::Applications(n)) => format!("OK: {n} applications"),
             Behaviour::Orders(Orders::Miss) => "OK: `target: false` (clean miss)".into(),
             Behaviour::Orders(Orders::Blacklist) => "OK: blacklist (level 5), 3 records from each of seat, voice and sms; `cid`/`duration` as strings or numbers".into(),
+            Behaviour::Orders(Orders::Normal) => {
+                "OK: level 3 (normal customer), 1 seat record".into()
+            }
             Behaviour::Orders(Orders::Greylist) => {
                 "OK: greylist (level 4), 2 seat records with numeric `cid`/`duration`".into()
             }
@@ -107,6 +146,11 @@ AccuAuth paths are the vendor's (`/check/...`); TrustDecision lives at `{MULTIPL
             traps()
                 .iter()
                 .map(|r| (r.check, r.country, r.identifier, &r.key, r.answer())),
+        )
+        .chain(
+            sequences()
+                .iter()
+                .map(|r| (r.check, r.country, r.identifier, &r.key, r.answer())),
         );
     for (check, country, identifier, key, answer) in rows {
         s.push_str(&format!(
@@ -117,7 +161,27 @@ AccuAuth paths are the vendor's (`/check/...`); TrustDecision lives at `{MULTIPL
     s.push_str(
         "\nRows marked *trap* rehearse the vendors' bad days (`sandbox::traps()`, apart from \
 `sandbox::scenarios()` so suites that walk every ordinary row never meet them).\n\n\
-Phones are keyed in national format: debts-report accepts `mobile` as `62…`, `+62…` or `0…`, \
+",
+    );
+    s.push_str(&format!(
+        "Rows whose answer *changes per call* (`sandbox::sequences()`) rehearse an applicant checked again weeks \
+later, for `riskdesk history applicant`: the n-th call the sandbox answers gets the n-th answer, and every \
+call after the last answer gets the last one again. Only answered calls count: a request refused for its \
+credentials or fields, or whose answer a fault swallows (`hang`, `drop`, `502`, `truncated`), does not \
+advance the row; polls of a task never do. The built-in sandbox (each `riskdesk check`, `tasks` or console \
+run without credentials, or with `--sandbox`) counts in the data directory, \
+`<data dir>/{SEQUENCE_DIR}/<check>-<value>`, one byte per call, so separate runs advance the same row, and \
+two runs at once never get the same answer; delete that directory (or one file in it) to start the rows \
+again. `riskdesk sandbox` and `Sandbox::start` with the default options count in memory: a restart \
+starts again. The Indonesian phone `{id}` is one applicant for both debts-report and credit-willingness; \
+`{mx}` is a good multiplatform phone for `{idn}`; the phone-status row's tasks answer its task step's \
+status after the pending time.\n\n",
+        id = super::SEQUENCE_PHONE_ID,
+        mx = super::SEQUENCE_PHONE_MX,
+        idn = super::SEQUENCE_ID_NUMBER,
+    ));
+    s.push_str(
+        "Phones are keyed in national format: debts-report accepts `mobile` as `62…`, `+62…` or `0…`, \
 or `mobile_md5` of any of those; multiple-order matches `mobile_no` = md5(`91` + the ten digits); \
 phone-status matches the last ten digits of `phone_number`. \
 Multiplatform rows are keyed on `id_number` in any supported country.\n\n\

@@ -4,7 +4,7 @@
 use super::accuauth::row_fault;
 use super::data::indicators;
 use super::lookup;
-use super::scenarios::{Behaviour, TdError, Trap, Willingness, scenarios, traps};
+use super::scenarios::{Behaviour, TdError, Trap, Willingness, scenarios, sequences, traps};
 use super::wire::{
     Fault, Planned, form_fields, hex_sequence_id, stable_hash, willingness_sequence_id,
 };
@@ -59,17 +59,19 @@ fn text(body: &Map<String, Value>, key: &str) -> Option<String> {
 }
 
 /// Counts the request (its body has been read), then answers with latency and faults.
+/// `answer` is told whether its answer will reach the client whole.
 async fn serve(
     st: Arc<AppState>,
     path: &str,
-    answer: impl FnOnce(&AppState) -> (Planned, Option<Fault>),
+    answer: impl FnOnce(&AppState, bool) -> (Planned, Option<Fault>),
 ) -> Response {
     st.counters.request(path);
     if !st.opts.latency.is_zero() {
         tokio::time::sleep(st.opts.latency).await;
     }
-    let (planned, fault) = answer(&st);
-    st.respond(planned, fault).await
+    let option = st.option_fault();
+    let (planned, fault) = answer(&st, option.delivers());
+    st.respond(planned, fault, option).await
 }
 
 fn mp_error(code: u32, message: &str) -> (Planned, Option<Fault>) {
@@ -82,7 +84,7 @@ pub(crate) async fn multiplatform(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    serve(st.0, MULTIPLATFORM_PATH, |st| {
+    serve(st.0, MULTIPLATFORM_PATH, |st, delivers| {
         match check_auth(&st.opts.credentials, query.as_deref()) {
             Err(AuthFailure::Missing(p)) => return mp_error(9060, &format!("{p} empty")),
             Err(AuthFailure::Wrong) => return mp_error(300, "Service not purchased or not effective"),
@@ -115,9 +117,12 @@ pub(crate) async fn multiplatform(
         }
         let scenario = lookup::find_multiplatform(scenarios(), id_number);
         let trap = lookup::find_multiplatform(traps(), id_number);
+        let seq = lookup::find_multiplatform(sequences(), id_number);
         st.count(scenario);
         st.count(trap);
-        let plan = match scenario.map(|s| &s.behaviour) {
+        st.count(seq);
+        let step = seq.map(|s| st.step(s, delivers));
+        let plan = match scenario.map(|s| &s.behaviour).or(step) {
             Some(Behaviour::TrustDecisionError(e)) => return mp_error(e.code, e.message),
             Some(Behaviour::Indicators(i)) => Some(*i),
             _ => None,
@@ -195,7 +200,7 @@ pub(crate) async fn credit_willingness(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    serve(st.0, CREDIT_WILLINGNESS_PATH, |st| {
+    serve(st.0, CREDIT_WILLINGNESS_PATH, |st, delivers| {
         match check_auth(&st.opts.credentials, query.as_deref()) {
             Err(AuthFailure::Missing(p)) => return empty(p),
             Err(AuthFailure::Wrong) => return cw_error_text(301, "Service not purchased"),
@@ -247,9 +252,14 @@ pub(crate) async fn credit_willingness(
         let trap = phone
             .as_deref()
             .and_then(|p| lookup::find_willingness(traps(), p));
+        let seq = phone
+            .as_deref()
+            .and_then(|p| lookup::find_willingness(sequences(), p));
         st.count(scenario);
         st.count(trap);
-        let score = match scenario.map(|s| &s.behaviour) {
+        st.count(seq);
+        let step = seq.map(|s| st.step(s, delivers));
+        let score = match scenario.map(|s| &s.behaviour).or(step) {
             Some(Behaviour::TrustDecisionError(e)) => return cw_error(*e),
             Some(Behaviour::Willingness(Willingness::ScoreAsString(s))) => json!(s.to_string()),
             Some(Behaviour::Willingness(Willingness::Score(s))) => json!(s),

@@ -27,6 +27,11 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// Whether the answer still reaches the client whole under this fault (late or slow).
+    pub fn delivers(&self) -> bool {
+        matches!(self, Fault::Latency(_) | Fault::Trickle(_))
+    }
+
     /// Its command-line name without the argument: `latency`, `hang`, `drop`, `502`,
     /// `truncated`, `trickle` (the keys of `SandboxStats::faults`).
     pub fn name(&self) -> &'static str {
