@@ -180,3 +180,259 @@ fn applicant_case_joins_by_phone_and_id_and_shows_what_changed() {
         "{names}"
     );
 }
+
+/// A fixed history for the case file: every outcome, a purpose that needs escaping, a
+/// lookup with two attempts, fixed uuids (as an import keeps them).
+fn fixed_history(dir: &std::path::Path) -> SqliteHistory {
+    let h = SqliteHistory::open(&dir.join("history.db")).unwrap();
+    let w = CheckKind::CreditWillingness;
+    let score = |s: &str| samples::WILLINGNESS_OK.replace("838", s);
+    let mut retried = rec(
+        2,
+        CheckKind::PhoneStatus,
+        Outcome::Ok,
+        PHONE,
+        "",
+        samples::TASK_DONE,
+    );
+    retried.attempts = vec![
+        riskdesk::vendor::Attempt {
+            http_status: Some(200),
+            vendor_status: Some("OK".into()),
+            vendor_request_id: Some("TID-submit-2".into()),
+            error_kind: None,
+            latency_ms: 80,
+        },
+        riskdesk::vendor::Attempt {
+            http_status: Some(200),
+            vendor_status: Some("OK".into()),
+            vendor_request_id: Some("req-2".into()),
+            error_kind: None,
+            latency_ms: 90,
+        },
+    ];
+    let mut escaped = rec(8, w, Outcome::Ok, PHONE, ID, &score("540"));
+    escaped.purpose = Some("complaint 77 | line one\nline two".into());
+    escaped.operator = "budi|ops".into();
+    let mut pending = rec(
+        6,
+        CheckKind::PhoneStatus,
+        Outcome::Pending,
+        PHONE,
+        "",
+        samples::TASK_PENDING,
+    );
+    pending.report = None;
+    pending.purpose = None;
+    let mut not_hit = rec(0, CheckKind::DebtsReport, Outcome::NotHit, PHONE, ID, "");
+    not_hit.vendor_status = Some("NOT_HIT".into());
+    let rows = [
+        not_hit,
+        rec(1, w, Outcome::Ok, PHONE, ID, &score("701")),
+        retried,
+        rec(
+            3,
+            CheckKind::DebtsReport,
+            Outcome::Ok,
+            PHONE,
+            ID,
+            samples::DEBTS_OK,
+        ),
+        rec(4, w, Outcome::Error, PHONE, ID, ""),
+        rec(5, w, Outcome::Ok, PHONE, ID, &score("640")),
+        pending,
+        rec(
+            7,
+            CheckKind::PhoneStatus,
+            Outcome::Ok,
+            PHONE,
+            "",
+            &samples::TASK_DONE.replace("\"ring\"", "\"turned_off\""),
+        ),
+        escaped,
+    ];
+    let batch: Vec<(LookupRecord, String)> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| (r, format!("00000000-0000-4000-8000-{:012}", i + 1)))
+        .collect();
+    h.insert_absent(&batch).unwrap();
+    h
+}
+
+fn fixed_header() -> riskdesk::history::case::CaseFileHeader {
+    riskdesk::history::case::CaseFileHeader {
+        generated_at: datetime!(2026-03-20 10:15:30 UTC),
+        generated_by: "carla".into(),
+        purpose: Some("complaint 1234".into()),
+    }
+}
+
+fn markdown(h: &SqliteHistory, reveal: bool) -> String {
+    use riskdesk::history::case;
+    let found = case::gather(h, &case::CaseKey::Phone(PHONE.into()), None, None).unwrap();
+    let changes = case::changes_of(&found);
+    let mut out = Vec::new();
+    case::write_markdown(&mut out, &found, &changes, &fixed_header(), reveal).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn markdown_case_file_for_a_fixed_history() {
+    assert!(
+        samples::TASK_DONE.contains("\"ring\""),
+        "the sample this test edits"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let h = fixed_history(dir.path());
+    let md = markdown(&h, false);
+    insta::assert_snapshot!("case_file_masked", md);
+    // Masked: neither identifier in full, anywhere in the file.
+    assert!(!md.contains(PHONE) && !md.contains(ID), "{md}");
+    // Table cells stay cells: the pipe is escaped, the line break is a <br>.
+    assert!(md.contains("complaint 77 \\| line one<br>line two"), "{md}");
+    assert!(md.contains("budi\\|ops"), "{md}");
+    for line in md.lines().filter(|l| l.starts_with('|')) {
+        let unescaped = line.replace("\\|", "");
+        let cells = unescaped.matches('|').count();
+        assert!([3, 5, 7, 8].contains(&cells), "a broken row: {line}");
+    }
+    // Errors, not-hits and pending lookups are in the timeline; the diff compares only
+    // answers: the willingness score 701 → 640 → 540 across the error.
+    assert!(md.contains("| error: vendor timed out |"), "{md}");
+    assert!(md.contains("| pending |"), "{md}");
+    assert!(md.contains("no record (not hit)"), "{md}");
+    assert!(md.contains("**score fell 61 points**"), "{md}");
+    assert!(md.contains("**score fell 100 points**"), "{md}");
+    assert!(md.contains("**first record after not-hit**"), "{md}");
+    assert!(md.contains("**phone now turned off**"), "{md}");
+    // Both attempts' request ids, and every uuid.
+    assert!(md.contains("`TID-submit-2`, `req-2`"), "{md}");
+    for i in 1..=9 {
+        assert!(md.contains(&format!("00000000-0000-4000-8000-{i:012}")));
+    }
+
+    let revealed = markdown(&h, true);
+    assert!(
+        revealed.contains(PHONE) && revealed.contains(ID),
+        "{revealed}"
+    );
+    assert!(!revealed.contains("masked"), "{revealed}");
+}
+
+#[cfg(unix)]
+#[test]
+fn output_files_are_owner_only_and_replaced_whole() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let h = fixed_history(dir.path());
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let file = out_dir.join("case.md");
+    // An older file others could read is replaced, not rewritten in place.
+    std::fs::write(&file, "old contents, much longer than nothing at all").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    for (format, starts) in [
+        ("md", "# Applicant case file"),
+        ("json", "{"),
+        ("text", "Applicant"),
+    ] {
+        let path = file.to_str().unwrap();
+        let (code, stdout) = run(
+            &h,
+            &[
+                "applicant",
+                "--phone",
+                PHONE,
+                "--format",
+                format,
+                "-o",
+                path,
+            ],
+        );
+        assert_eq!(code, std::process::ExitCode::SUCCESS);
+        assert_eq!(stdout, "", "nothing on stdout with -o");
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{format}");
+        let written = std::fs::read_to_string(&file).unwrap();
+        assert!(written.starts_with(starts), "{format}: {written}");
+        assert!(!written.contains(PHONE), "{format}: masked by default");
+    }
+    let left: Vec<_> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["case.md"], "no temporary file left behind");
+    // A directory that cannot be written: an error, and nothing half-written.
+    let missing = dir.path().join("no-such-dir").join("case.md");
+    let err = {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(subcommand)]
+            cmd: HistoryCommand,
+        }
+        let cli = Cli::try_parse_from([
+            "history",
+            "applicant",
+            "--phone",
+            PHONE,
+            "-o",
+            missing.to_str().unwrap(),
+        ])
+        .unwrap();
+        run_history(cli.cmd, &h, &mut Vec::new()).unwrap_err()
+    };
+    assert!(format!("{err:#}").contains("cannot write"), "{err:#}");
+}
+
+#[test]
+fn json_is_format_json_and_viewing_is_logged_for_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = fixed_history(dir.path());
+    let (_, alias) = run(&h, &["applicant", "--phone", PHONE, "--json"]);
+    let (_, format) = run(&h, &["applicant", "--phone", PHONE, "--format", "json"]);
+    assert_eq!(alias, format);
+    let v: serde_json::Value = serde_json::from_str(&alias).unwrap();
+    assert_eq!(v["lookups"].as_array().unwrap().len(), 9);
+    let (_, md) = run(
+        &h,
+        &[
+            "applicant",
+            "--phone",
+            PHONE,
+            "--format",
+            "md",
+            "--purpose",
+            "t-9",
+        ],
+    );
+    assert!(md.starts_with("# Applicant case file\n"), "{md}");
+    assert!(md.contains("| Purpose | t-9 |"), "{md}");
+    assert!(md.contains(&format!("| Generated by | {} |", riskdesk::cli::operator())));
+    let logged = History::access(&h, &Default::default()).unwrap();
+    assert_eq!(logged.len(), 3, "every view is logged: {logged:?}");
+    assert!(
+        logged
+            .iter()
+            .all(|e| e.action == "case" && e.lookup_ids.len() == 9)
+    );
+    // --json with another format is a usage error, not a guess.
+    use clap::Parser;
+    #[derive(clap::Parser, Debug)]
+    struct Cli {
+        #[command(subcommand)]
+        cmd: HistoryCommand,
+    }
+    let err = Cli::try_parse_from([
+        "history",
+        "applicant",
+        "--phone",
+        PHONE,
+        "--json",
+        "--format",
+        "md",
+    ])
+    .unwrap_err();
+    assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+}

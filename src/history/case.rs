@@ -13,6 +13,9 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use time::OffsetDateTime;
 
+mod markdown;
+pub use markdown::{CaseFileHeader, cell, write_markdown};
+
 /// At most this many lookups make a case (and a name lists candidates from at most this
 /// many rows): a case is always bounded.
 pub const CASE_CAP: usize = 10_000;
@@ -377,6 +380,15 @@ fn flag(check: CheckKind, field: &str, from: &Value, to: &Value) -> Option<Strin
 /// (oldest first): each changed field of consecutive ok reports, and the switches between
 /// a record and no record. Errors, pending and skipped lookups are not compared.
 pub fn changes(lookups: &[LookupRecord]) -> Vec<Change> {
+    changes_in(lookups.iter())
+}
+
+/// [`changes`] of a gathered case's lookups.
+pub fn changes_of(case: &Case) -> Vec<Change> {
+    changes_in(case.lookups.iter().map(|(r, _)| r))
+}
+
+fn changes_in<'a>(lookups: impl Iterator<Item = &'a LookupRecord>) -> Vec<Change> {
     let mut out = Vec::new();
     let mut last: BTreeMap<&str, &LookupRecord> = BTreeMap::new();
     for rec in lookups {

@@ -101,13 +101,21 @@ pub enum HistoryCommand {
         /// Last day (UTC), YYYY-MM-DD, included.
         #[arg(long, value_name = "DATE", value_parser = parse_date)]
         until: Option<time::Date>,
-        /// JSON on stdout.
-        #[arg(long)]
+        /// JSON (the same as --format json).
+        #[arg(long, conflicts_with = "format")]
         json: bool,
+        /// text (default), md (a case file to attach to a ticket) or json.
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<CaseFormat>,
+        /// Write here instead of stdout: replaced whole (written aside, then renamed), readable
+        /// by its owner only (mode 0600: it holds personal data).
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
         /// Show phone and ID numbers in full.
         #[arg(long)]
         reveal: bool,
-        /// Why this case is viewed ("complaint 1234"): kept in the access log.
+        /// Why this case is viewed ("complaint 1234"): kept in the access log and written
+        /// in the case file's header.
         #[arg(long, value_name = "TEXT")]
         purpose: Option<String>,
     },
@@ -128,6 +136,17 @@ pub enum HistoryCommand {
         #[arg(long, value_name = "URL")]
         to: Option<String>,
     },
+}
+
+/// How `history applicant` writes a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CaseFormat {
+    /// For a terminal.
+    Text,
+    /// A Markdown case file for a ticket.
+    Md,
+    /// `{"applicant", "lookups", "changes"}`.
+    Json,
 }
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -593,55 +612,32 @@ pub fn run_history_as(
             since,
             until,
             json,
+            format,
+            output,
             reveal,
             purpose,
         } => {
-            use super::case;
+            let format = if json {
+                CaseFormat::Json
+            } else {
+                format.unwrap_or(CaseFormat::Text)
+            };
+            let view = CaseView {
+                since,
+                until,
+                format,
+                reveal,
+                purpose: given(purpose),
+            };
             let key = match (phone, id_number, name) {
-                (Some(p), _, _) => case::CaseKey::Phone(p),
-                (None, Some(n), _) => case::CaseKey::IdNumber(n),
+                (Some(p), _, _) => super::case::CaseKey::Phone(p),
+                (None, Some(n), _) => super::case::CaseKey::IdNumber(n),
                 (None, None, Some(name)) => {
-                    let (found, capped) = case::candidates(store, &name, since, until)?;
-                    if json {
-                        serde_json::to_writer_pretty(
-                            &mut *out,
-                            &case::candidates_json(&found, reveal),
-                        )?;
-                        writeln!(out)?;
-                    } else {
-                        case::write_candidates(out, &found, reveal)?;
-                    }
-                    if capped {
-                        eprintln!(
-                            "note: searched {} lookups for this name: narrow it with \
-                             --since/--until or more letters",
-                            case::CASE_CAP
-                        );
-                    }
-                    return Ok(ExitCode::SUCCESS);
+                    return run_candidates(store, &name, &view, output.as_deref(), out);
                 }
                 (None, None, None) => anyhow::bail!("give --phone, --id-number or --name"),
             };
-            let found = case::gather(store, &key, since, until)?;
-            if found.lookups.is_empty() {
-                eprintln!("no lookups of this applicant");
-                return Ok(ExitCode::from(1));
-            }
-            let records: Vec<_> = found.lookups.iter().map(|(r, _)| r.clone()).collect();
-            // Viewing a case is recorded before anything is shown, as `history show` is.
-            let ids = records.iter().map(|r| r.id).collect();
-            store
-                .log_access(&AccessEntry::now(os_user, "case", ids, given(purpose)))
-                .context("recording this view in the access log")?;
-            let changes = case::changes(&records);
-            if json {
-                serde_json::to_writer_pretty(&mut *out, &case::to_json(&found, &changes, reveal))?;
-                writeln!(out)?;
-            } else {
-                case::write_text(out, &found, &changes, reveal)?;
-            }
-            out.flush()?;
-            Ok(ExitCode::SUCCESS)
+            run_case(store, &key, &view, os_user, output.as_deref(), out)
         }
         HistoryCommand::Import { file } => {
             let f = std::fs::File::open(&file)
@@ -772,6 +768,176 @@ fn write_table(out: &mut dyn Write, rows: &[LookupSummary], reveal: bool) -> any
         )?;
     }
     Ok(())
+}
+
+/// How one case is asked for (`history applicant`).
+struct CaseView {
+    since: Option<time::Date>,
+    until: Option<time::Date>,
+    format: CaseFormat,
+    reveal: bool,
+    purpose: Option<String>,
+}
+
+/// `history applicant --name`: the applicants a name may stand for.
+fn run_candidates(
+    store: &dyn History,
+    name: &str,
+    view: &CaseView,
+    output: Option<&std::path::Path>,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    use super::case;
+    let (found, capped) = case::candidates(store, name, view.since, view.until)?;
+    let mut body = Vec::new();
+    if view.format == CaseFormat::Json {
+        serde_json::to_writer_pretty(&mut body, &case::candidates_json(&found, view.reveal))?;
+        writeln!(body)?;
+    } else {
+        case::write_candidates(&mut body, &found, view.reveal)?;
+    }
+    deliver(&body, output, out)?;
+    if capped {
+        eprintln!(
+            "note: searched {} lookups for this name: narrow it with --since/--until or more \
+             letters",
+            case::CASE_CAP
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `history applicant --phone | --id-number`: the case, as text, Markdown or JSON. Viewing
+/// is recorded in the access log before anything is written.
+fn run_case(
+    store: &dyn History,
+    key: &super::case::CaseKey,
+    view: &CaseView,
+    os_user: &str,
+    output: Option<&std::path::Path>,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    use super::case;
+    let found = case::gather(store, key, view.since, view.until)?;
+    let Some((first, _)) = found.lookups.first() else {
+        eprintln!("no lookups of this applicant");
+        return Ok(ExitCode::from(1));
+    };
+    let first_id = first.id;
+    // Viewing a case is recorded before anything is shown, as `history show` is.
+    let ids = found.lookups.iter().map(|(r, _)| r.id).collect();
+    let entry = AccessEntry::now(os_user, "case", ids, view.purpose.clone());
+    let logged = store
+        .log_access(&entry)
+        .context("recording this view in the access log")?;
+    let changes = case::changes_of(&found);
+    let mut body = Vec::with_capacity(256 * found.lookups.len() + 4096);
+    match view.format {
+        CaseFormat::Json => {
+            serde_json::to_writer_pretty(&mut body, &case::to_json(&found, &changes, view.reveal))?;
+            writeln!(body)?;
+        }
+        CaseFormat::Text => case::write_text(&mut body, &found, &changes, view.reveal)?,
+        CaseFormat::Md => {
+            let header = case::CaseFileHeader {
+                generated_at: entry.at,
+                generated_by: viewer(store, first_id, logged, os_user),
+                purpose: view.purpose.clone(),
+            };
+            case::write_markdown(&mut body, &found, &changes, &header, view.reveal)?;
+        }
+    }
+    deliver(&body, output, out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Who viewed the case, in the history's own words: on a team database the role its access
+/// log stamped on row `logged` (the server decides who, not the desk), else the OS user.
+fn viewer(store: &dyn History, first_id: i64, logged: i64, os_user: &str) -> String {
+    // Only a backend that knows better than the client names roles (PostgreSQL).
+    if !matches!(store.operator_role(first_id), Ok(Some(_))) {
+        return os_user.to_string();
+    }
+    let today = OffsetDateTime::now_utc().date();
+    let q = AccessQuery {
+        lookup: Some(first_id),
+        operator: None,
+        since: today.previous_day(),
+        limit: 100,
+    };
+    store
+        .access(&q)
+        .ok()
+        .and_then(|rows| rows.into_iter().find(|e| e.id == logged))
+        .and_then(|e| e.db_user)
+        .map(|role| {
+            if role == os_user {
+                role
+            } else {
+                format!("{role} (OS user {os_user})")
+            }
+        })
+        .unwrap_or_else(|| os_user.to_string())
+}
+
+/// Writes `body` to `output` (replaced whole and owner-only, see [`write_private`]) or to
+/// `out`.
+fn deliver(
+    body: &[u8],
+    output: Option<&std::path::Path>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    match output {
+        Some(path) => {
+            write_private(path, body)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => {
+            out.write_all(body)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `body` to `path` atomically and owner-only: a new file beside it (mode 0600 from
+/// its creation), synced, then renamed over `path`. A reader sees the old file or the whole
+/// new one, never a part, and nobody else can read it at any moment.
+pub fn write_private(path: &std::path::Path, body: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("not a file name"))?
+        .to_string_lossy()
+        .into_owned();
+    for attempt in 0..100u32 {
+        let tmp = dir.join(format!(".{name}.{}.{attempt}.tmp", std::process::id()));
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+        let mut f = match o.open(&tmp) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        };
+        let written = f
+            .write_all(body)
+            .and_then(|()| f.sync_all())
+            .and_then(|()| std::fs::rename(&tmp, path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        return Ok(());
+    }
+    Err(std::io::Error::other(
+        "no free temporary name beside the file",
+    ))
 }
 
 /// `riskdesk tasks [--json]`: the open phone tasks (pending, or paused with the reason).
