@@ -112,7 +112,8 @@ pub enum TaskPoll {
     },
     /// Still pending; poll again after `PollGate::delay(attempts)`.
     Pending { attempts: u32 },
-    /// Another poller holds the task right now; nothing was sent.
+    /// Another poller holds the task right now, has polled it since the caller read it, or
+    /// ended it; nothing was sent. Read the task again before following it further.
     Busy,
     /// The task is past its 24 hours; nothing was sent. Report it as [`expired_error`].
     Expired,
@@ -197,8 +198,13 @@ pub async fn poll_task(
         run_blocking(history, move |h| h.resumable(now, sandbox).map(drop)).await?;
         return Ok(TaskPoll::Expired);
     }
-    let (task_id, lease_for) = (task.task_id.clone(), poll_lease(client));
-    let Some(lease) = run_blocking(history, move |h| h.claim(&task_id, now, lease_for)).await?
+    let (task_id, lease_for, seen) = (task.task_id.clone(), poll_lease(client), task.attempts);
+    // Only while nobody polled it since `task` was read: another desk following the same
+    // task has just polled this due time.
+    let Some(lease) = run_blocking(history, move |h| {
+        h.claim_unpolled(&task_id, seen, now, lease_for)
+    })
+    .await?
     else {
         return Ok(TaskPoll::Busy);
     };

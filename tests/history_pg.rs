@@ -465,9 +465,12 @@ fn pushing_a_desks_history_twice_adds_it_once() {
     );
 }
 
+/// The leases under `tests/pg_team_tasks.rs` (two real `tasks --resume` processes against
+/// a mock vendor): claims racing from two desks get one lease, and a desk whose copy of the
+/// task is older than the last poll is refused the next one.
 #[test]
-fn two_processes_resuming_the_same_task_produce_one_poll_per_due_time() {
-    let Some(c) = Cluster::start_or_skip("two_processes_resuming_the_same_task") else {
+fn two_desks_claiming_one_task_get_one_lease_and_a_stale_copy_none() {
+    let Some(c) = Cluster::start_or_skip("two_desks_claiming_one_task") else {
         return;
     };
     with_owner(&c);
@@ -541,4 +544,45 @@ fn two_processes_resuming_the_same_task_produce_one_poll_per_due_time() {
                 .is_none()
         );
     }
+
+    // Ana polls a task both desks read with no poll counted; Budi's copy is then stale: no
+    // lease for it (that due time was polled), one once he has read the task again.
+    let minute = std::time::Duration::from_secs(60);
+    desks[0]
+        .add_task(&riskdesk::history::PhoneTaskRow {
+            task_id: "task-stale".into(),
+            ..task.clone()
+        })
+        .expect("add task");
+    let lease = desks[0]
+        .claim_unpolled("task-stale", 0, now, minute)
+        .expect("claim")
+        .expect("nobody polled it yet");
+    let pending = riskdesk::history::PollFinish {
+        at: now,
+        state: riskdesk::history::TaskState::Pending,
+        error: None,
+        record: None,
+    };
+    assert!(
+        desks[0]
+            .finish(&lease, &pending)
+            .expect("finish")
+            .task_updated
+    );
+    assert!(
+        desks[1]
+            .claim_unpolled("task-stale", 0, now, minute)
+            .expect("claim")
+            .is_none(),
+        "a copy read before ana's poll"
+    );
+    let fresh = desks[1].task("task-stale").expect("task").expect("stored");
+    assert_eq!(fresh.attempts, 1);
+    assert!(
+        desks[1]
+            .claim_unpolled("task-stale", fresh.attempts, now, minute)
+            .expect("claim")
+            .is_some()
+    );
 }

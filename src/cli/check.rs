@@ -3,7 +3,7 @@
 use super::{EXIT_NOT_STORED, EXIT_OK, EXIT_PENDING, EXIT_USAGE, EXIT_VENDOR, Session, TasksCmd};
 use crate::applicant::{Applicant, CheckOptions, FieldError, VendorRequest, prepare};
 use crate::check::{CheckKind, Outcome};
-use crate::history::{LookupRecord, PhoneTaskRow, SharedHistory, run_blocking};
+use crate::history::{LookupRecord, PhoneTaskRow, SharedHistory, TaskState, run_blocking};
 use crate::lookup::{Origin, describe_field_errors, record_from_result};
 use crate::phone_tasks::{self, TaskPoll};
 use crate::vendor::CheckResult;
@@ -333,6 +333,10 @@ async fn run_one(
             ),
             Err(Unresolved::Paused(failure)) => (failure, Some(paused_note(&task_id))),
             Err(Unresolved::Expired) => (Box::new(phone_tasks::expired_result(result)), None),
+            Err(Unresolved::EndedElsewhere(state)) => (
+                Box::new(result),
+                Some(ended_elsewhere_note(&task_id, state)),
+            ),
         };
     let mut result = result;
     result.warnings.extend(note);
@@ -383,6 +387,15 @@ enum Unresolved {
     Paused(Box<CheckResult>),
     /// Its 24 hours ran out: an error of kind `task_expired`.
     Expired,
+    /// Another desk's poll ended it (done, failed or expired): its answer is in history.
+    EndedElsewhere(TaskState),
+}
+
+fn ended_elsewhere_note(task_id: &str, state: TaskState) -> String {
+    format!(
+        "task {task_id} was polled to its end ({}) by another riskdesk: `riskdesk history search {task_id}` shows the answer",
+        state.as_str()
+    )
 }
 
 /// Polls a task, the first time after `first`, then with backoff (slowed while the vendor
@@ -439,7 +452,18 @@ async fn follow_task(
                 last_failure = Some(result);
             }
             TaskPoll::Paused { result, .. } => return Ok(Err(Unresolved::Paused(result))),
-            TaskPoll::Busy => task.attempts += 1,
+            TaskPoll::Busy => {
+                // Another desk holds it or has polled it since: follow the team's count of
+                // polls (its next due time), and stop when another desk ended it.
+                let id = task.task_id.clone();
+                match run_blocking(store, move |h| h.task(&id)).await? {
+                    Some(t) if matches!(t.state, TaskState::Pending | TaskState::Paused) => {
+                        task.attempts = t.attempts
+                    }
+                    Some(t) => return Ok(Err(Unresolved::EndedElsewhere(t.state))),
+                    None => task.attempts += 1,
+                }
+            }
             TaskPoll::Expired => return Ok(Err(Unresolved::Expired)),
         }
         delay = gate.delay(task.attempts);
@@ -630,6 +654,17 @@ pub async fn run_tasks(session: &Session, cmd: TasksCmd) -> anyhow::Result<ExitC
                 failed += 1;
                 ("error", None, Some(phone_tasks::expired_error()), None)
             }
+            Err(Unresolved::EndedElsewhere(state)) => {
+                if state != TaskState::Done {
+                    failed += 1;
+                }
+                (
+                    state.as_str(),
+                    None,
+                    None,
+                    Some(ended_elsewhere_note(&task_id, state)),
+                )
+            }
         };
         if cmd.list.json {
             let e = error
@@ -647,7 +682,10 @@ pub async fn run_tasks(session: &Session, cmd: TasksCmd) -> anyhow::Result<ExitC
                     e.kind.as_str(),
                     e.message
                 )?,
-                (None, None) => writeln!(out, "task {task_id}: still pending")?,
+                (None, None) if state == "pending" => {
+                    writeln!(out, "task {task_id}: still pending")?
+                }
+                (None, None) => writeln!(out, "task {task_id}: {state}")?,
             }
             if let Some(note) = note {
                 writeln!(out, "    {note}")?;

@@ -97,6 +97,22 @@ pub trait History: Send + Sync {
         now: OffsetDateTime,
         lease: Duration,
     ) -> Result<Option<Lease>, HistoryError>;
+    /// [`History::claim`], only while nobody has polled the task since the caller read it
+    /// (its stored `attempts` is still `seen_attempts`): a desk following a task on its own
+    /// schedule never polls again a due time another desk has just polled. The default
+    /// reads, then claims; a backend shared by several machines does both in one statement.
+    fn claim_unpolled(
+        &self,
+        task_id: &str,
+        seen_attempts: u32,
+        now: OffsetDateTime,
+        lease: Duration,
+    ) -> Result<Option<Lease>, HistoryError> {
+        match self.task(task_id)? {
+            Some(t) if t.attempts == seen_attempts => self.claim(task_id, now, lease),
+            _ => Ok(None),
+        }
+    }
     /// Ends a poll: its lookup row (if any) and, while the lease is current, the task's new
     /// state, in one transaction.
     fn finish(&self, lease: &Lease, finish: &PollFinish) -> Result<Finished, HistoryError>;

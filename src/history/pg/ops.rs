@@ -604,28 +604,17 @@ impl History for PgHistory {
         now: OffsetDateTime,
         lease: Duration,
     ) -> Result<Option<Lease>, HistoryError> {
-        let id = task_id.to_string();
-        let secs = lease.as_secs_f64().min(86_400.0);
-        self.call(move |pool| async move {
-            let c = pool.get().await.map_err(pool_err)?;
-            // The lease is timed by the server's clock: every desk of the team agrees on it.
-            let row = c
-                .query_opt(
-                    "UPDATE riskdesk.phone_tasks
-                     SET lease_until = clock_timestamp() + make_interval(secs => $3),
-                         lease_token = gen_random_uuid()::text, state = 'pending'
-                     WHERE task_id = $1 AND state IN ('pending', 'paused') AND expires_at > $2
-                       AND (lease_until IS NULL OR lease_until <= clock_timestamp())
-                     RETURNING lease_token",
-                    &[&id, &now, &secs],
-                )
-                .await
-                .map_err(pg_err)?;
-            Ok(row.map(|r| Lease {
-                task_id: id.clone(),
-                token: r.get(0),
-            }))
-        })
+        self.claim_where(task_id, None, now, lease)
+    }
+
+    fn claim_unpolled(
+        &self,
+        task_id: &str,
+        seen_attempts: u32,
+        now: OffsetDateTime,
+        lease: Duration,
+    ) -> Result<Option<Lease>, HistoryError> {
+        self.claim_where(task_id, Some(seen_attempts), now, lease)
     }
 
     fn finish(&self, lease: &Lease, finish: &PollFinish) -> Result<Finished, HistoryError> {
@@ -665,6 +654,43 @@ impl History for PgHistory {
                 lookup_id,
                 task_updated: n == 1,
             })
+        })
+    }
+}
+
+impl PgHistory {
+    /// The lease on an open, unexpired, unleased task — with `seen_attempts`, only while no
+    /// poll has been counted since (one statement: two desks cannot both pass).
+    fn claim_where(
+        &self,
+        task_id: &str,
+        seen_attempts: Option<u32>,
+        now: OffsetDateTime,
+        lease: Duration,
+    ) -> Result<Option<Lease>, HistoryError> {
+        let id = task_id.to_string();
+        let secs = lease.as_secs_f64().min(86_400.0);
+        let seen: Option<i32> = seen_attempts.map(|a| a.min(i32::MAX as u32) as i32);
+        self.call(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            // The lease is timed by the server's clock: every desk of the team agrees on it.
+            let row = c
+                .query_opt(
+                    "UPDATE riskdesk.phone_tasks
+                     SET lease_until = clock_timestamp() + make_interval(secs => $3),
+                         lease_token = gen_random_uuid()::text, state = 'pending'
+                     WHERE task_id = $1 AND state IN ('pending', 'paused') AND expires_at > $2
+                       AND (lease_until IS NULL OR lease_until <= clock_timestamp())
+                       AND ($4::integer IS NULL OR attempts = $4)
+                     RETURNING lease_token",
+                    &[&id, &now, &secs, &seen],
+                )
+                .await
+                .map_err(pg_err)?;
+            Ok(row.map(|r| Lease {
+                task_id: id.clone(),
+                token: r.get(0),
+            }))
         })
     }
 }
