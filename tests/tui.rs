@@ -1743,3 +1743,468 @@ fn opening_a_stored_lookup_carries_the_purpose_and_a_failed_log_is_a_notice() {
     assert!(d.notice().contains("not logged"), "{}", d.notice());
     assert!(d.notice().contains("database is locked"));
 }
+
+// ---------- flows: the applicant's case ----------
+
+use riskdesk::history::LookupRecord;
+use riskdesk::history::case::{Case, CaseKey};
+use riskdesk::tui::case::CaseState;
+use riskdesk::tui::case_file::{CaseFile, Mark, case_file, merge};
+
+const PHONE: &str = "+6281234567890";
+const ID_NUMBER: &str = "3171234567890123";
+
+/// One stored lookup of the case's applicant, `day` days into March, as the client stores it.
+fn case_rec(id: i64, day: i64, check: CheckKind, outcome: Outcome, body: &str) -> LookupRecord {
+    let report = (outcome == Outcome::Ok).then(|| {
+        serde_json::to_value(parse_report(check, body.as_bytes()).expect("sample parses")).unwrap()
+    });
+    LookupRecord {
+        id,
+        created_at: datetime!(2026-03-01 09:00 UTC) + time::Duration::days(day),
+        operator: if day < 6 { "ana" } else { "budi" }.into(),
+        purpose: Some(if day < 6 {
+            "application 8841".into()
+        } else {
+            "complaint 1234".into()
+        }),
+        sandbox: true,
+        check,
+        identity: riskdesk::applicant::Identity {
+            phone_e164: PHONE.into(),
+            id_number: if check == CheckKind::PhoneStatus {
+                String::new()
+            } else {
+                ID_NUMBER.into()
+            },
+            name: "Siti Rahma".into(),
+            country: "ID".into(),
+            ..Default::default()
+        },
+        request: serde_json::json!({}),
+        http_status: Some(200),
+        vendor_status: Some(
+            match outcome {
+                Outcome::Error => "OUT_OF_QUOTA",
+                Outcome::NotHit => "NOT_HIT",
+                _ => "OK",
+            }
+            .into(),
+        ),
+        vendor_request_id: Some(format!("TID{id:04}")),
+        outcome,
+        error_kind: (outcome == Outcome::Error).then(|| "out_of_quota".into()),
+        error_message: (outcome == Outcome::Error).then(|| "API calls quota exceeded".into()),
+        latency_ms: 180,
+        raw_response: body.as_bytes().to_vec(),
+        report,
+        task_id: (outcome == Outcome::Pending).then(|| "T-9".into()),
+        attempts: Vec::new(),
+    }
+}
+
+fn willing(score: i64) -> String {
+    WILL_BODY.replace("\"838\"", &format!("\"{score}\""))
+}
+
+fn orders(levels: &[i64]) -> String {
+    let data: Vec<String> = levels
+        .iter()
+        .map(|l| {
+            format!(
+                r#"{{"day":"2026-03-01","source":"seat","cid":"1","duration":"9","level":{l}}}"#
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"status":"OK","result":{{"target":true,"count":{},"data":[{}]}},"request_id":"TIDorders"}}"#,
+        levels.len(),
+        data.join(",")
+    )
+}
+
+/// A fixed case whose answers change: the willingness score 701 → 640 → 540, the
+/// multiple-order level 3 → 5, a debts not-hit, a quota error and a pending phone task.
+fn fixed_case() -> CaseFile {
+    let w = CheckKind::CreditWillingness;
+    let m = CheckKind::MultipleOrder;
+    let lookups = vec![
+        case_rec(1, 0, w, Outcome::Ok, &willing(701)),
+        case_rec(2, 1, m, Outcome::Ok, &orders(&[3])),
+        case_rec(
+            3,
+            2,
+            CheckKind::DebtsReport,
+            Outcome::NotHit,
+            r#"{"status":"NOT_HIT"}"#,
+        ),
+        case_rec(4, 3, w, Outcome::Error, r#"{"status":"OUT_OF_QUOTA"}"#),
+        case_rec(5, 4, w, Outcome::Ok, &willing(640)),
+        case_rec(
+            6,
+            5,
+            CheckKind::PhoneStatus,
+            Outcome::Pending,
+            r#"{"task_id":"T-9"}"#,
+        ),
+        case_rec(7, 6, m, Outcome::Ok, &orders(&[3, 5])),
+        case_rec(8, 7, w, Outcome::Ok, &willing(540)),
+    ];
+    case_file(&merge(vec![Case {
+        lookups: lookups.into_iter().map(|r| (r, String::new())).collect(),
+        ..Case::default()
+    }]))
+}
+
+/// The runtime's answer to the newest `GatherCase`, its access logged.
+fn gathered(d: &mut Desk, file: CaseFile) {
+    let seq = d.app.case.seq;
+    d.send(Message::CaseGathered {
+        seq,
+        case: Ok(Box::new(file)),
+        not_logged: None,
+    });
+}
+
+fn gather_commands(cmds: &[Command]) -> Vec<(u64, Vec<CaseKey>, Option<String>)> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::GatherCase { seq, keys, purpose } => {
+                Some((*seq, keys.clone(), purpose.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The history pane with three of the applicant's lookups, the second one selected.
+fn history_with_rows(d: &mut Desk) {
+    d.press("ctrl-f");
+    d.type_text("Siti");
+    let seq = d.app.history.seq;
+    d.send(Message::SearchResults {
+        seq,
+        rows: Ok(vec![
+            history_row(1, CheckKind::DebtsReport, Outcome::Ok),
+            history_row(2, CheckKind::CreditWillingness, Outcome::Error),
+            history_row(3, CheckKind::DebtsReport, Outcome::NotHit),
+        ]),
+    });
+    d.press("down");
+}
+
+#[test]
+fn the_case_marks_what_changed_since_the_previous_answer() {
+    let f = fixed_case();
+    assert_eq!(f.entries.len(), 8);
+    assert_eq!(f.phones, vec![PHONE]);
+    assert_eq!(f.id_numbers, vec![ID_NUMBER]);
+    let by_id = |id: i64| f.entries.iter().find(|e| e.id == id).unwrap();
+    // 540 is compared with 640 (#5), not with the error (#4) in between.
+    let newest = by_id(8);
+    assert_eq!(newest.compared_with.map(|(id, _)| id), Some(5));
+    let score = &newest.fields[0];
+    assert_eq!(score.name, "score");
+    let change = score.change.as_ref().expect("score changed");
+    assert_eq!((change.mark, change.was.as_str()), (Mark::Down, "640"));
+    assert_eq!(change.flag.as_deref(), Some("score fell 100 points"));
+    assert_eq!(newest.score, Some(540));
+    // The level went up to the blacklist.
+    let level = by_id(7).fields.iter().find(|f| f.name == "level").unwrap();
+    let change = level.change.as_ref().unwrap();
+    assert_eq!(
+        (level.value.as_str(), change.mark, change.was.as_str()),
+        ("5", Mark::Up, "3")
+    );
+    assert_eq!(change.flag.as_deref(), Some("newly blacklisted"));
+    assert_eq!(by_id(7).level, Some(5));
+    // Errors and pending lookups are in the timeline, never compared.
+    for id in [4, 6] {
+        let e = by_id(id);
+        assert_eq!(e.compared_with, None);
+        assert!(e.fields.is_empty());
+    }
+    assert!(by_id(4).headline.contains("quota"), "{}", by_id(4).headline);
+    assert_eq!(by_id(3).headline, "no record (not hit)");
+    // The first answer of a check has nothing to compare with.
+    assert!(by_id(1).fields.iter().all(|f| f.change.is_none()));
+}
+
+#[test]
+fn the_case_opens_from_history_and_esc_returns_with_the_selection_kept() {
+    let mut d = Desk::with(AppSettings {
+        operator: "ana".into(),
+        ..AppSettings::default()
+    });
+    d.set_field(FieldId::Purpose, "complaint 1234");
+    history_with_rows(&mut d);
+    assert_eq!(d.app.history.selected, 1);
+    let cmds = d.press("ctrl-a");
+    let asked = gather_commands(&cmds);
+    assert_eq!(
+        asked,
+        vec![(
+            1,
+            vec![
+                CaseKey::Phone(PHONE.into()),
+                CaseKey::IdNumber(ID_NUMBER.into())
+            ],
+            Some("complaint 1234".into())
+        )]
+    );
+    assert_eq!(d.app.screen, Screen::Case);
+    assert!(d.screen().contains("Gathering the case"), "{}", d.screen());
+    assert!(d.screen().contains("applicant case"));
+    gathered(&mut d, fixed_case());
+    let s = d.screen();
+    // The newest lookup is selected: its report, what changed and the charts.
+    assert!(s.contains("Lookup #8 · credit-willingness"), "{s}");
+    assert!(s.contains("▼ score") && s.contains("was 640"), "{s}");
+    assert!(s.contains("score fell 100 points"), "{s}");
+    assert!(s.contains("Willingness score 701 → 640 → 540"), "{s}");
+    assert!(s.contains("Multiple-order level 3 → 5"), "{s}");
+    assert!(
+        s.contains("error: API calls"),
+        "the error is in the timeline: {s}"
+    );
+    assert!(s.contains("not_hit") && s.contains("pending"), "{s}");
+    // Masked as the rest of the console, until revealed.
+    assert!(!s.contains(PHONE) && !s.contains(ID_NUMBER), "{s}");
+    d.press("ctrl-p");
+    assert!(d.screen().contains(ID_NUMBER));
+    // Up: the level-5 answer, marked against level 3.
+    d.press("up");
+    let s = d.screen();
+    assert!(s.contains("Lookup #7 · multiple-order"), "{s}");
+    assert!(s.contains("▲ level") && s.contains("was 3"), "{s}");
+    assert!(s.contains("newly blacklisted"), "{s}");
+    d.press("pgup");
+    assert_eq!(d.app.case.selected, 0);
+    d.press("pgdn");
+    assert_eq!(d.app.case.selected, 7);
+    // Esc: the history pane as it was, search and selection kept.
+    d.press("esc");
+    assert_eq!(d.app.screen, Screen::History);
+    assert_eq!(d.app.history.selected, 1);
+    assert_eq!(d.app.history.text(), "Siti");
+    assert!(!d.app.case.is_open());
+}
+
+#[test]
+fn the_case_opens_from_the_form_and_esc_returns_to_the_field() {
+    let mut d = Desk::new();
+    // An empty form says what it needs; nothing is asked of the store.
+    let cmds = d.press("ctrl-a");
+    assert!(gather_commands(&cmds).is_empty(), "{cmds:?}");
+    assert!(
+        d.notice().contains("type a phone or ID number first"),
+        "{}",
+        d.notice()
+    );
+    assert_eq!(d.app.screen, Screen::Review);
+    d.press("esc");
+    d.indonesian();
+    d.focus_field(FieldId::Name);
+    let cmds = d.press("ctrl-a");
+    let asked = gather_commands(&cmds);
+    assert_eq!(asked.len(), 1, "{cmds:?}");
+    // The phone as E.164, whatever spelling was typed.
+    assert_eq!(
+        asked[0].1,
+        vec![
+            CaseKey::Phone(PHONE.into()),
+            CaseKey::IdNumber(ID_NUMBER.into())
+        ]
+    );
+    // No lookups of this applicant: said plainly.
+    d.send(Message::CaseGathered {
+        seq: asked[0].0,
+        case: Ok(Box::new(CaseFile::default())),
+        not_logged: None,
+    });
+    assert_eq!(d.app.case.state, CaseState::Empty);
+    assert!(
+        d.screen().contains("No lookups of this applicant"),
+        "{}",
+        d.screen()
+    );
+    d.press("esc");
+    assert_eq!((d.app.screen, d.app.focus), (Screen::Review, Pane::Form));
+    assert_eq!(d.app.form.focused(), FieldId::Name);
+    assert_eq!(d.app.form.text(FieldId::Name), "Siti Rahma");
+}
+
+#[test]
+fn the_newest_gather_wins_and_a_late_one_after_esc_is_dropped() {
+    let mut d = Desk::new();
+    history_with_rows(&mut d);
+    d.press("ctrl-a");
+    let first = d.app.case.seq;
+    d.press("esc");
+    d.press("ctrl-a");
+    let second = d.app.case.seq;
+    assert!(second > first);
+    // The first gather finishing late shows nothing.
+    d.send(Message::CaseGathered {
+        seq: first,
+        case: Ok(Box::new(fixed_case())),
+        not_logged: None,
+    });
+    assert_eq!(d.app.case.state, CaseState::Loading);
+    // Closed before its answer: the answer is dropped, the history pane stays.
+    d.press("esc");
+    d.send(Message::CaseGathered {
+        seq: second,
+        case: Ok(Box::new(fixed_case())),
+        not_logged: None,
+    });
+    assert_eq!(d.app.screen, Screen::History);
+    assert!(!d.app.case.is_open());
+    // A case shown whose access could not be logged says so.
+    d.press("ctrl-a");
+    d.send(Message::CaseGathered {
+        seq: d.app.case.seq,
+        case: Ok(Box::new(fixed_case())),
+        not_logged: Some("database is locked".into()),
+    });
+    assert!(d.app.case.file().is_some(), "shown all the same");
+    assert!(d.notice().contains("not logged"), "{}", d.notice());
+    // A store failure is said in the view.
+    d.press("esc");
+    d.press("ctrl-a");
+    d.send(Message::CaseGathered {
+        seq: d.app.case.seq,
+        case: Err("history database is gone".into()),
+        not_logged: None,
+    });
+    assert!(
+        d.screen().contains("Could not gather the case"),
+        "{}",
+        d.screen()
+    );
+}
+
+#[test]
+fn enter_opens_a_lookup_of_the_case_and_esc_comes_back_to_the_case() {
+    let mut d = Desk::new();
+    history_with_rows(&mut d);
+    d.press("ctrl-a");
+    gathered(&mut d, fixed_case());
+    let cmds = d.press("enter");
+    assert!(
+        matches!(cmds[..], [Command::OpenLookup { id: 8, .. }]),
+        "{cmds:?}"
+    );
+    let mut lookup = stored(8);
+    lookup.row.id = 8;
+    d.send(opened(lookup));
+    assert_eq!(d.app.screen, Screen::Review);
+    assert!(d.app.checks.stored().is_some());
+    assert!(d.status_bar().contains("case"), "{}", d.status_bar());
+    d.press("esc");
+    assert_eq!(d.app.screen, Screen::Case);
+    assert_eq!(d.app.case.selected, 7, "the selection kept");
+    assert!(d.app.checks.stored().is_none());
+    d.press("esc");
+    assert_eq!(d.app.screen, Screen::History);
+    assert_eq!(d.app.history.selected, 1);
+}
+
+#[test]
+fn the_case_key_is_rebindable_and_every_hint_in_the_case_works() {
+    let mut settings = AppSettings::default();
+    settings.keys.insert("case".into(), "f7".into());
+    let mut d = Desk::with(settings);
+    history_with_rows(&mut d);
+    assert!(d.status_bar().contains("F7"), "{}", d.status_bar());
+    assert!(gather_commands(&d.press("ctrl-a")).is_empty());
+    assert_eq!(gather_commands(&d.press("f7")).len(), 1);
+    gathered(&mut d, fixed_case());
+    d.press("up");
+    let hints = d.app.hints();
+    assert!(hints.iter().any(|h| h.words == "back"), "{hints:?}");
+    assert!(hints.iter().any(|h| h.words == "open"), "{hints:?}");
+    for hint in hints {
+        let Some(key) = hint_key(&hint.key) else {
+            continue;
+        };
+        let mut probe = Desk::new();
+        history_with_rows(&mut probe);
+        probe.press("ctrl-a");
+        gathered(&mut probe, fixed_case());
+        probe.press("up");
+        probe.app.dirty = false;
+        probe.app.update(Message::Key(key_event(&key)));
+        assert!(
+            probe.app.dirty,
+            "hint {:?} {:?} did nothing in the case view",
+            hint.key, hint.words
+        );
+    }
+    // The help lists the case view's keys.
+    d.press("?");
+    let s = d.screen();
+    assert!(s.contains("Applicant case"), "{s}");
+    assert!(s.contains("open the selected lookup read-only"), "{s}");
+}
+
+#[test]
+fn snapshot_case_view() {
+    snap("case", |d| {
+        history_with_rows(d);
+        d.press("ctrl-a");
+        gathered(d, fixed_case());
+    });
+    snap("case_orders", |d| {
+        history_with_rows(d);
+        d.press("ctrl-a");
+        gathered(d, fixed_case());
+        d.press("up");
+    });
+}
+
+// ---------- flows: a team's phone tasks ----------
+
+#[test]
+fn the_task_panel_lists_this_desks_own_tasks_first() {
+    let mut d = Desk::with(AppSettings {
+        operator: "ana".into(),
+        ..AppSettings::default()
+    });
+    let by = |id: &str, who: &str| TaskView {
+        submitter: who.into(),
+        ..task(id, "+525512340012", 0, TaskStatus::Pending)
+    };
+    d.send(Message::TasksLoaded(Ok(vec![
+        by("T-bob", "bob"),
+        by("T-ana-1", "ana"),
+        by("T-unknown", ""),
+        by("T-ana-2", "ana"),
+    ])));
+    let order =
+        |d: &Desk| -> Vec<String> { d.app.tasks.list.iter().map(|t| t.task_id.clone()).collect() };
+    assert_eq!(order(&d), ["T-ana-1", "T-ana-2", "T-bob", "T-unknown"]);
+    // Who submitted each is shown once another desk's tasks are listed.
+    d.focus_pane(Pane::Tasks);
+    let s = d.screen();
+    assert!(
+        s.contains(" by ") && s.contains("you") && s.contains("bob"),
+        "{s}"
+    );
+    // A poll's update does not know the submitter: it is kept, and so is the order.
+    d.press_n("up", 4);
+    d.press_n("down", 2);
+    assert_eq!(d.app.tasks.selected_task().unwrap().task_id, "T-bob");
+    d.tick_at(NOW + time::Duration::seconds(25));
+    d.poll_answer(task("T-bob", "+525512340012", 1, TaskStatus::Pending), None);
+    assert_eq!(order(&d), ["T-ana-1", "T-ana-2", "T-bob", "T-unknown"]);
+    assert_eq!(d.app.tasks.list[2].submitter, "bob");
+    // A task this desk submits now goes before the others; the selection stays on its task.
+    d.mexican("5512340003");
+    d.run_one(pending_answer("T-new"));
+    assert_eq!(
+        order(&d),
+        ["T-ana-1", "T-ana-2", "T-new", "T-bob", "T-unknown"]
+    );
+    assert_eq!(d.app.tasks.selected_task().unwrap().task_id, "T-bob");
+}

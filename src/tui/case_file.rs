@@ -216,7 +216,19 @@ pub fn case_file(case: &Case) -> CaseFile {
             at: rec.created_at,
             check: rec.check,
             outcome: rec.outcome,
-            headline: headline(rec),
+            headline: match (&report, report.as_ref().and_then(worst_level)) {
+                // The level first: what a decision turns on, and short enough for a timeline.
+                (Some(Report::MultipleOrder(m)), Some(level)) => format!(
+                    "level {level} ({}), {} hit(s)",
+                    crate::report::OrderRecord {
+                        level: Some(level),
+                        ..Default::default()
+                    }
+                    .level_words(),
+                    m.count
+                ),
+                _ => headline(rec),
+            },
             operator: rec.operator.clone(),
             purpose: rec.purpose.clone(),
             sandbox: rec.sandbox,

@@ -56,7 +56,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, laid: &mut Laid) {
     let [body, charts] =
         Layout::vertical([Constraint::Min(5), Constraint::Length(chart_height)]).areas(rest);
     let left = if body.width >= 160 {
-        body.width * 11 / 20
+        body.width * 3 / 5
     } else {
         body.width * 23 / 40
     };
@@ -163,11 +163,16 @@ fn draw_timeline(frame: &mut Frame, app: &App, file: &CaseFile, area: Rect, laid
     let table = Fitted::new(
         &[
             col(" ", 1, 1, 0),
-            col("when", if wide { 16 } else { 11 }, 16, 0),
-            col("check", 7, 18, 0),
+            col(
+                "when",
+                if wide { 16 } else { 11 },
+                if wide { 16 } else { 11 },
+                0,
+            ),
+            col("check", 7, if wide { 18 } else { 7 }, 0),
             col("outcome", 7, 8, 1),
-            col("headline", 12, 60, 0),
-            col("by · purpose", 8, 32, 3),
+            col("headline", 12, 40, 0),
+            col("by · purpose", 8, 32, 2),
             col("lookup", 6, 8, 4).right(),
         ],
         inner.width,
@@ -244,21 +249,32 @@ fn draw_report(frame: &mut Frame, app: &App, file: &CaseFile, area: Rect) {
     let block = Block::bordered()
         .title(format!(" Lookup #{} · {} ", e.id, e.check.cli_name()))
         .border_style(t.border(false));
+    let wide = area.width >= 60;
+    let by = if e.operator.is_empty() {
+        "-"
+    } else {
+        &e.operator
+    };
     let mut lines = vec![Line::from(vec![
-        Span::styled(format!("{} · ", timestamp(e.at)), t.muted()),
+        Span::styled(
+            format!(
+                "{} · ",
+                if wide {
+                    timestamp(e.at)
+                } else {
+                    short_when(e.at)
+                }
+            ),
+            t.muted(),
+        ),
         Span::styled(
             e.outcome.as_str().to_string(),
             outcome_style(app, e.outcome),
         ),
         Span::styled(
             format!(
-                " · by {}{}",
-                if e.operator.is_empty() {
-                    "-"
-                } else {
-                    &e.operator
-                },
-                if e.sandbox { " · sandbox" } else { "" }
+                " · by {by}{}",
+                if e.sandbox && wide { " · sandbox" } else { "" }
             ),
             t.muted(),
         ),
@@ -267,45 +283,22 @@ fn draw_report(frame: &mut Frame, app: &App, file: &CaseFile, area: Rect) {
         lines.push(Line::styled(format!("purpose: {p}"), t.muted()));
     }
     lines.push(Line::styled(
-        format!(
-            "phone {} · ID {}",
-            if e.phone.is_empty() {
-                "-".to_string()
-            } else {
-                show_phone(&e.phone, app.reveal)
-            },
-            if e.id_number.is_empty() {
-                "-".to_string()
-            } else {
-                show_id(&e.id_number, app.reveal)
-            }
-        ),
-        t.muted(),
-    ));
-    if !e.request_id.is_empty() {
-        lines.push(Line::styled(
-            format!("request id {}", e.request_id),
-            t.muted(),
-        ));
-    }
-    lines.push(Line::styled(
         e.headline.clone(),
         outcome_style(app, e.outcome).add_modifier(Modifier::BOLD),
     ));
+    let changed = e.fields.iter().filter(|f| f.change.is_some()).count() + e.other_changes.len();
     let compared = match (e.outcome, e.compared_with) {
         (Outcome::Ok | Outcome::NotHit, Some((id, at))) => {
-            let n = e.fields.iter().filter(|f| f.change.is_some()).count() + e.other_changes.len();
-            let what = match n {
+            let what = match changed {
                 0 => "nothing changed".to_string(),
-                1 => "1 change (▲ up, ▼ down, * changed)".to_string(),
-                n => format!("{n} changes (▲ up, ▼ down, * changed)"),
+                1 => "1 change".to_string(),
+                n => format!("{n} changes"),
             };
-            format!("vs #{id} of {}: {what}", timestamp(at))
+            let at = if wide { timestamp(at) } else { short_when(at) };
+            format!("vs #{id} of {at}: {what}")
         }
-        (Outcome::Ok | Outcome::NotHit, None) => {
-            format!("first answer of {} in this case", e.check.cli_name())
-        }
-        _ => "not compared: only answers (ok, not hit) are".to_string(),
+        (Outcome::Ok | Outcome::NotHit, None) => "first answer of its check here".to_string(),
+        _ => "not compared: only answers are".to_string(),
     };
     lines.push(Line::styled(compared, t.accent()));
     let name_width = e
@@ -315,24 +308,50 @@ fn draw_report(frame: &mut Frame, app: &App, file: &CaseFile, area: Rect) {
         .map(|f| f.name.chars().count())
         .max()
         .unwrap_or(0)
-        .min(24);
-    for (_, f) in &e.other_changes {
-        lines.push(field_line(app, f, name_width));
-    }
-    for f in &e.fields {
-        lines.push(field_line(app, f, name_width));
-    }
-    let flags: Vec<&str> = e
+        .min(if wide { 24 } else { 14 });
+    // What changed first (marked, with what it was and what it means), then the rest.
+    let changes: Vec<&FieldView> = e
         .other_changes
         .iter()
         .map(|(_, f)| f)
-        .chain(&e.fields)
-        .filter_map(|f| f.change.as_ref()?.flag.as_deref())
+        .chain(e.fields.iter().filter(|f| f.change.is_some()))
         .collect();
-    for flag in flags {
+    for f in &changes {
+        lines.push(field_line(app, f, name_width));
+    }
+    for f in &changes {
+        if let Some(flag) = f.change.as_ref().and_then(|c| c.flag.as_deref()) {
+            lines.push(Line::styled(
+                format!("! {flag}"),
+                t.fg(t.risk_high).add_modifier(Modifier::BOLD),
+            ));
+        }
+    }
+    for f in e.fields.iter().filter(|f| f.change.is_none()) {
+        lines.push(field_line(app, f, name_width));
+    }
+    if !e.request_id.is_empty() {
         lines.push(Line::styled(
-            format!("! {flag}"),
-            t.fg(t.risk_high).add_modifier(Modifier::BOLD),
+            format!("request id {}", e.request_id),
+            t.muted(),
+        ));
+    }
+    // Which of the applicant's identifiers this lookup used, when they have several.
+    if file.phones.len() > 1 || file.id_numbers.len() > 1 {
+        let shown = |v: &str, f: fn(&str, bool) -> String| {
+            if v.is_empty() {
+                "-".to_string()
+            } else {
+                f(v, app.reveal)
+            }
+        };
+        lines.push(Line::styled(
+            format!(
+                "phone {} · ID {}",
+                shown(&e.phone, show_phone),
+                shown(&e.id_number, show_id)
+            ),
+            t.muted(),
         ));
     }
     frame.render_widget(
@@ -372,6 +391,7 @@ fn points(
 
 struct Series<'a> {
     title: String,
+    short: String,
     empty: &'a str,
     points: Vec<(OffsetDateTime, i64)>,
     /// The y range and its labels (bottom to top).
@@ -381,9 +401,14 @@ struct Series<'a> {
 
 fn draw_series(frame: &mut Frame, app: &App, area: Rect, s: Series) {
     let t = &app.theme;
-    let block = Block::bordered()
-        .title(s.title)
-        .border_style(t.border(false));
+    // The long title when it fits, else the short one (the values stay).
+    let room = usize::from(area.width.saturating_sub(2));
+    let title = if s.title.chars().count() <= room {
+        s.title
+    } else {
+        s.short
+    };
+    let block = Block::bordered().title(title).border_style(t.border(false));
     if s.points.is_empty() {
         frame.render_widget(
             Paragraph::new(Line::styled(s.empty.to_string(), t.muted()))
@@ -449,6 +474,7 @@ fn draw_score_chart(frame: &mut Frame, app: &App, file: &CaseFile, area: Rect) {
                 " Willingness score {} ",
                 series_words(&values, |v| v.to_string())
             ),
+            short: format!(" Score {} ", series_words(&values, |v| v.to_string())),
             empty: "No answered credit-willingness lookup in this case.",
             points: pts,
             bounds: [lo as f64, hi as f64],
@@ -486,12 +512,25 @@ fn draw_level_chart(frame: &mut Frame, app: &App, file: &CaseFile, area: Rect) {
         [only] => format!(" Multiple-order level {} ", words(*only)),
         _ => " Multiple-order level ".to_string(),
     };
+    let short = match values.last() {
+        Some(last) => format!(
+            " Level {} ({}) ",
+            series_words(&values, |v| v.to_string()),
+            crate::report::OrderRecord {
+                level: Some(*last),
+                ..Default::default()
+            }
+            .level_words()
+        ),
+        None => " Level ".to_string(),
+    };
     draw_series(
         frame,
         app,
         area,
         Series {
             title,
+            short,
             empty: "No multiple-order answer on the list in this case.",
             points: pts,
             // 1 whitelist … 3 normal … 5 blacklist.
