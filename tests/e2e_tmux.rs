@@ -1,7 +1,7 @@
 //! The real binary in tmux, on the built-in sandbox: type an applicant, run all checks,
 //! wait for every tab and the phone task, start the next applicant with the new-applicant
-//! key and review them, search history, open a past lookup, quit, and find the shell
-//! prompt back. Skips (with a message) where tmux is not installed;
+//! key and review them, search history, see an applicant's case, open a past lookup, quit,
+//! and find the shell prompt back. Skips (with a message) where tmux is not installed;
 //! `.ci/run` installs it.
 
 use std::path::Path;
@@ -160,6 +160,16 @@ fn console_end_to_end_on_the_sandbox() {
     t.keys(&["C-f"]);
     t.wait_text("Search history", Duration::from_secs(10));
     t.literal("Juan");
+    t.wait_text("Juan Perez", Duration::from_secs(10));
+    // The selected lookup's applicant: their case, then Esc back to the search as it was.
+    t.keys(&["C-a"]);
+    let s = t.wait_text("Timeline", Duration::from_secs(10));
+    assert!(
+        s.contains("applicant case") && s.contains("Lookup #"),
+        "{s}"
+    );
+    assert!(!s.contains("5512340001"), "phone masked in the case:\n{s}");
+    t.keys(&["Escape"]);
     t.wait_text("Juan Perez", Duration::from_secs(10));
     t.keys(&["Enter"]);
     let s = t.wait_text("read-only", Duration::from_secs(10));
