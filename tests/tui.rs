@@ -1978,6 +1978,9 @@ fn the_case_opens_from_history_and_esc_returns_with_the_selection_kept() {
     assert!(s.contains("Lookup #7 · multiple-order"), "{s}");
     assert!(s.contains("▲ level") && s.contains("was 3"), "{s}");
     assert!(s.contains("newly blacklisted"), "{s}");
+    // A click selects a lookup of the timeline.
+    d.click_text("no record (not hit)", 0);
+    assert_eq!(d.app.case.selected, 2);
     d.press("pgup");
     assert_eq!(d.app.case.selected, 0);
     d.press("pgdn");
@@ -2108,6 +2111,19 @@ fn enter_opens_a_lookup_of_the_case_and_esc_comes_back_to_the_case() {
     d.press("esc");
     assert_eq!(d.app.screen, Screen::History);
     assert_eq!(d.app.history.selected, 1);
+    // The same lookup opened again from history: Esc goes to the live review, not the case.
+    d.press("ctrl-a");
+    gathered(&mut d, fixed_case());
+    d.press("enter");
+    let mut again = stored(8);
+    again.row.id = 8;
+    d.send(opened(again.clone()));
+    assert_eq!(d.app.screen, Screen::Review);
+    d.press("ctrl-f");
+    d.send(opened(again));
+    d.press("esc");
+    assert_eq!(d.app.screen, Screen::Review);
+    assert!(d.app.checks.stored().is_none());
 }
 
 #[test]

@@ -347,7 +347,7 @@ impl App {
         };
         let words = super::view::answer_gist(&answer);
         if self.checks.is_on_screen(CheckKind::PhoneStatus, &owner) {
-            let also = if self.checks.stored().is_some() || self.screen == Screen::History {
+            let also = if self.checks.stored().is_some() || self.screen != Screen::Review {
                 " (live review; Esc to return to it)"
             } else {
                 ""
@@ -419,6 +419,10 @@ impl App {
     ) -> Vec<Command> {
         match result {
             Ok(lookup) => {
+                // Esc comes back to the case only from a lookup the case itself opened.
+                if self.screen != Screen::Case {
+                    self.case.opened = None;
+                }
                 let rerun = self.history.take_rerun_request(lookup.row.id);
                 let id = lookup.row.id;
                 self.show_stored(lookup);
