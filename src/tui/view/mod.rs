@@ -5,6 +5,7 @@
 
 mod body;
 mod case;
+mod case_charts;
 mod form;
 mod history;
 mod overlays;
