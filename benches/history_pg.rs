@@ -2,6 +2,13 @@
 //! Starts a throwaway cluster (`tests/pg_cluster`), loads N lookups with `insert_absent` in
 //! batches of 2,000, then reports p50/p95 over 200 queries per operation. Needs PostgreSQL
 //! installed (initdb, pg_ctl); without it, says so and exits.
+//!
+//! `--durable`: the cluster keeps PostgreSQL's defaults (`fsync`, `synchronous_commit`,
+//! `full_page_writes` on), so a recorded lookup is flushed to disk before it returns.
+//! `--copy`: the rows (the same generator) go in through `COPY … FROM STDIN` (psql), one
+//! transaction per million, for sizes `insert_absent` would take too long to load;
+//! `--max-load-secs S` stops loading after the million that passes S seconds and measures
+//! what was loaded (the table says how many).
 
 #[path = "../tests/pg_cluster/mod.rs"]
 mod pg_cluster;
@@ -158,20 +165,42 @@ fn report(name: &str, target: Duration, s: Stats) {
 
 fn main() {
     let mut rows: u64 = 1_000_000;
+    let (mut durable, mut copy, mut max_load) = (false, false, f64::INFINITY);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        if a == "--rows" {
-            rows = args
-                .next()
-                .and_then(|v| v.replace('_', "").parse().ok())
-                .unwrap_or(rows);
+        match a.as_str() {
+            "--rows" => {
+                rows = args
+                    .next()
+                    .and_then(|v| v.replace('_', "").parse().ok())
+                    .unwrap_or(rows)
+            }
+            "--durable" => durable = true,
+            "--copy" => copy = true,
+            "--max-load-secs" => {
+                max_load = args.next().and_then(|v| v.parse().ok()).unwrap_or(max_load)
+            }
+            _ => {}
         }
     }
     let Some(bin) = pg_cluster::find_bin() else {
         eprintln!("history_pg bench: PostgreSQL (initdb, pg_ctl) not found; nothing measured");
         return;
     };
-    let cluster = pg_cluster::Cluster::start(&bin);
+    let cluster = pg_cluster::Cluster::start_with(
+        &bin,
+        pg_cluster::Options {
+            durable,
+            ..Default::default()
+        },
+    );
+    let settings = cluster.sql(
+        "postgres",
+        "SELECT current_setting('server_version') || ', fsync=' || current_setting('fsync') \
+         || ', synchronous_commit=' || current_setting('synchronous_commit') \
+         || ', full_page_writes=' || current_setting('full_page_writes')",
+    );
+    eprintln!("PostgreSQL {settings}");
     cluster.sql("postgres", &format!("CREATE ROLE {OWNER} LOGIN CREATEROLE"));
     cluster.sql("postgres", &format!("CREATE DATABASE bench OWNER {OWNER}"));
     let env = PgEnv {
@@ -184,7 +213,17 @@ fn main() {
     let t = Instant::now();
     let mut g = Lcg(42);
     let mut i = 0;
-    while i < rows {
+    if copy {
+        const CHUNK: u64 = 1_000_000;
+        while i < rows && t.elapsed().as_secs_f64() < max_load {
+            let end = (i + CHUNK).min(rows);
+            copy_rows(&cluster, i, end, rows, start, &mut g);
+            i = end;
+            eprintln!("copied {i} rows in {:.0} s", t.elapsed().as_secs_f64());
+        }
+    }
+    let loaded = i;
+    while i < rows && !copy {
         let end = (i + BATCH).min(rows);
         let batch: Vec<(LookupRecord, String)> = (i..end)
             .map(|k| (row(k, rows, start, &mut g), uuid_of(k)))
@@ -197,12 +236,18 @@ fn main() {
         }
     }
     let load_s = t.elapsed().as_secs_f64();
+    let rows = loaded;
+    let how = if copy {
+        "`COPY … FROM STDIN`, a million per transaction".to_string()
+    } else {
+        format!("`insert_absent`, {BATCH} per batch")
+    };
     let t_opt = Instant::now();
     h.optimize().expect("optimize");
     let opt_s = t_opt.elapsed().as_secs_f64();
     println!(
-        "## {rows} rows on PostgreSQL (loaded with `insert_absent`, {BATCH} per batch, in \
-         {load_s:.1} s; `optimize` after it: {opt_s:.1} s)\n"
+        "## {rows} rows on PostgreSQL {settings} (loaded with {how} in {load_s:.1} s; \
+         `optimize` after it: {opt_s:.1} s)\n"
     );
     println!("| operation | p50 ms | p95 ms | target (issue 11) | |");
     println!("|---|---|---|---|---|");
@@ -272,4 +317,87 @@ fn main() {
     );
     drop(h);
     drop(cluster);
+}
+
+/// CSV text of one field: quoted (so an empty string is not NULL), quotes doubled.
+fn csv(out: &mut String, v: &str) {
+    out.push('"');
+    out.push_str(&v.replace('"', "\"\""));
+    out.push('"');
+}
+
+/// Rows `from..to` of an `n`-row set through psql's `COPY … FROM STDIN`, in one
+/// transaction: the same columns `insert_absent` writes, with the same folding and keys.
+fn copy_rows(
+    cluster: &pg_cluster::Cluster,
+    from: u64,
+    to: u64,
+    n: u64,
+    start: OffsetDateTime,
+    g: &mut Lcg,
+) {
+    use riskdesk::history::{fold_text, id_key, phone_nsn};
+    use std::io::Write;
+    let mut child = cluster
+        .psql_command(OWNER, "bench")
+        .arg("-c")
+        .arg(
+            "COPY riskdesk.lookups (uuid, created_at, os_user, sandbox, check_kind, phone_e164, \
+             phone_nsn, id_number, id_key, name, name_fold, country, bankcard, email, gaid, \
+             request, http_status, vendor_status, vendor_request_id, outcome, latency_ms, \
+             raw_response, report) FROM STDIN WITH (FORMAT csv)",
+        )
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("psql");
+    let mut stdin = std::io::BufWriter::with_capacity(1 << 20, child.stdin.take().expect("stdin"));
+    let mut line = String::with_capacity(1024);
+    for k in from..to {
+        let r = row(k, n, start, g);
+        let id = &r.identity;
+        line.clear();
+        let hex: String = r.raw_response.iter().map(|b| format!("{b:02x}")).collect();
+        let created = r
+            .created_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .expect("time");
+        let fields: [Option<String>; 23] = [
+            Some(uuid_of(k)),
+            Some(created),
+            Some(r.operator.clone()),
+            Some(r.sandbox.to_string()),
+            Some(r.check.cli_name().to_string()),
+            Some(id.phone_e164.clone()),
+            Some(phone_nsn(&id.phone_e164, &id.country)),
+            Some(id.id_number.clone()),
+            Some(id_key(&id.id_number)),
+            Some(id.name.clone()),
+            Some(fold_text(&id.name)),
+            Some(id.country.clone()),
+            Some(id.bankcard.clone()),
+            Some(id.email.clone()),
+            Some(id.gaid.clone()),
+            Some(r.request.to_string()),
+            r.http_status.map(|s| s.to_string()),
+            r.vendor_status.clone(),
+            r.vendor_request_id.clone(),
+            Some(r.outcome.as_str().to_string()),
+            Some(r.latency_ms.to_string()),
+            Some(format!("\\x{hex}")),
+            r.report.as_ref().map(|v| v.to_string()),
+        ];
+        for (j, f) in fields.iter().enumerate() {
+            if j > 0 {
+                line.push(',');
+            }
+            if let Some(v) = f {
+                csv(&mut line, v);
+            }
+        }
+        line.push('\n');
+        stdin.write_all(line.as_bytes()).expect("write to psql");
+    }
+    drop(stdin);
+    let status = child.wait().expect("psql");
+    assert!(status.success(), "COPY failed: {status}");
 }

@@ -304,6 +304,22 @@ impl Cluster {
         )
     }
 
+    /// psql as `user` on `db` over loopback, quiet, stopping at the first error; the caller
+    /// adds `-c SQL` and pipes what it needs (a `COPY … FROM STDIN` feeds its stdin).
+    pub fn psql_command(&self, user: &str, db: &str) -> Command {
+        let psql = match self.bin.join("psql") {
+            p if p.is_file() => p,
+            _ => PathBuf::from("psql"),
+        };
+        let mut cmd = Command::new(psql);
+        cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"])
+            .arg("-p")
+            .arg(self.port.to_string())
+            .args(["-U", user, "-d", db])
+            .env_remove("PGPASSWORD");
+        cmd
+    }
+
     /// Runs SQL as `user` on `db` with psql; its output (unaligned, tuples only), or the
     /// error.
     pub fn psql_as(&self, user: &str, db: &str, sql: &str) -> Result<String, String> {
