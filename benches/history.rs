@@ -38,29 +38,31 @@ const LAST: &[&str] = &[
 const RARE: &str = "Quetzalcóatl";
 
 /// A cheap deterministic generator: the same rows every run.
-struct Lcg(u64);
+pub struct Lcg(pub u64);
 impl Lcg {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+    pub fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
         xs[(self.next() as usize) % xs.len()]
     }
 }
 
-fn phone_of(i: u64) -> String {
+pub fn phone_of(i: u64) -> String {
     format!("+62812{:08}", i)
 }
 
-fn id_of(i: u64) -> String {
+pub fn id_of(i: u64) -> String {
     format!("3171{:012}", i)
 }
 
-fn row(i: u64, n: u64, start: OffsetDateTime, g: &mut Lcg) -> LookupRecord {
+/// Row `i` of `n`: a year of lookups from `start`, each applicant (phone, ID) its own.
+/// `benches/case.rs` builds its history from these rows too.
+pub fn row(i: u64, n: u64, start: OffsetDateTime, g: &mut Lcg) -> LookupRecord {
     let name = if i % (n / 8).max(1) == 7 {
         format!("{} {RARE}", g.pick(FIRST))
     } else {

@@ -109,6 +109,46 @@ fn walk(
     Ok((rows, true))
 }
 
+/// Why a walk over full records stopped early (never shown: [`records`] turns it into
+/// "the cap was reached").
+const CAP_REACHED: &str = "riskdesk case: cap reached";
+
+/// Every readable lookup `text` finds (within the dates) that `keep` accepts, with its
+/// uuid, read whole in one pass ([`History::for_each`]: no second query per row); at most
+/// [`CASE_CAP`] kept. Rows this riskdesk cannot read are left out. Returns the records and
+/// whether the cap was reached.
+fn records(
+    h: &dyn History,
+    text: &str,
+    since: Option<time::Date>,
+    until: Option<time::Date>,
+    keep: &mut dyn FnMut(&LookupRecord) -> bool,
+) -> Result<(Vec<(LookupRecord, String)>, bool), HistoryError> {
+    let q = SearchQuery {
+        text: text.to_string(),
+        since,
+        until,
+        ..SearchQuery::default()
+    };
+    let mut out = Vec::new();
+    let walked = h.for_each(&q, &mut |item| {
+        if let super::ExportItem::Record(rec, uuid) = item
+            && keep(&rec)
+        {
+            if out.len() >= CASE_CAP {
+                return Err(HistoryError::Read(CAP_REACHED.into()));
+            }
+            out.push((*rec, uuid));
+        }
+        Ok(())
+    });
+    match walked {
+        Ok(_) => Ok((out, false)),
+        Err(HistoryError::Read(m)) if m == CAP_REACHED => Ok((out, true)),
+        Err(e) => Err(e),
+    }
+}
+
 /// Gathers the case of the applicant `key` names: the lookups found by it, then every
 /// lookup sharing a phone or an ID number with those (one more round), each once, oldest
 /// → newest, within `since`..=`until` (UTC days).
@@ -118,59 +158,75 @@ pub fn gather(
     since: Option<time::Date>,
     until: Option<time::Date>,
 ) -> Result<Case, HistoryError> {
-    let (seed_rows, mut truncated) = match key {
+    // The first round reads whole records (most of a case is found by its own key); the
+    // second only lists rows, and reads the few it did not have yet.
+    let (seed, mut truncated) = match key {
         CaseKey::Phone(p) => {
             let nsns: HashSet<String> = phone_candidates(p).into_iter().collect();
-            walk(h, p, since, until, &mut |r| {
-                !r.phone_e164.is_empty() && nsns.contains(&phone_nsn(&r.phone_e164, &r.country))
+            records(h, p, since, until, &mut |r| {
+                let i = &r.identity;
+                !i.phone_e164.is_empty() && nsns.contains(&phone_nsn(&i.phone_e164, &i.country))
             })?
         }
         CaseKey::IdNumber(n) => {
             let k = id_key(n);
-            walk(h, n, since, until, &mut |r| {
-                !k.is_empty() && id_key(&r.id_number) == k
+            records(h, n, since, until, &mut |r| {
+                !k.is_empty() && id_key(&r.identity.id_number) == k
             })?
         }
     };
-    let phones: BTreeSet<String> = seed_rows
+    let phones: BTreeSet<String> = seed
         .iter()
-        .map(|r| r.phone_e164.clone())
+        .map(|(r, _)| r.identity.phone_e164.clone())
         .filter(|p| !p.is_empty())
         .collect();
-    let ids: BTreeMap<String, String> = seed_rows
+    let ids: BTreeMap<String, String> = seed
         .iter()
-        .filter(|r| !id_key(&r.id_number).is_empty())
-        .map(|r| (id_key(&r.id_number), r.id_number.clone()))
+        .filter(|(r, _)| !id_key(&r.identity.id_number).is_empty())
+        .map(|(r, _)| (id_key(&r.identity.id_number), r.identity.id_number.clone()))
         .collect();
-    let mut found: BTreeMap<i64, LookupSummary> =
-        seed_rows.into_iter().map(|r| (r.id, r)).collect();
-    let searches: Vec<&String> = phones.iter().chain(ids.values()).collect();
+    // The key the first round searched finds nothing new in the second.
+    let searched = |text: &str| match key {
+        CaseKey::Phone(_) => seed
+            .first()
+            .is_some_and(|(r, _)| r.identity.phone_e164 == text && phones.len() == 1),
+        CaseKey::IdNumber(n) => id_key(n) == id_key(text),
+    };
+    let searches: Vec<&String> = phones
+        .iter()
+        .chain(ids.values())
+        .filter(|t| !searched(t))
+        .collect();
+    let mut found: BTreeMap<i64, (LookupRecord, String)> =
+        seed.into_iter().map(|(r, u)| (r.id, (r, u))).collect();
     if searches.len() > KEY_CAP {
         truncated = true;
     }
+    let mut missing: BTreeSet<i64> = BTreeSet::new();
     for text in searches.into_iter().take(KEY_CAP) {
         let (rows, capped) = walk(h, text, since, until, &mut |r| {
-            phones.contains(&r.phone_e164) || ids.contains_key(&id_key(&r.id_number))
+            !found.contains_key(&r.id)
+                && (phones.contains(&r.phone_e164) || ids.contains_key(&id_key(&r.id_number)))
         })?;
         truncated |= capped;
-        for r in rows {
-            found.entry(r.id).or_insert(r);
+        missing.extend(rows.into_iter().map(|r| r.id));
+    }
+    for id in missing {
+        if found.len() >= 2 * CASE_CAP {
+            truncated = true;
+            break;
         }
-    }
-    let mut order: Vec<(OffsetDateTime, i64)> =
-        found.values().map(|r| (r.created_at, r.id)).collect();
-    order.sort();
-    if order.len() > CASE_CAP {
-        // Keep the newest: the present state matters most.
-        order.drain(..order.len() - CASE_CAP);
-        truncated = true;
-    }
-    let mut lookups = Vec::with_capacity(order.len());
-    for (_, id) in order {
         if let Some(rec) = h.get(id)? {
             let uuid = h.uuid_of(id)?.unwrap_or_default();
-            lookups.push((rec, uuid));
+            found.insert(id, (rec, uuid));
         }
+    }
+    let mut lookups: Vec<(LookupRecord, String)> = found.into_values().collect();
+    lookups.sort_by_key(|(r, _)| (r.created_at, r.id));
+    if lookups.len() > CASE_CAP {
+        // Keep the newest: the present state matters most.
+        lookups.drain(..lookups.len() - CASE_CAP);
+        truncated = true;
     }
     let mut applicant = Applicant::default();
     let mut seen = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
@@ -231,9 +287,10 @@ pub fn candidates(
 
 /// The stored report, when it reads as one.
 pub fn report_of(rec: &LookupRecord) -> Option<Report> {
+    use serde::Deserialize;
     rec.report
         .as_ref()
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .and_then(|v| Report::deserialize(v).ok())
 }
 
 /// The lookup's headline: the report's gist when answered, else what happened.
@@ -389,16 +446,22 @@ pub fn changes_of(case: &Case) -> Vec<Change> {
 }
 
 fn changes_in<'a>(lookups: impl Iterator<Item = &'a LookupRecord>) -> Vec<Change> {
+    /// The last answer of a check, with its report's fields read once.
+    type Last<'a> = (&'a LookupRecord, Option<Vec<(String, Value)>>);
     let mut out = Vec::new();
-    let mut last: BTreeMap<&str, &LookupRecord> = BTreeMap::new();
+    let mut last: BTreeMap<&str, Last<'a>> = BTreeMap::new();
     for rec in lookups {
         if !matches!(rec.outcome, Outcome::Ok | Outcome::NotHit) {
             continue;
         }
         let check = rec.check;
-        let Some(prev) = last.insert(check.cli_name(), rec) else {
+        let now = (rec.outcome == Outcome::Ok)
+            .then(|| report_of(rec).map(|r| fields(&r)))
+            .flatten();
+        let Some((prev, before)) = last.insert(check.cli_name(), (rec, now)) else {
             continue;
         };
+        let after = &last[check.cli_name()].1;
         let change = |field: &str, from: Value, to: Value, flag: Option<String>| Change {
             check,
             field: field.to_string(),
@@ -424,24 +487,25 @@ fn changes_in<'a>(lookups: impl Iterator<Item = &'a LookupRecord>) -> Vec<Change
                 Some("no record now (was a hit)".into()),
             )),
             (Outcome::Ok, Outcome::Ok) => {
-                let (Some(a), Some(b)) = (report_of(prev), report_of(rec)) else {
+                let (Some(before), Some(after)) = (before, after) else {
                     continue;
                 };
-                let before: BTreeMap<String, Value> = fields(&a).into_iter().collect();
-                let mut names: Vec<String> = fields(&a).into_iter().map(|(k, _)| k).collect();
-                let after = fields(&b);
-                for (k, _) in &after {
-                    if !before.contains_key(k) {
-                        names.push(k.clone());
-                    }
-                }
-                let after: BTreeMap<String, Value> = after.into_iter().collect();
+                // The earlier answer's fields in its order, then the ones only the later has.
+                let find = |list: &[(String, Value)], k: &str| {
+                    list.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+                };
+                let names = before.iter().map(|(k, _)| k).chain(
+                    after
+                        .iter()
+                        .map(|(k, _)| k)
+                        .filter(|k| !before.iter().any(|(b, _)| b == *k)),
+                );
                 for name in names {
-                    let from = before.get(&name).cloned().unwrap_or(Value::Null);
-                    let to = after.get(&name).cloned().unwrap_or(Value::Null);
+                    let from = find(&before, name).unwrap_or(Value::Null);
+                    let to = find(after, name).unwrap_or(Value::Null);
                     if from != to {
-                        let f = flag(check, &name, &from, &to);
-                        out.push(change(&name, from, to, f));
+                        let f = flag(check, name, &from, &to);
+                        out.push(change(name, from, to, f));
                     }
                 }
             }
@@ -572,45 +636,99 @@ pub fn write_text(
     Ok(())
 }
 
+/// One lookup of the JSON case (field order is the output's).
+#[derive(Serialize)]
+struct LookupJson<'a> {
+    id: i64,
+    uuid: &'a str,
+    created_at: Option<String>,
+    check: CheckKind,
+    outcome: Outcome,
+    headline: String,
+    operator: &'a str,
+    purpose: &'a Option<String>,
+    sandbox: bool,
+    phone_e164: String,
+    id_number: String,
+    name: &'a str,
+    vendor_status: &'a Option<String>,
+    vendor_request_id: &'a Option<String>,
+    error_kind: &'a Option<String>,
+    error_message: &'a Option<String>,
+    report: &'a Option<Value>,
+}
+
+#[derive(Serialize)]
+struct ApplicantJson<'a> {
+    phones: Vec<String>,
+    id_numbers: Vec<String>,
+    names: &'a [String],
+}
+
+#[derive(Serialize)]
+struct CaseJson<'a> {
+    applicant: ApplicantJson<'a>,
+    lookups: Vec<LookupJson<'a>>,
+    changes: &'a [Change],
+    truncated: bool,
+}
+
+fn case_json<'a>(case: &'a Case, changes: &'a [Change], reveal: bool) -> CaseJson<'a> {
+    let a = &case.applicant;
+    let lookups = case
+        .lookups
+        .iter()
+        .map(|(r, uuid)| LookupJson {
+            id: r.id,
+            uuid,
+            created_at: r
+                .created_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .ok(),
+            check: r.check,
+            outcome: r.outcome,
+            headline: headline(r),
+            operator: &r.operator,
+            purpose: &r.purpose,
+            sandbox: r.sandbox,
+            phone_e164: phone_shown(&r.identity.phone_e164, reveal),
+            id_number: id_shown(&r.identity.id_number, reveal),
+            name: &r.identity.name,
+            vendor_status: &r.vendor_status,
+            vendor_request_id: &r.vendor_request_id,
+            error_kind: &r.error_kind,
+            error_message: &r.error_message,
+            report: &r.report,
+        })
+        .collect();
+    CaseJson {
+        applicant: ApplicantJson {
+            phones: a.phones.iter().map(|p| phone_shown(p, reveal)).collect(),
+            id_numbers: a.id_numbers.iter().map(|n| id_shown(n, reveal)).collect(),
+            names: &a.names,
+        },
+        lookups,
+        changes,
+        truncated: case.truncated,
+    }
+}
+
 /// The case as JSON: `{"applicant", "lookups", "changes"}`; identifiers masked unless
 /// `reveal`.
 pub fn to_json(case: &Case, changes: &[Change], reveal: bool) -> Value {
-    let a = &case.applicant;
-    let lookups: Vec<Value> = case
-        .lookups
-        .iter()
-        .map(|(r, uuid)| {
-            json!({
-                "id": r.id,
-                "uuid": uuid,
-                "created_at": r.created_at.format(&time::format_description::well_known::Rfc3339).ok(),
-                "check": r.check,
-                "outcome": r.outcome,
-                "headline": headline(r),
-                "operator": r.operator,
-                "purpose": r.purpose,
-                "sandbox": r.sandbox,
-                "phone_e164": phone_shown(&r.identity.phone_e164, reveal),
-                "id_number": id_shown(&r.identity.id_number, reveal),
-                "name": r.identity.name,
-                "vendor_status": r.vendor_status,
-                "vendor_request_id": r.vendor_request_id,
-                "error_kind": r.error_kind,
-                "error_message": r.error_message,
-                "report": r.report,
-            })
-        })
-        .collect();
-    json!({
-        "applicant": {
-            "phones": a.phones.iter().map(|p| phone_shown(p, reveal)).collect::<Vec<_>>(),
-            "id_numbers": a.id_numbers.iter().map(|n| id_shown(n, reveal)).collect::<Vec<_>>(),
-            "names": a.names,
-        },
-        "lookups": lookups,
-        "changes": changes,
-        "truncated": case.truncated,
-    })
+    serde_json::to_value(case_json(case, changes, reveal)).unwrap_or(Value::Null)
+}
+
+/// [`to_json`] written straight to `out`, pretty, with a final newline (no value tree
+/// built on the way).
+pub fn write_json(
+    out: &mut dyn std::io::Write,
+    case: &Case,
+    changes: &[Change],
+    reveal: bool,
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &case_json(case, changes, reveal))?;
+    writeln!(out)
 }
 
 /// The candidates a name may stand for, masked unless `reveal`.

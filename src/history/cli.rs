@@ -833,10 +833,7 @@ fn run_case(
     let changes = case::changes_of(&found);
     let mut body = Vec::with_capacity(256 * found.lookups.len() + 4096);
     match view.format {
-        CaseFormat::Json => {
-            serde_json::to_writer_pretty(&mut body, &case::to_json(&found, &changes, view.reveal))?;
-            writeln!(body)?;
-        }
+        CaseFormat::Json => case::write_json(&mut body, &found, &changes, view.reveal)?,
         CaseFormat::Text => case::write_text(&mut body, &found, &changes, view.reveal)?,
         CaseFormat::Md => {
             let header = case::CaseFileHeader {
