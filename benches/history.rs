@@ -40,6 +40,7 @@ const RARE: &str = "Quetzalcóatl";
 /// A cheap deterministic generator: the same rows every run.
 pub struct Lcg(pub u64);
 impl Lcg {
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> u64 {
         self.0 = self
             .0
