@@ -222,7 +222,6 @@ fn main() {
             eprintln!("copied {i} rows in {:.0} s", t.elapsed().as_secs_f64());
         }
     }
-    let loaded = i;
     while i < rows && !copy {
         let end = (i + BATCH).min(rows);
         let batch: Vec<(LookupRecord, String)> = (i..end)
@@ -236,7 +235,8 @@ fn main() {
         }
     }
     let load_s = t.elapsed().as_secs_f64();
-    let rows = loaded;
+    // What was loaded (less than asked when --max-load-secs ran out).
+    let rows = i;
     let how = if copy {
         "`COPY … FROM STDIN`, a million per transaction".to_string()
     } else {
