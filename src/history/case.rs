@@ -324,8 +324,9 @@ pub fn headline(rec: &LookupRecord) -> String {
     }
 }
 
-/// A report as named fields, in the vendor pages' names; special values spelled out.
-fn fields(report: &Report) -> Vec<(String, Value)> {
+/// A report as named fields, in the vendor pages' names (the names [`Change::field`]
+/// carries); special values spelled out. The console marks changed fields by these names.
+pub fn report_fields(report: &Report) -> Vec<(String, Value)> {
     match report {
         Report::DebtsReport(d) => match serde_json::to_value(d) {
             Ok(Value::Object(m)) => m.into_iter().collect(),
@@ -362,7 +363,8 @@ fn fields(report: &Report) -> Vec<(String, Value)> {
     }
 }
 
-fn worst_level(m: &MultipleOrderReport) -> Option<i64> {
+/// A multiple-order answer's worst (highest) level; none when the phone is not listed.
+pub fn worst_level(m: &MultipleOrderReport) -> Option<i64> {
     if !m.target {
         return None;
     }
@@ -456,7 +458,7 @@ fn changes_in<'a>(lookups: impl Iterator<Item = &'a LookupRecord>) -> Vec<Change
         }
         let check = rec.check;
         let now = (rec.outcome == Outcome::Ok)
-            .then(|| report_of(rec).map(|r| fields(&r)))
+            .then(|| report_of(rec).map(|r| report_fields(&r)))
             .flatten();
         let Some((prev, before)) = last.insert(check.cli_name(), (rec, now)) else {
             continue;

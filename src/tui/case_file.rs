@@ -3,10 +3,12 @@
 //! never reads stored records. Pure functions; the runtime gathers, tests script these.
 
 use crate::check::{CheckKind, Outcome};
-use crate::history::case::{Applicant, Case, CaseKey, changes, headline, report_of, words};
+use crate::history::case::{
+    self, Applicant, Case, CaseKey, changes, headline, report_fields, report_of, words,
+};
 use crate::history::{LookupRecord, id_key, phone_candidates, phone_nsn};
-use crate::report::{IndicatorValue, Report};
-use serde_json::{Value, json};
+use crate::report::Report;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
@@ -98,48 +100,10 @@ impl CaseFile {
     }
 }
 
-/// A report as named fields, in the names `history::case::changes` uses (the vendor
-/// pages'), special values spelled out.
-pub fn report_fields(report: &Report) -> Vec<(String, Value)> {
-    match report {
-        Report::DebtsReport(d) => match serde_json::to_value(d) {
-            Ok(Value::Object(m)) => m.into_iter().collect(),
-            _ => Vec::new(),
-        },
-        Report::MultipleOrder(m) => vec![
-            ("target".into(), json!(m.target)),
-            ("count".into(), json!(m.count)),
-            (
-                "level".into(),
-                worst_level(report).map_or(Value::Null, Value::from),
-            ),
-        ],
-        Report::PhoneStatus(p) => vec![("phone_status".into(), json!(p.phone_status.as_str()))],
-        Report::Multiplatform(m) => m
-            .indicators
-            .iter()
-            .map(|i| {
-                let v = match &i.indicator_value {
-                    IndicatorValue::Number(f) => json!(f),
-                    IndicatorValue::Text(s) => json!(s),
-                    IndicatorValue::NoRecord => json!("no record"),
-                    IndicatorValue::Unable => json!("unable to calculate"),
-                    IndicatorValue::Missing => Value::Null,
-                };
-                (i.indicator_name.clone(), v)
-            })
-            .collect(),
-        Report::CreditWillingness(w) => vec![
-            ("score".into(), json!(w.score)),
-            ("result".into(), json!(w.result)),
-            ("detail".into(), json!(w.detail)),
-        ],
-    }
-}
-
+/// A multiple-order answer's worst level, for the timeline and the level chart.
 fn worst_level(report: &Report) -> Option<i64> {
     match report {
-        Report::MultipleOrder(m) if m.target => m.data.iter().filter_map(|r| r.level).max(),
+        Report::MultipleOrder(m) => case::worst_level(m),
         _ => None,
     }
 }
