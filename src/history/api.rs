@@ -35,6 +35,19 @@ pub struct Inserted {
     pub duplicates: usize,
 }
 
+/// The rows of one applicant, named by the keys the store indexes: phone keys (national
+/// significant numbers, as `phone_nsn` holds them) and ID-number keys (`id_key`), within
+/// `since..=until` (UTC days). Read by [`History::ids_by_keys`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyQuery {
+    pub phone_nsns: Vec<String>,
+    pub id_keys: Vec<String>,
+    pub since: Option<time::Date>,
+    pub until: Option<time::Date>,
+    /// At most this many ids.
+    pub limit: usize,
+}
+
 /// The open tasks a session can pick up, and the ones found lapsed on the way.
 #[derive(Debug, Clone, Default)]
 pub struct Resumable {
@@ -67,6 +80,13 @@ pub trait History: Send + Sync {
         identity: &Identity,
         since: OffsetDateTime,
     ) -> Result<Option<LookupSummary>, HistoryError>;
+    /// The ids of the lookups whose phone key or ID-number key is one of `q`'s (empty keys
+    /// match nothing), created within its days, newest first: at most `q.limit`, and
+    /// whether more matched. Reads the key indexes only (an applicant's case).
+    fn ids_by_keys(&self, q: &KeyQuery) -> Result<(Vec<i64>, bool), HistoryError>;
+    /// These lookups whole, with their uuids, in the order given; ids not stored and rows
+    /// this riskdesk cannot read are left out.
+    fn get_many(&self, ids: &[i64]) -> Result<Vec<(LookupRecord, String)>, HistoryError>;
     /// Every lookup matching `q` (its limit and cursor ignored), newest first, to `f`; an
     /// unreadable row is an [`ExportItem::Unreadable`] and the walk goes on.
     fn for_each(

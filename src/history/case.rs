@@ -4,13 +4,13 @@
 //! [`gather`] only reads a [`History`]; [`changes`] and [`headline`] are pure over stored
 //! records, so the CLI, a Markdown file or the console can say the same thing.
 
-use super::{History, HistoryError, LookupRecord, LookupSummary, MAX_LIMIT, SearchQuery};
+use super::{History, HistoryError, KeyQuery, LookupRecord, LookupSummary, MAX_LIMIT, SearchQuery};
 use super::{id_key, phone_candidates, phone_nsn};
 use crate::check::{CheckKind, Outcome};
 use crate::report::{IndicatorValue, MultipleOrderReport, PhoneStatus, Report};
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
 
 mod markdown;
@@ -109,125 +109,77 @@ fn walk(
     Ok((rows, true))
 }
 
-/// Why a walk over full records stopped early (never shown: [`records`] turns it into
-/// "the cap was reached").
-const CAP_REACHED: &str = "riskdesk case: cap reached";
-
-/// Every readable lookup `text` finds (within the dates) that `keep` accepts, with its
-/// uuid, read whole in one pass ([`History::for_each`]: no second query per row); at most
-/// [`CASE_CAP`] kept. Rows this riskdesk cannot read are left out. Returns the records and
-/// whether the cap was reached.
-fn records(
-    h: &dyn History,
-    text: &str,
-    since: Option<time::Date>,
-    until: Option<time::Date>,
-    keep: &mut dyn FnMut(&LookupRecord) -> bool,
-) -> Result<(Vec<(LookupRecord, String)>, bool), HistoryError> {
-    let q = SearchQuery {
-        text: text.to_string(),
-        since,
-        until,
-        ..SearchQuery::default()
-    };
-    let mut out = Vec::new();
-    let walked = h.for_each(&q, &mut |item| {
-        if let super::ExportItem::Record(rec, uuid) = item
-            && keep(&rec)
-        {
-            if out.len() >= CASE_CAP {
-                return Err(HistoryError::Read(CAP_REACHED.into()));
-            }
-            out.push((*rec, uuid));
-        }
-        Ok(())
-    });
-    match walked {
-        Ok(_) => Ok((out, false)),
-        Err(HistoryError::Read(m)) if m == CAP_REACHED => Ok((out, true)),
-        Err(e) => Err(e),
-    }
+/// The phone and ID-number keys a lookup is found by.
+fn keys_of(r: &LookupRecord) -> (String, String) {
+    let i = &r.identity;
+    (phone_nsn(&i.phone_e164, &i.country), id_key(&i.id_number))
 }
 
 /// Gathers the case of the applicant `key` names: the lookups found by it, then every
 /// lookup sharing a phone or an ID number with those (one more round), each once, oldest
 /// → newest, within `since`..=`until` (UTC days).
+///
+/// Both rounds go through the store's key indexes ([`History::ids_by_keys`]); only rows
+/// not read yet are read ([`History::get_many`]). The second round's keys include the
+/// first's, so its ids are the case (the newest [`CASE_CAP`] when there are more).
 pub fn gather(
     h: &dyn History,
     key: &CaseKey,
     since: Option<time::Date>,
     until: Option<time::Date>,
 ) -> Result<Case, HistoryError> {
-    // The first round reads whole records (most of a case is found by its own key); the
-    // second only lists rows, and reads the few it did not have yet.
-    let (seed, mut truncated) = match key {
-        CaseKey::Phone(p) => {
-            let nsns: HashSet<String> = phone_candidates(p).into_iter().collect();
-            records(h, p, since, until, &mut |r| {
-                let i = &r.identity;
-                !i.phone_e164.is_empty() && nsns.contains(&phone_nsn(&i.phone_e164, &i.country))
-            })?
-        }
-        CaseKey::IdNumber(n) => {
-            let k = id_key(n);
-            records(h, n, since, until, &mut |r| {
-                !k.is_empty() && id_key(&r.identity.id_number) == k
-            })?
-        }
+    let mut keys = KeyQuery {
+        since,
+        until,
+        limit: CASE_CAP,
+        ..KeyQuery::default()
     };
-    let phones: BTreeSet<String> = seed
-        .iter()
-        .map(|(r, _)| r.identity.phone_e164.clone())
-        .filter(|p| !p.is_empty())
-        .collect();
-    let ids: BTreeMap<String, String> = seed
-        .iter()
-        .filter(|(r, _)| !id_key(&r.identity.id_number).is_empty())
-        .map(|(r, _)| (id_key(&r.identity.id_number), r.identity.id_number.clone()))
-        .collect();
-    // The key the first round searched finds nothing new in the second.
-    let searched = |text: &str| match key {
-        CaseKey::Phone(_) => seed
-            .first()
-            .is_some_and(|(r, _)| r.identity.phone_e164 == text && phones.len() == 1),
-        CaseKey::IdNumber(n) => id_key(n) == id_key(text),
-    };
-    let searches: Vec<&String> = phones
-        .iter()
-        .chain(ids.values())
-        .filter(|t| !searched(t))
-        .collect();
-    let mut found: BTreeMap<i64, (LookupRecord, String)> =
-        seed.into_iter().map(|(r, u)| (r.id, (r, u))).collect();
-    if searches.len() > KEY_CAP {
-        truncated = true;
+    match key {
+        CaseKey::Phone(p) => keys.phone_nsns = phone_candidates(p),
+        CaseKey::IdNumber(n) => keys.id_keys = vec![id_key(n)],
     }
-    let mut missing: BTreeSet<i64> = BTreeSet::new();
-    for text in searches.into_iter().take(KEY_CAP) {
-        let (rows, capped) = walk(h, text, since, until, &mut |r| {
-            !found.contains_key(&r.id)
-                && (phones.contains(&r.phone_e164) || ids.contains_key(&id_key(&r.id_number)))
-        })?;
-        truncated |= capped;
-        missing.extend(rows.into_iter().map(|r| r.id));
+    keys.phone_nsns.retain(|k| !k.is_empty());
+    keys.id_keys.retain(|k| !k.is_empty());
+    let (first, mut truncated) = h.ids_by_keys(&keys)?;
+    let mut found: BTreeMap<i64, (LookupRecord, String)> = h
+        .get_many(&first)?
+        .into_iter()
+        .map(|(r, u)| (r.id, (r, u)))
+        .collect();
+    let mut phones: BTreeSet<String> = keys.phone_nsns.iter().cloned().collect();
+    let mut ids: BTreeSet<String> = keys.id_keys.iter().cloned().collect();
+    let before = phones.len() + ids.len();
+    for (r, _) in found.values() {
+        let (p, i) = keys_of(r);
+        for (set, k) in [(&mut phones, p), (&mut ids, i)] {
+            if !k.is_empty() && !set.contains(&k) {
+                if set.len() >= KEY_CAP {
+                    truncated = true;
+                } else {
+                    set.insert(k);
+                }
+            }
+        }
     }
-    for id in missing {
-        if found.len() >= 2 * CASE_CAP {
-            truncated = true;
-            break;
-        }
-        if let Some(rec) = h.get(id)? {
-            let uuid = h.uuid_of(id)?.unwrap_or_default();
-            found.insert(id, (rec, uuid));
-        }
+    if phones.len() + ids.len() > before {
+        keys.phone_nsns = phones.into_iter().collect();
+        keys.id_keys = ids.into_iter().collect();
+        let (all, more) = h.ids_by_keys(&keys)?;
+        truncated = more;
+        let wanted: BTreeSet<i64> = all.iter().copied().collect();
+        found.retain(|id, _| wanted.contains(id));
+        let missing: Vec<i64> = all
+            .into_iter()
+            .filter(|id| !found.contains_key(id))
+            .collect();
+        found.extend(
+            h.get_many(&missing)?
+                .into_iter()
+                .map(|(r, u)| (r.id, (r, u))),
+        );
     }
     let mut lookups: Vec<(LookupRecord, String)> = found.into_values().collect();
     lookups.sort_by_key(|(r, _)| (r.created_at, r.id));
-    if lookups.len() > CASE_CAP {
-        // Keep the newest: the present state matters most.
-        lookups.drain(..lookups.len() - CASE_CAP);
-        truncated = true;
-    }
     let mut applicant = Applicant::default();
     let mut seen = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     for (r, _) in &lookups {

@@ -5,6 +5,7 @@
 
 mod access;
 pub mod api;
+mod by_keys;
 pub mod case;
 pub mod cli;
 mod exchange;
@@ -21,7 +22,7 @@ mod tasks;
 mod unsaved;
 
 pub use access::{AccessEntry, AccessQuery};
-pub use api::{ExportItem, History, Inserted, Resumable, SharedHistory, run_blocking};
+pub use api::{ExportItem, History, Inserted, KeyQuery, Resumable, SharedHistory, run_blocking};
 pub use exchange::{ExportFormat, ExportStats, IMPORT_BATCH, ImportStats, export, import_jsonl};
 pub use keys::{fold_text, id_key, phone_candidates, phone_nsn, to_stored_precision};
 pub use open::{HISTORY_URL_ENV, open_configured, team_url};

@@ -2,7 +2,7 @@
 //! connection and does the work; this wraps it behind the [`History`] interface, one
 //! connection per `SqliteHistory`, used by one caller at a time.
 
-use super::api::{ExportItem, History, Inserted, Resumable};
+use super::api::{ExportItem, History, Inserted, KeyQuery, Resumable};
 use super::{
     AccessEntry, AccessQuery, Cursor, ExportStats, Finished, HistoryError, Lease, LookupRecord,
     LookupSummary, PhoneTaskRow, PollFinish, Purged, SearchPage, SearchQuery, Store,
@@ -102,6 +102,14 @@ impl History for SqliteHistory {
         since: OffsetDateTime,
     ) -> Result<Option<LookupSummary>, HistoryError> {
         self.lock().latest_for(check, identity, since)
+    }
+
+    fn ids_by_keys(&self, q: &KeyQuery) -> Result<(Vec<i64>, bool), HistoryError> {
+        self.lock().ids_by_keys(q)
+    }
+
+    fn get_many(&self, ids: &[i64]) -> Result<Vec<(LookupRecord, String)>, HistoryError> {
+        self.lock().get_many(ids)
     }
 
     fn for_each(

@@ -20,8 +20,9 @@
 use riskdesk::applicant::Identity;
 use riskdesk::check::{CheckKind, Outcome};
 use riskdesk::history::{
-    self, AccessEntry, AccessQuery, Cursor, ExportFormat, ExportItem, Inserted, LookupRecord,
-    LookupSummary, PhoneTaskRow, PollFinish, SearchPage, SearchQuery, SharedHistory, TaskState,
+    self, AccessEntry, AccessQuery, Cursor, ExportFormat, ExportItem, Inserted, KeyQuery,
+    LookupRecord, LookupSummary, PhoneTaskRow, PollFinish, SearchPage, SearchQuery, SharedHistory,
+    TaskState,
 };
 use riskdesk::vendor::Attempt;
 use std::collections::{BTreeMap, BTreeSet};
@@ -46,6 +47,8 @@ macro_rules! conformance_checks {
             search_newest_first_limit_and_paging,
             cursor_for_continues_after_a_row,
             latest_for_same_applicant_only,
+            ids_by_keys_joins_phone_and_id_keys,
+            get_many_reads_whole_records_in_order,
             for_each_visits_every_match_newest_first,
             insert_absent_is_idempotent_by_uuid,
             ids_never_reused_after_purge,
@@ -866,6 +869,83 @@ pub fn latest_for_same_applicant_only(open: &dyn Fn() -> SharedHistory) {
 
 /// `for_each` gives every matching row, newest first, limit and cursor ignored, with its
 /// uuid; the stats count what it gave.
+/// `ids_by_keys` finds every lookup carrying one of the phone keys or one of the ID-number
+/// keys (an applicant's case), newest first, within the days, bounded by its limit.
+pub fn ids_by_keys_joins_phone_and_id_keys(open: &dyn Fn() -> SharedHistory) {
+    let h = open();
+    let nsn = |i: i64| history::phone_nsn(&format!("+62813{:08}", 10_000 + i), "ID");
+    let idk = |i: i64| history::id_key(&format!("3171{:012}", 500 + i));
+    // 1: phone A + id A; 2: phone A, no id; 3: phone B + id A; 4: someone else; 5: id A,
+    // the day after.
+    let one = record(&h, &lookup(1));
+    let mut two = lookup(2);
+    two.identity.phone_e164 = lookup(1).identity.phone_e164;
+    two.identity.id_number = String::new();
+    let two = record(&h, &two);
+    let mut three = lookup(3);
+    three.identity.id_number = lookup(1).identity.id_number;
+    let three = record(&h, &three);
+    record(&h, &lookup(4));
+    let mut five = lookup(5);
+    five.identity.id_number = lookup(1).identity.id_number;
+    five.identity.phone_e164 = String::new();
+    five.created_at = at(24 * 60);
+    let five = record(&h, &five);
+    let q = |phones: Vec<String>, ids: Vec<String>| KeyQuery {
+        phone_nsns: phones,
+        id_keys: ids,
+        limit: 100,
+        ..KeyQuery::default()
+    };
+    let found = |q: KeyQuery| h.ids_by_keys(&q).expect("ids_by_keys");
+    assert_eq!(found(q(vec![nsn(1)], vec![])), (vec![two, one], false));
+    assert_eq!(
+        found(q(vec![], vec![idk(1)])),
+        (vec![five, three, one], false)
+    );
+    assert_eq!(
+        found(q(vec![nsn(1)], vec![idk(1)])),
+        (vec![five, three, two, one], false),
+        "either key, each row once, newest first"
+    );
+    assert_eq!(
+        found(q(vec![String::new()], vec![String::new()])),
+        (vec![], false)
+    );
+    assert_eq!(found(q(vec![nsn(9)], vec![idk(9)])), (vec![], false));
+    let mut limited = q(vec![nsn(1)], vec![idk(1)]);
+    limited.limit = 2;
+    assert_eq!(
+        found(limited),
+        (vec![five, three], true),
+        "the newest, and more said"
+    );
+    let mut days = q(vec![nsn(1)], vec![idk(1)]);
+    days.until = Some(base().date());
+    assert_eq!(found(days.clone()), (vec![three, two, one], false));
+    days.until = None;
+    days.since = Some(base().date().next_day().expect("day"));
+    assert_eq!(found(days), (vec![five], false));
+}
+
+/// `get_many` reads whole records with their uuids, in the order asked; unknown ids are
+/// left out.
+pub fn get_many_reads_whole_records_in_order(open: &dyn Fn() -> SharedHistory) {
+    let h = open();
+    let rich = rich_lookup();
+    let a = record(&h, &rich);
+    let b = record(&h, &lookup(2));
+    let got = h.get_many(&[b, 999_999, a]).expect("get_many");
+    assert_eq!(
+        got.iter().map(|(r, _)| r.id).collect::<Vec<_>>(),
+        vec![b, a]
+    );
+    assert_eq!(got[1].0, stored(a, &rich));
+    assert_eq!(got[0].0, stored(b, &lookup(2)));
+    assert_eq!(got[1].1, h.uuid_of(a).expect("uuid").expect("stored"));
+    assert!(h.get_many(&[]).expect("none").is_empty());
+}
+
 pub fn for_each_visits_every_match_newest_first(open: &dyn Fn() -> SharedHistory) {
     let h = open();
     let mut want_all = Vec::new();

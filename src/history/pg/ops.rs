@@ -2,7 +2,7 @@
 //! the history's runtime, one transaction per fact as on SQLite.
 
 use super::super::access::day_start;
-use super::super::api::{ExportItem, History, Inserted, Resumable};
+use super::super::api::{ExportItem, History, Inserted, KeyQuery, Resumable};
 use super::super::keys::{fold_text, id_key, phone_nsn, scrub};
 use super::super::{
     AccessEntry, AccessQuery, Cursor, ExportStats, Finished, HistoryError, Lease, LookupRecord,
@@ -437,6 +437,77 @@ impl History for PgHistory {
                 Some(row) => Ok(Some(summary(&row)?)),
                 None => Ok(None),
             }
+        })
+    }
+
+    fn ids_by_keys(&self, q: &KeyQuery) -> Result<(Vec<i64>, bool), HistoryError> {
+        let phones: Vec<String> = q
+            .phone_nsns
+            .iter()
+            .filter(|k| !k.is_empty())
+            .cloned()
+            .collect();
+        let ids: Vec<String> = q
+            .id_keys
+            .iter()
+            .filter(|k| !k.is_empty())
+            .cloned()
+            .collect();
+        let from = q.since.map(day_start);
+        let to = q.until.and_then(|d| d.next_day()).map(day_start);
+        let limit = q.limit;
+        self.call(move |pool| async move {
+            if phones.is_empty() && ids.is_empty() {
+                return Ok((Vec::new(), false));
+            }
+            let c = pool.get().await.map_err(pool_err)?;
+            // Both key indexes (a BitmapOr), newest first.
+            let st = c
+                .prepare_cached(
+                    "SELECT id FROM riskdesk.lookups
+                     WHERE ((phone_nsn = ANY($1) AND phone_nsn <> '')
+                            OR (id_key = ANY($2) AND id_key <> ''))
+                       AND ($3::timestamptz IS NULL OR created_at >= $3)
+                       AND ($4::timestamptz IS NULL OR created_at < $4)
+                     ORDER BY created_at DESC, id DESC LIMIT $5",
+                )
+                .await
+                .map_err(pg_err)?;
+            let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+            let rows = c
+                .query(&st, &[&phones, &ids, &from, &to, &fetch])
+                .await
+                .map_err(pg_err)?;
+            let mut out: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+            let more = out.len() > limit;
+            out.truncate(limit);
+            Ok((out, more))
+        })
+    }
+
+    fn get_many(&self, ids: &[i64]) -> Result<Vec<(LookupRecord, String)>, HistoryError> {
+        let ids = ids.to_vec();
+        self.call(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let st = c
+                .prepare_cached(&format!(
+                    "SELECT {RECORD_COLUMNS} FROM riskdesk.lookups WHERE id = ANY($1)"
+                ))
+                .await
+                .map_err(pg_err)?;
+            let mut by_id = std::collections::HashMap::new();
+            for row in c.query(&st, &[&ids]).await.map_err(pg_err)? {
+                match record(&row) {
+                    Ok(found) => {
+                        by_id.insert(found.0.id, found);
+                    }
+                    Err(HistoryError::BadRow { id, message }) => {
+                        tracing::warn!(id, "history row left out of the case: {message}");
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
         })
     }
 
