@@ -149,7 +149,12 @@ pub fn gather(
     let mut phones: BTreeSet<String> = keys.phone_nsns.iter().cloned().collect();
     let mut ids: BTreeSet<String> = keys.id_keys.iter().cloned().collect();
     let before = phones.len() + ids.len();
+    let mut seen_identity: BTreeSet<(&str, &str, &str)> = BTreeSet::new();
     for (r, _) in found.values() {
+        let i = &r.identity;
+        if !seen_identity.insert((&i.phone_e164, &i.country, &i.id_number)) {
+            continue;
+        }
         let (p, i) = keys_of(r);
         for (set, k) in [(&mut phones, p), (&mut ids, i)] {
             if !k.is_empty() && !set.contains(&k) {
@@ -240,9 +245,20 @@ pub fn candidates(
 /// The stored report, when it reads as one.
 pub fn report_of(rec: &LookupRecord) -> Option<Report> {
     use serde::Deserialize;
-    rec.report
-        .as_ref()
-        .and_then(|v| Report::deserialize(v).ok())
+    let v = rec.report.as_ref()?;
+    // The variant straight from its `type` (what `Report`'s internal tag holds): serde's
+    // tagged-enum path buffers the whole value first, and a case reads a thousand of them.
+    let direct = match v.get("type").and_then(Value::as_str) {
+        Some("debts_report") => Deserialize::deserialize(v).ok().map(Report::DebtsReport),
+        Some("multiple_order") => Deserialize::deserialize(v).ok().map(Report::MultipleOrder),
+        Some("phone_status") => Deserialize::deserialize(v).ok().map(Report::PhoneStatus),
+        Some("multiplatform") => Deserialize::deserialize(v).ok().map(Report::Multiplatform),
+        Some("credit_willingness") => Deserialize::deserialize(v)
+            .ok()
+            .map(Report::CreditWillingness),
+        _ => None,
+    };
+    direct.or_else(|| Report::deserialize(v).ok())
 }
 
 /// The lookup's headline: the report's gist when answered, else what happened.
