@@ -164,6 +164,18 @@ impl History for SqliteHistory {
         self.lock().claim_task(task_id, now, lease)
     }
 
+    fn claim_unpolled(
+        &self,
+        task_id: &str,
+        seen_attempts: u32,
+        now: OffsetDateTime,
+        lease: Duration,
+    ) -> Result<Option<Lease>, HistoryError> {
+        // One UPDATE under the write lock: two consoles on one file never both win.
+        self.lock()
+            .claim_task_if(task_id, Some(seen_attempts), now, lease)
+    }
+
     fn finish(&self, lease: &Lease, finish: &PollFinish) -> Result<Finished, HistoryError> {
         self.lock().finish_poll(lease, finish)
     }

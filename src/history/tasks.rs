@@ -86,6 +86,18 @@ impl Store {
         now: OffsetDateTime,
         lease: Duration,
     ) -> Result<Option<Lease>, HistoryError> {
+        self.claim_task_if(task_id, None, now, lease)
+    }
+
+    /// [`Store::claim_task`], and with `seen_attempts` only while the task's poll count is
+    /// still that (nobody polled it since the caller read it), in the same UPDATE.
+    pub fn claim_task_if(
+        &mut self,
+        task_id: &str,
+        seen_attempts: Option<u32>,
+        now: OffsetDateTime,
+        lease: Duration,
+    ) -> Result<Option<Lease>, HistoryError> {
         let lease = time::Duration::try_from(lease).unwrap_or(time::Duration::DAY);
         let token = super::store::new_uuid();
         let tx = self
@@ -94,8 +106,15 @@ impl Store {
         let n = tx.execute(
             "UPDATE phone_tasks SET lease_until = ?2, lease_token = ?4, state = 'pending'
              WHERE task_id = ?1 AND state IN ('pending', 'paused') AND expires_at > ?3
-               AND (lease_until IS NULL OR lease_until <= ?3)",
-            params![task_id, stamp(now + lease), stamp(now), token],
+               AND (lease_until IS NULL OR lease_until <= ?3)
+               AND (?5 IS NULL OR attempts = ?5)",
+            params![
+                task_id,
+                stamp(now + lease),
+                stamp(now),
+                token,
+                seen_attempts
+            ],
         )?;
         tx.commit()?;
         Ok((n == 1).then(|| Lease {

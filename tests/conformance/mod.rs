@@ -56,6 +56,8 @@ macro_rules! conformance_checks {
             tasks_add_get_and_open,
             claim_is_exclusive_while_leased,
             claim_again_after_lease_lapses,
+            claim_unpolled_only_while_nobody_polled,
+            claim_unpolled_has_one_winner_across_threads,
             finish_with_current_lease_updates_task_and_stores_lookup,
             finish_with_lapsed_lease_stores_lookup_leaves_task,
             resumable_expires_lapsed_and_filters_sandbox,
@@ -1269,6 +1271,81 @@ pub fn claim_is_exclusive_while_leased(open: &dyn Fn() -> SharedHistory) {
     let got = h.task("c-1").expect("task").expect("stored");
     assert_eq!(got.state, TaskState::Pending);
     assert_eq!(got.attempts, 0);
+}
+
+/// `claim_unpolled` leases a task only while its poll count is the one the caller saw: a
+/// desk that read the task before another desk's poll does not poll that due time again.
+pub fn claim_unpolled_only_while_nobody_polled(open: &dyn Fn() -> SharedHistory) {
+    let h = open();
+    let minute = Duration::from_secs(60);
+    h.add_task(&task("u-1", now(), false)).expect("add");
+    let seen = h.task("u-1").expect("task").expect("stored").attempts;
+    // Another desk polls (and ends its poll, the task still pending) in between.
+    let other = h.claim("u-1", now(), minute).expect("claim").expect("free");
+    let f = h
+        .finish(
+            &other,
+            &PollFinish {
+                at: now(),
+                state: TaskState::Pending,
+                error: None,
+                record: None,
+            },
+        )
+        .expect("finish");
+    assert!(f.task_updated);
+    assert!(
+        h.claim_unpolled("u-1", seen, now(), minute)
+            .expect("claim")
+            .is_none(),
+        "polled since it was read"
+    );
+    let fresh = h.task("u-1").expect("task").expect("stored");
+    assert_eq!(fresh.attempts, seen + 1);
+    let lease = h
+        .claim_unpolled("u-1", fresh.attempts, now(), minute)
+        .expect("claim")
+        .expect("free and unpolled since");
+    assert_eq!(lease.task_id, "u-1");
+    assert!(
+        h.claim_unpolled("u-1", fresh.attempts, now(), minute)
+            .expect("claim")
+            .is_none(),
+        "leased"
+    );
+    assert!(
+        h.claim_unpolled("missing", 0, now(), minute)
+            .expect("claim")
+            .is_none()
+    );
+}
+
+/// Eight threads that all read the task at the same poll count race to claim it: exactly
+/// one wins, whatever the backend.
+pub fn claim_unpolled_has_one_winner_across_threads(open: &dyn Fn() -> SharedHistory) {
+    let h = open();
+    h.add_task(&task("u-race", now(), false)).expect("add");
+    let barrier = std::sync::Barrier::new(8);
+    let wins = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let h = h.clone();
+                let barrier = &barrier;
+                s.spawn(move || {
+                    barrier.wait();
+                    h.claim_unpolled("u-race", 0, now(), Duration::from_secs(60))
+                        .expect("claim")
+                        .is_some()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|t| t.join().expect("thread"))
+            .filter(|won| *won)
+            .count()
+    });
+    assert_eq!(wins, 1);
 }
 
 pub fn claim_again_after_lease_lapses(open: &dyn Fn() -> SharedHistory) {
