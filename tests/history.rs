@@ -640,6 +640,14 @@ fn cli_search_masks_and_show_raw_is_exact() {
     assert_eq!(v["identity"]["phone_e164"], "+6281234567890");
     let (code, _) = run(&mut s, &["show", "999"]);
     assert_eq!(code, std::process::ExitCode::from(1));
+    // By uuid too (a case file or another desk names it so), in any case and spelling.
+    let uuid = s.uuid_of(id).unwrap().expect("uuid");
+    for spelling in [uuid.clone(), uuid.to_uppercase(), uuid.replace('-', "")] {
+        let (_, out) = run(&mut s, &["show", &spelling, "--raw"]);
+        assert_eq!(out, r.raw_response, "{spelling}");
+    }
+    let (code, _) = run(&mut s, &["show", "00000000-0000-4000-8000-000000000000"]);
+    assert_eq!(code, std::process::ExitCode::from(1));
     let (_, out) = run(&mut s, &["purge", "--older-than", "90d"]);
     let out = String::from_utf8(out).unwrap();
     assert!(out.contains("purged 1 lookups and 0 phone tasks"), "{out}");

@@ -68,6 +68,9 @@ pub trait History: Send + Sync {
     fn get(&self, id: i64) -> Result<Option<LookupRecord>, HistoryError>;
     /// The lookup's identity across stores (exports, imports, file names).
     fn uuid_of(&self, id: i64) -> Result<Option<String>, HistoryError>;
+    /// The id of the lookup with this uuid (lowercase and hyphenated, as [`History::uuid_of`]
+    /// spells it: see [`super::parse_uuid`]).
+    fn id_of_uuid(&self, uuid: &str) -> Result<Option<i64>, HistoryError>;
     /// A page, newest first; always bounded.
     fn search(&self, q: &SearchQuery) -> Result<SearchPage, HistoryError>;
     /// The paging position of a stored row (for `--before ID`), read or not.

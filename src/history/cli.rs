@@ -34,9 +34,11 @@ pub enum HistoryCommand {
         #[arg(long)]
         reveal: bool,
     },
-    /// Show one lookup in full.
+    /// Show one lookup in full, by its id or its uuid (the identity a case file, an
+    /// export or another desk's history names it by).
     Show {
-        id: i64,
+        #[arg(value_name = "ID|UUID", value_parser = parse_lookup_ref)]
+        lookup: LookupRef,
         #[arg(long, conflicts_with = "raw")]
         json: bool,
         /// Write the vendor's response body byte for byte, nothing else.
@@ -197,6 +199,32 @@ impl HistoryCommand {
             HistoryCommand::Import { .. } | HistoryCommand::Purge { .. }
         )
     }
+}
+
+/// How `history show` names a lookup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupRef {
+    Id(i64),
+    /// Lowercase and hyphenated.
+    Uuid(String),
+}
+
+impl std::fmt::Display for LookupRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LookupRef::Id(id) => write!(f, "id {id}"),
+            LookupRef::Uuid(u) => write!(f, "uuid {u}"),
+        }
+    }
+}
+
+pub fn parse_lookup_ref(s: &str) -> Result<LookupRef, String> {
+    if let Ok(id) = s.trim().parse::<i64>() {
+        return Ok(LookupRef::Id(id));
+    }
+    super::parse_uuid(s)
+        .map(LookupRef::Uuid)
+        .ok_or_else(|| format!("'{s}' is neither a lookup id (a number) nor a uuid"))
 }
 
 pub fn parse_period(s: &str) -> Result<time::Duration, String> {
@@ -472,14 +500,22 @@ pub fn run_history_as(
             Ok(ExitCode::SUCCESS)
         }
         HistoryCommand::Show {
-            id,
+            lookup,
             json,
             raw,
             reveal,
             purpose,
         } => {
-            let Some(rec) = store.get(id)? else {
-                eprintln!("no lookup with id {id}");
+            let id = match &lookup {
+                LookupRef::Id(id) => Some(*id),
+                LookupRef::Uuid(u) => store.id_of_uuid(u)?,
+            };
+            let Some((id, rec)) = id
+                .map(|id| store.get(id).map(|r| r.map(|r| (id, r))))
+                .transpose()?
+                .flatten()
+            else {
+                eprintln!("no lookup with {lookup}");
                 return Ok(ExitCode::from(1));
             };
             // Viewing is recorded before anything is shown: no log row, no view.

@@ -561,6 +561,14 @@ impl Store {
             .query_row([id], |r| r.get(0))
             .optional()?)
     }
+
+    pub fn id_of_uuid(&self, uuid: &str) -> Result<Option<i64>, HistoryError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id FROM lookups WHERE uuid = ?1")?
+            .query_row([uuid], |r| r.get(0))
+            .optional()?)
+    }
 }
 
 fn uuid_exists(c: &Connection, uuid: &str) -> Result<bool, HistoryError> {

@@ -222,6 +222,30 @@ const STAMP: &[time::format_description::BorrowedFormatItem<'static>] = time::ma
 
 /// The stored spelling of an instant: fixed-width UTC, so text order is time order and
 /// the sqlite3 shell shows it as is.
+/// A lookup's uuid as stores spell it (lowercase, hyphenated 8-4-4-4-12), from any case,
+/// with or without hyphens or braces; `None` when `s` is not a uuid.
+pub fn parse_uuid(s: &str) -> Option<String> {
+    let hex: String = s
+        .trim()
+        .trim_start_matches(['{', '('])
+        .trim_end_matches(['}', ')'])
+        .chars()
+        .filter(|c| *c != '-')
+        .collect();
+    if hex.len() != 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let h = hex.to_ascii_lowercase();
+    Some(format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    ))
+}
+
 pub(crate) fn stamp(t: time::OffsetDateTime) -> String {
     let utc = t.to_offset(time::UtcOffset::UTC);
     // Years outside 0..=9999 would break the fixed width; clamp them (never seen in practice).
@@ -370,6 +394,27 @@ mod tests {
                 && !s.contains("\"w\"")
         );
         assert!(s.contains("keep") && s.contains("62812"));
+    }
+
+    #[test]
+    fn uuids_parse_in_any_spelling() {
+        let want = Some("0f8fad5b-d9cb-469f-a165-70867728950e".to_string());
+        for s in [
+            "0f8fad5b-d9cb-469f-a165-70867728950e",
+            "0F8FAD5B-D9CB-469F-A165-70867728950E",
+            " {0f8fad5b-d9cb-469f-a165-70867728950e} ",
+            "0f8fad5bd9cb469fa16570867728950e",
+        ] {
+            assert_eq!(parse_uuid(s), want, "{s:?}");
+        }
+        for s in [
+            "",
+            "42",
+            "0f8fad5b-d9cb-469f-a165-70867728950",
+            "zf8fad5bd9cb469fa16570867728950e",
+        ] {
+            assert_eq!(parse_uuid(s), None, "{s:?}");
+        }
     }
 
     #[test]

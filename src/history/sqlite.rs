@@ -87,6 +87,10 @@ impl History for SqliteHistory {
         self.lock().uuid_of(id)
     }
 
+    fn id_of_uuid(&self, uuid: &str) -> Result<Option<i64>, HistoryError> {
+        self.lock().id_of_uuid(uuid)
+    }
+
     fn search(&self, q: &SearchQuery) -> Result<SearchPage, HistoryError> {
         self.lock().search(q)
     }

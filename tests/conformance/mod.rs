@@ -424,6 +424,14 @@ pub fn uuid_of_is_stable_and_distinct(open: &dyn Fn() -> SharedHistory) {
     assert_ne!(ua, ub, "the same lookup recorded twice is two lookups");
     assert_eq!(h.uuid_of(a).expect("uuid"), Some(ua.clone()), "stable");
     assert!(h.uuid_of(b + 100).expect("uuid").is_none());
+    // And back: the uuid names the lookup.
+    assert_eq!(h.id_of_uuid(&ua).expect("id_of_uuid"), Some(a));
+    assert_eq!(h.id_of_uuid(&ub).expect("id_of_uuid"), Some(b));
+    assert_eq!(
+        h.id_of_uuid("00000000-0000-4000-8000-000000000000")
+            .expect("id_of_uuid"),
+        None
+    );
     // Another history's lookups have other uuids.
     let h2 = open();
     let c = record(&h2, &lookup(1));

@@ -193,9 +193,9 @@ pub fn write_markdown(
     writeln!(out)?;
     writeln!(
         out,
-        "`riskdesk history show --raw ID` writes the vendor's response body of lookup ID \
-         byte for byte; the uuid names the same lookup in every copy of the history \
-         (exports, the team database)."
+        "`riskdesk history show --raw UUID` writes the vendor's response body of a lookup \
+         byte for byte, in any copy of the history that holds it (this desk's, an import, \
+         the team database); `riskdesk history show --raw ID` does the same here by its id."
     )?;
     writeln!(out)?;
     writeln!(out, "| Lookup | Check | Vendor request id | uuid |")?;

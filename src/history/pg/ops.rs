@@ -369,6 +369,23 @@ impl History for PgHistory {
         })
     }
 
+    fn id_of_uuid(&self, uuid: &str) -> Result<Option<i64>, HistoryError> {
+        let Some(uuid) = super::super::parse_uuid(uuid) else {
+            return Ok(None);
+        };
+        self.call(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let row = c
+                .query_opt(
+                    "SELECT id FROM riskdesk.lookups WHERE uuid = CAST($1::text AS uuid)",
+                    &[&uuid],
+                )
+                .await
+                .map_err(pg_err)?;
+            Ok(row.map(|r| r.get(0)))
+        })
+    }
+
     fn search(&self, q: &SearchQuery) -> Result<SearchPage, HistoryError> {
         let q = q.clone();
         self.call(move |pool| async move {
