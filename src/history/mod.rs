@@ -24,9 +24,7 @@ mod unsaved;
 pub use access::{AccessEntry, AccessQuery};
 pub use api::{ExportItem, History, Inserted, KeyQuery, Resumable, SharedHistory, run_blocking};
 pub use exchange::{ExportFormat, ExportStats, IMPORT_BATCH, ImportStats, export, import_jsonl};
-pub use keys::{
-    fold_text, id_key, parse_uuid, phone_candidates, phone_nsn, to_stored_precision,
-};
+pub use keys::{fold_text, id_key, parse_uuid, phone_candidates, phone_nsn, to_stored_precision};
 pub use open::{HISTORY_URL_ENV, open_configured, team_url};
 pub use pg::PgHistory;
 pub use show::{LookupFiles, export_lookup_files, write_record};
