@@ -173,34 +173,19 @@ pub fn parse_phone(country: &str, raw: &str) -> Result<Phone, String> {
     let plan = plan(&country)?;
     let code = plan.code.to_string();
 
-    // Every way the digits may be meant, most literal first.
-    let mut readings: Vec<String> = Vec::new();
-    if typed.plus || typed.digits.starts_with("00") {
+    let Some(readings) = readings_of(plan.code, &typed) else {
         let after_prefix = if typed.plus {
             typed.digits.as_str()
         } else {
             &typed.digits[2..]
         };
-        match after_prefix.strip_prefix(code.as_str()) {
-            Some(rest) => readings.push(after_country_code(plan.code, rest)),
-            None => {
-                return Err(not_this_country(
-                    &country,
-                    plan.code,
-                    after_prefix,
-                    typed.plus,
-                ));
-            }
-        }
-    } else if let Some(rest) = typed.digits.strip_prefix('0') {
-        // The trunk prefix of every served country (Mexico's retired ones included).
-        readings.push(legacy_mexican(plan.code, rest, true).to_string());
-    } else {
-        readings.push(legacy_mexican(plan.code, &typed.digits, false).to_string());
-        if let Some(rest) = typed.digits.strip_prefix(code.as_str()) {
-            readings.push(after_country_code(plan.code, rest));
-        }
-    }
+        return Err(not_this_country(
+            &country,
+            plan.code,
+            after_prefix,
+            typed.plus,
+        ));
+    };
 
     let (best, fit) = readings
         .iter()
@@ -226,6 +211,41 @@ pub fn parse_phone(country: &str, raw: &str) -> Result<Phone, String> {
 
 /// The digits after the country code: a trunk `0` written after it (`+62 (0) 812…`) is not
 /// part of the number.
+/// Every way the typed digits may be meant in the country of calling code `code`, most
+/// literal first; `None` when they carry another country's code after `+` or `00`.
+fn readings_of(code: u16, typed: &Typed) -> Option<Vec<String>> {
+    let code_text = code.to_string();
+    let mut readings: Vec<String> = Vec::new();
+    if typed.plus || typed.digits.starts_with("00") {
+        let after_prefix = if typed.plus {
+            typed.digits.as_str()
+        } else {
+            &typed.digits[2..]
+        };
+        let rest = after_prefix.strip_prefix(code_text.as_str())?;
+        readings.push(after_country_code(code, rest));
+    } else if let Some(rest) = typed.digits.strip_prefix('0') {
+        // The trunk prefix of every served country (Mexico's retired ones included).
+        readings.push(legacy_mexican(code, rest, true).to_string());
+    } else {
+        readings.push(legacy_mexican(code, &typed.digits, false).to_string());
+        if let Some(rest) = typed.digits.strip_prefix(code_text.as_str()) {
+            readings.push(after_country_code(code, rest));
+        }
+    }
+    Some(readings)
+}
+
+/// The national numbers `raw` may stand for in the country of calling code `code`: the
+/// readings [`parse_phone`] chooses among, without the numbering plan (none is loaded, so
+/// this costs microseconds). For search keys, where an extra reading is one more index probe.
+pub fn national_readings(code: u16, raw: &str) -> Vec<String> {
+    normalize(raw)
+        .ok()
+        .and_then(|typed| readings_of(code, &typed))
+        .unwrap_or_default()
+}
+
 fn after_country_code(code: u16, rest: &str) -> String {
     let without_zero = rest.trim_start_matches('0');
     let had_zero = without_zero.len() < rest.len();

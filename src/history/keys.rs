@@ -174,9 +174,13 @@ pub fn phone_candidates(text: &str) -> Vec<String> {
             out.push(c.to_string());
         }
     };
-    for country in crate::phone::SERVED {
-        if let Ok(p) = crate::phone::parse_phone(country, t) {
-            add(&p.national);
+    // Every reading the parser would choose among, for every served country: lexical, so
+    // no numbering plan is loaded (that costs milliseconds per country in a short-lived
+    // command). A superset of the parser's choice; each extra key is one more index probe.
+    for (_, code) in CALLING_CODES {
+        let code: u16 = code.parse().expect("calling codes are numbers");
+        for reading in crate::phone::national_readings(code, t) {
+            add(&reading);
         }
     }
     add(d);
@@ -282,6 +286,45 @@ pub fn to_stored_precision(t: time::OffsetDateTime) -> time::OffsetDateTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phone_candidates_hold_every_number_the_parser_reads() {
+        // phone_candidates reads lexically (no numbering plan); whatever national number the
+        // parser picks for any served country must be among its keys.
+        for typed in [
+            "+62 812-3456-7890",
+            "0812 3456 7890",
+            "6281234567890",
+            "62 (0) 812 3456 7890",
+            "0062 812 3456 7890",
+            "044 55 1234 5678",
+            "045 33 1234 5678",
+            "01 55 1234 5678",
+            "+52 1 55 1234 5678",
+            "521 55 1234 5678",
+            "55 1234 5678",
+            "+91 98765 43210",
+            "098765 43210",
+            "+66 81 234 5678",
+            "+234 803 123 4567",
+            "0803 123 4567",
+            "+92 300 1234567",
+            "+84 91 234 56 78",
+            "+63 917 123 4567",
+            "+57 321 1234567",
+        ] {
+            let keys = phone_candidates(typed);
+            for country in crate::phone::SERVED {
+                if let Ok(p) = crate::phone::parse_phone(country, typed) {
+                    assert!(
+                        keys.contains(&p.national),
+                        "{typed:?} in {country}: {} not in {keys:?}",
+                        p.national
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn every_spelling_reaches_the_stored_key() {
