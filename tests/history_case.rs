@@ -436,3 +436,112 @@ fn json_is_format_json_and_viewing_is_logged_for_every_format() {
     .unwrap_err();
     assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
 }
+
+/// The console gathers from the form's phone and ID number at once: the case holds what
+/// `history applicant` finds by either, including a lookup of another phone seen with the
+/// same ID number that carries no ID itself.
+#[test]
+fn a_case_from_phone_and_id_together_equals_the_case_by_either() {
+    use riskdesk::history::case::{CaseKey, gather, gather_all};
+    let dir = tempfile::tempdir().unwrap();
+    let h = SqliteHistory::open(&dir.path().join("history.db")).unwrap();
+    let w = CheckKind::CreditWillingness;
+    let body = samples::WILLINGNESS_OK;
+    let other_phone = "+6281299990000";
+    let a = h
+        .record(&rec(0, w, Outcome::Ok, PHONE, ID, body), None)
+        .unwrap();
+    let b = h
+        .record(&rec(1, w, Outcome::Ok, other_phone, ID, body), None)
+        .unwrap();
+    // Phone status of the other phone alone: no ID number on it.
+    let c = h
+        .record(&rec(2, w, Outcome::Ok, other_phone, "", body), None)
+        .unwrap();
+    h.record(
+        &rec(
+            3,
+            w,
+            Outcome::Ok,
+            "+6281277770000",
+            "3171999999999999",
+            body,
+        ),
+        None,
+    )
+    .unwrap();
+    let ids = |case: &riskdesk::history::case::Case| {
+        case.lookups.iter().map(|(r, _)| r.id).collect::<Vec<_>>()
+    };
+    let by_id = gather(&h, &CaseKey::IdNumber(ID.into()), None, None).unwrap();
+    assert_eq!(ids(&by_id), vec![a, b, c]);
+    let both = gather_all(
+        &h,
+        &[
+            CaseKey::Phone("0812-3456-7890".into()),
+            CaseKey::IdNumber(ID.into()),
+        ],
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        ids(&both),
+        vec![a, b, c],
+        "the other phone's own lookup too"
+    );
+    assert!(!both.truncated);
+}
+
+/// When an applicant's lookups carry more phones and ID numbers than the second round
+/// joins, the case says it may be incomplete.
+#[test]
+fn a_case_past_the_key_cap_says_it_is_truncated() {
+    use riskdesk::history::case::{CaseKey, KEY_CAP, gather};
+    let dir = tempfile::tempdir().unwrap();
+    let h = SqliteHistory::open(&dir.path().join("history.db")).unwrap();
+    let w = CheckKind::CreditWillingness;
+    for i in 0..=KEY_CAP as i64 {
+        let id = format!("3171{:012}", 100_000 + i);
+        h.record(
+            &rec(i % 20, w, Outcome::Ok, PHONE, &id, samples::WILLINGNESS_OK),
+            None,
+        )
+        .unwrap();
+    }
+    let case = gather(&h, &CaseKey::Phone(PHONE.into()), None, None).unwrap();
+    assert_eq!(case.lookups.len(), KEY_CAP + 1, "every lookup of the phone");
+    assert!(case.truncated, "some ID numbers were not joined");
+}
+
+/// `--name` lists candidates; a case file is one applicant's, so `--name --format md` is
+/// refused with a pointer to `--phone` / `--id-number`, and nothing is written.
+#[test]
+fn a_name_gives_candidates_not_a_case_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = SqliteHistory::open(&dir.path().join("history.db")).unwrap();
+    let w = CheckKind::CreditWillingness;
+    h.record(
+        &rec(0, w, Outcome::Ok, PHONE, ID, samples::WILLINGNESS_OK),
+        None,
+    )
+    .unwrap();
+    let file = dir.path().join("case.md");
+    let (code, out) = run(
+        &h,
+        &[
+            "applicant",
+            "--name",
+            "budi",
+            "--format",
+            "md",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, std::process::ExitCode::from(2));
+    assert!(out.is_empty() && !file.exists());
+    let (code, out) = run(&h, &["applicant", "--name", "budi"]);
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    assert!(out.contains("****7890"), "{out}");
+}

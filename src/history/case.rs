@@ -128,16 +128,34 @@ pub fn gather(
     since: Option<time::Date>,
     until: Option<time::Date>,
 ) -> Result<Case, HistoryError> {
+    gather_all(h, std::slice::from_ref(key), since, until)
+}
+
+/// [`gather`] from several keys of one applicant at once (the console's form or history row
+/// holds a phone and an ID number): every key seeds the first round, so the case is the
+/// one both would find together, in one pass.
+pub fn gather_all(
+    h: &dyn History,
+    seeds: &[CaseKey],
+    since: Option<time::Date>,
+    until: Option<time::Date>,
+) -> Result<Case, HistoryError> {
     let mut keys = KeyQuery {
         since,
         until,
         limit: CASE_CAP,
         ..KeyQuery::default()
     };
-    match key {
-        CaseKey::Phone(p) => keys.phone_nsns = phone_candidates(p),
-        CaseKey::IdNumber(n) => keys.id_keys = vec![id_key(n)],
+    for key in seeds {
+        match key {
+            CaseKey::Phone(p) => keys.phone_nsns.extend(phone_candidates(p)),
+            CaseKey::IdNumber(n) => keys.id_keys.push(id_key(n)),
+        }
     }
+    keys.phone_nsns.sort();
+    keys.phone_nsns.dedup();
+    keys.id_keys.sort();
+    keys.id_keys.dedup();
     keys.phone_nsns.retain(|k| !k.is_empty());
     keys.id_keys.retain(|k| !k.is_empty());
     let (first, mut truncated) = h.ids_by_keys(&keys)?;
@@ -170,7 +188,8 @@ pub fn gather(
         keys.phone_nsns = phones.into_iter().collect();
         keys.id_keys = ids.into_iter().collect();
         let (all, more) = h.ids_by_keys(&keys)?;
-        truncated = more;
+        // The key cap may have dropped keys already: that stays said.
+        truncated |= more;
         let wanted: BTreeSet<i64> = all.iter().copied().collect();
         found.retain(|id, _| wanted.contains(id));
         let missing: Vec<i64> = all

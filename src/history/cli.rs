@@ -824,6 +824,13 @@ fn run_candidates(
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     use super::case;
+    if view.format == CaseFormat::Md {
+        eprintln!(
+            "a case file is one applicant's: --name only lists who it may be; run again with \
+             one of their phones (--phone) or ID numbers (--id-number)"
+        );
+        return Ok(ExitCode::from(2));
+    }
     let (found, capped) = case::candidates(store, name, view.since, view.until)?;
     let mut body = Vec::new();
     if view.format == CaseFormat::Json {

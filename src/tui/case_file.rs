@@ -4,9 +4,9 @@
 
 use crate::check::{CheckKind, Outcome};
 use crate::history::case::{
-    self, Applicant, Case, CaseKey, changes, headline, report_fields, report_of, words,
+    self, Applicant, Case, changes, headline, report_fields, report_of, words,
 };
-use crate::history::{LookupRecord, id_key, phone_candidates, phone_nsn};
+use crate::history::{LookupRecord, id_key};
 use crate::report::Report;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -212,27 +212,6 @@ pub fn case_file(case: &Case) -> CaseFile {
         names: case.applicant.names.clone(),
         truncated: case.truncated,
         entries,
-    }
-}
-
-/// Whether the lookups gathered already hold the applicant `key` names (no second
-/// gather needed).
-pub fn covers(lookups: &[(LookupRecord, String)], key: &CaseKey) -> bool {
-    match key {
-        CaseKey::Phone(p) => {
-            let nsns = phone_candidates(p);
-            lookups.iter().any(|(r, _)| {
-                let i = &r.identity;
-                !i.phone_e164.is_empty() && nsns.contains(&phone_nsn(&i.phone_e164, &i.country))
-            })
-        }
-        CaseKey::IdNumber(n) => {
-            let k = id_key(n);
-            !k.is_empty()
-                && lookups
-                    .iter()
-                    .any(|(r, _)| id_key(&r.identity.id_number) == k)
-        }
     }
 }
 

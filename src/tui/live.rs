@@ -3,7 +3,7 @@
 //! The store opens lazily in the background (the first frame never waits on it), with a
 //! separate read connection for searches so typing never queues behind a write.
 
-use super::case_file::{case_file, covers, merge};
+use super::case_file::case_file;
 use super::convert::{answer_from_result, history_row, search_query, stored_lookup, task_view};
 use super::message::Message;
 use super::model::{Answer, HistoryQuery, NotSaved, TaskStatus, TaskUpdate, TaskView};
@@ -478,15 +478,11 @@ impl Live {
         let case = async {
             let store = self.reading().await?;
             run_blocking(&store, move |s| {
-                let mut cases: Vec<crate::history::case::Case> = Vec::new();
-                for key in &keys {
-                    // A key the cases so far already hold adds nothing: not gathered again.
-                    if cases.iter().any(|c| covers(&c.lookups, key)) {
-                        continue;
-                    }
-                    cases.push(crate::history::case::gather(s, key, None, None)?);
-                }
-                Ok(case_file(&merge(cases)))
+                // Every key seeds one gather: the case both keys find together, the same as
+                // `history applicant` by either (a phone-only lookup of another phone seen
+                // with this ID number is in it).
+                let case = crate::history::case::gather_all(s, &keys, None, None)?;
+                Ok(case_file(&case))
             })
             .await
             .map_err(|e| e.to_string())

@@ -18,16 +18,49 @@ pub struct CaseFileHeader {
     pub purpose: Option<String>,
 }
 
-/// A table cell: `|` escaped, line breaks as `<br>`, trimmed; `-` for nothing.
+/// A table cell: text as text, whatever it holds (names, purposes and vendor messages come
+/// from outside): Markdown's emphasis, link and code characters and `|` backslash-escaped,
+/// HTML's `& < >` as entities (a ticket system renders both), line breaks as `<br>`,
+/// trimmed; `-` for nothing.
 pub fn cell(s: &str) -> String {
     let s = s.trim();
     if s.is_empty() {
         return "-".into();
     }
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace("\r\n", "<br>")
-        .replace(['\n', '\r'], "<br>")
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => {
+                chars.next_if_eq(&'\n');
+                out.push_str("<br>");
+            }
+            '\n' => out.push_str("<br>"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A code span holding `s` literally (request ids, uuids): fenced with more backticks than
+/// it holds, `|` escaped for the table, on one line.
+pub fn code(s: &str) -> String {
+    let s = s.trim().replace(['\r', '\n'], " ").replace('|', "\\|");
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{s}{pad}{fence}")
 }
 
 fn minute(t: OffsetDateTime) -> String {
@@ -212,7 +245,7 @@ pub fn write_markdown(
                 ids.push(id);
             }
         }
-        let ids: Vec<String> = ids.iter().map(|i| format!("`{}`", cell(i))).collect();
+        let ids: Vec<String> = ids.iter().map(|i| code(i)).collect();
         writeln!(
             out,
             "| {} | {} | {} | {} |",
@@ -226,7 +259,7 @@ pub fn write_markdown(
             if uuid.is_empty() {
                 "-".to_string()
             } else {
-                format!("`{}`", cell(uuid))
+                code(uuid)
             },
         )?;
     }
@@ -243,5 +276,13 @@ mod tests {
         assert_eq!(cell("one\ntwo\r\nthree"), "one<br>two<br>three");
         assert_eq!(cell("  "), "-");
         assert_eq!(cell("back\\slash|"), "back\\\\slash\\|");
+        assert_eq!(
+            cell("<img src=x> [click](http://x) *bold* _it_ `tick` a&b"),
+            "&lt;img src=x&gt; \\[click\\](http://x) \\*bold\\* \\_it\\_ \\`tick\\` a&amp;b"
+        );
+        assert_eq!(code("req-1"), "`req-1`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x"), "`` `x ``");
+        assert_eq!(code("a|b"), "`a\\|b`");
     }
 }
