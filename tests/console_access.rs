@@ -276,3 +276,54 @@ async fn a_teams_phone_tasks_say_who_submitted_them_and_each_desk_lists_its_own_
     let order: Vec<&str> = app.tasks.list.iter().map(|t| t.task_id.as_str()).collect();
     assert_eq!(order, ["T-mine", "T-bob", "T-bob-2"]);
 }
+
+/// A desk following a team task polls only on the team's schedule: a task another desk
+/// polled a moment ago is not polled again (nothing reaches the vendor; the next poll is
+/// due a delay after that poll), and a task another desk ended is shown ended, not polled.
+#[tokio::test]
+async fn a_console_follows_the_teams_schedule_and_sees_tasks_ended_elsewhere() {
+    use riskdesk::tui::model::TaskStatus;
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let live = live_on(&sandbox, dir.path());
+    let store = SqliteHistory::open_in_data_dir(dir.path()).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let task = |id: &str, state: TaskState, last_poll_at| PhoneTaskRow {
+        task_id: id.into(),
+        lookup_id: 0,
+        phone_e164: "+525512340001".into(),
+        submitted_at: now - time::Duration::minutes(1),
+        expires_at: now + time::Duration::hours(24),
+        state,
+        last_poll_at,
+        attempts: 1,
+        result: None,
+        error: None,
+        sandbox: true,
+    };
+    store
+        .add_task(&task("T-just-polled", TaskState::Pending, Some(now)))
+        .unwrap();
+    store
+        .add_task(&task("T-ended", TaskState::Done, Some(now)))
+        .unwrap();
+    let polled = |m: Message| match m {
+        Message::TaskPolled { update, .. } => update.expect("an update"),
+        other => panic!("{other:?}"),
+    };
+    let u = polled(live.poll_task("T-just-polled".into()).await);
+    assert_eq!(u.task.status, TaskStatus::Pending);
+    assert!(
+        u.task.next_poll_at > now,
+        "due a delay after the team's poll"
+    );
+    assert!(u.answer.is_none());
+    let u = polled(live.poll_task("T-ended".into()).await);
+    assert_eq!(u.task.status, TaskStatus::Done);
+    assert!(u.task.reason.contains("another desk"), "{}", u.task.reason);
+    assert!(u.answer.is_none());
+    let sent: u64 = sandbox.stats().requests.values().sum();
+    assert_eq!(sent, 0, "nothing reached the vendor");
+    // The stored task is left as the team left it.
+    assert_eq!(store.task("T-just-polled").unwrap().unwrap().attempts, 1);
+}

@@ -310,6 +310,11 @@ impl Live {
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("task {task_id} is not in history"))?;
         let now = OffsetDateTime::now_utc();
+        // The team's record is the schedule: another desk may have polled this due time, or
+        // ended the task. Either way nothing is sent from here.
+        if let Some(update) = self.followed_elsewhere(&row, now) {
+            return Ok(update);
+        }
         let poll = poll_task(&self.client, &self.gate, &store, &row, &self.origin, now)
             .await
             .map_err(|e| e.to_string())?;
@@ -384,6 +389,42 @@ impl Live {
             }
         };
         Ok(TaskUpdate { task, answer })
+    }
+
+    /// What the stored task says when another desk has been at it: ended (its answer is in
+    /// history, stored by that desk), or polled less than its schedule's delay ago (the next
+    /// poll is due then). `None` when this desk should poll now.
+    fn followed_elsewhere(&self, row: &PhoneTaskRow, now: OffsetDateTime) -> Option<TaskUpdate> {
+        let mut task = task_view(row, self.gate.delay(row.attempts));
+        match row.state {
+            TaskState::Done | TaskState::Failed => {
+                task.status = if row.state == TaskState::Done {
+                    TaskStatus::Done
+                } else {
+                    TaskStatus::Failed
+                };
+                task.reason = format!(
+                    "ended at another desk: its answer is in history (`riskdesk history search {}`)",
+                    row.task_id
+                );
+                Some(TaskUpdate { task, answer: None })
+            }
+            TaskState::Expired => {
+                task.status = TaskStatus::Expired;
+                task.reason = expired_reason();
+                Some(TaskUpdate { task, answer: None })
+            }
+            TaskState::Pending | TaskState::Paused => {
+                let due = row.last_poll_at? + self.gate.delay(row.attempts);
+                (now < due).then(|| {
+                    task.status = TaskStatus::Pending;
+                    task.next_poll_at = due;
+                    task.reason =
+                        "not due yet: the team's last poll was less than its delay ago".into();
+                    TaskUpdate { task, answer: None }
+                })
+            }
+        }
     }
 
     /// A poll's answer for its tab: saved, or NOT SAVED and kept for the retry.
