@@ -1329,7 +1329,8 @@ pub fn claim_unpolled_only_while_nobody_polled(open: &dyn Fn() -> SharedHistory)
 }
 
 /// Eight threads that all read the task at the same poll count race to claim it: exactly
-/// one wins, whatever the backend.
+/// one wins, whatever the backend (the lease still holds under the attempts check; the
+/// stale-read case is `claim_unpolled_only_while_nobody_polled`).
 pub fn claim_unpolled_has_one_winner_across_threads(open: &dyn Fn() -> SharedHistory) {
     let h = open();
     h.add_task(&task("u-race", now(), false)).expect("add");
