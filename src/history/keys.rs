@@ -224,8 +224,6 @@ const STAMP: &[time::format_description::BorrowedFormatItem<'static>] = time::ma
     "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
 );
 
-/// The stored spelling of an instant: fixed-width UTC, so text order is time order and
-/// the sqlite3 shell shows it as is.
 /// A lookup's uuid as stores spell it (lowercase, hyphenated 8-4-4-4-12), from any case,
 /// with or without hyphens or braces; `None` when `s` is not a uuid.
 pub fn parse_uuid(s: &str) -> Option<String> {
@@ -239,17 +237,23 @@ pub fn parse_uuid(s: &str) -> Option<String> {
     if hex.len() != 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }
-    let h = hex.to_ascii_lowercase();
-    Some(format!(
+    Some(hyphenated(&hex.to_ascii_lowercase()))
+}
+
+/// 32 hex digits as a uuid is written: 8-4-4-4-12.
+pub(crate) fn hyphenated(h: &str) -> String {
+    format!(
         "{}-{}-{}-{}-{}",
         &h[0..8],
         &h[8..12],
         &h[12..16],
         &h[16..20],
         &h[20..32]
-    ))
+    )
 }
 
+/// The stored spelling of an instant: fixed-width UTC, so text order is time order and
+/// the sqlite3 shell shows it as is.
 pub(crate) fn stamp(t: time::OffsetDateTime) -> String {
     let utc = t.to_offset(time::UtcOffset::UTC);
     // Years outside 0..=9999 would break the fixed width; clamp them (never seen in practice).
