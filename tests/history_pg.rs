@@ -137,6 +137,20 @@ fn operators_are_the_database_roles_and_lookups_are_append_only() {
         Some(("budi".into(), "budi.pc".into()))
     );
     assert_eq!(sari.get(ida).expect("get").expect("row").operator, "ana.pc");
+    // A case names who ran each lookup as the database does.
+    let case = riskdesk::history::case::gather(
+        &sari,
+        &riskdesk::history::case::CaseKey::Phone("0812 3456 7890".into()),
+        None,
+        None,
+    )
+    .expect("case");
+    let who: Vec<(i64, &str)> = case
+        .lookups
+        .iter()
+        .map(|(r, _)| (r.id, r.operator.as_str()))
+        .collect();
+    assert_eq!(who, vec![(ida, "ana"), (idb, "budi")]);
 
     // A reader cannot record; an operator cannot delete or rewrite: the database refuses.
     let e = sari

@@ -160,6 +160,15 @@ pub trait History: Send + Sync {
         let _ = id;
         Ok(None)
     }
+    /// [`History::operator_role`] of many lookups at once (a case): the ids the backend
+    /// knows a role for; empty where the OS user is all there is (SQLite).
+    fn operator_roles(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, String>, HistoryError> {
+        let _ = ids;
+        Ok(std::collections::HashMap::new())
+    }
 }
 
 /// A history shared by the tasks of a process.

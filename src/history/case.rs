@@ -202,6 +202,14 @@ pub fn gather_all(
                 .map(|(r, u)| (r.id, (r, u))),
         );
     }
+    // Who ran each lookup is the database's word where it has one (a team history's role,
+    // stamped by the server), as `history show` says it.
+    let ids: Vec<i64> = found.keys().copied().collect();
+    for (id, role) in h.operator_roles(&ids)? {
+        if let Some((r, _)) = found.get_mut(&id) {
+            r.operator = role;
+        }
+    }
     let mut lookups: Vec<(LookupRecord, String)> = found.into_values().collect();
     lookups.sort_by_key(|(r, _)| (r.created_at, r.id));
     let mut applicant = Applicant::default();

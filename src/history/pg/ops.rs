@@ -249,6 +249,24 @@ impl History for PgHistory {
         Ok(self.operators(id)?.map(|(role, _)| role))
     }
 
+    fn operator_roles(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, String>, HistoryError> {
+        let ids = ids.to_vec();
+        self.call(move |pool| async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query(
+                    "SELECT id, operator FROM riskdesk.lookups WHERE id = ANY($1)",
+                    &[&ids],
+                )
+                .await
+                .map_err(pg_err)?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        })
+    }
+
     fn may_record(&self) -> Result<Option<String>, HistoryError> {
         self.call(move |pool| async move {
             let c = pool.get().await.map_err(pool_err)?;
