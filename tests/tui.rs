@@ -1749,7 +1749,7 @@ fn opening_a_stored_lookup_carries_the_purpose_and_a_failed_log_is_a_notice() {
 use riskdesk::history::LookupRecord;
 use riskdesk::history::case::{Case, CaseKey};
 use riskdesk::tui::case::CaseState;
-use riskdesk::tui::case_file::{CaseFile, Mark, case_file, merge};
+use riskdesk::tui::case_file::{CaseFile, Mark, case_file};
 
 const PHONE: &str = "+6281234567890";
 const ID_NUMBER: &str = "3171234567890123";
@@ -1850,10 +1850,10 @@ fn fixed_case() -> CaseFile {
         case_rec(7, 6, m, Outcome::Ok, &orders(&[3, 5])),
         case_rec(8, 7, w, Outcome::Ok, &willing(540)),
     ];
-    case_file(&merge(vec![Case {
-        lookups: lookups.into_iter().map(|r| (r, String::new())).collect(),
-        ..Case::default()
-    }]))
+    case_file(&Case::of_lookups(
+        lookups.into_iter().map(|r| (r, String::new())).collect(),
+        false,
+    ))
 }
 
 /// The runtime's answer to the newest `GatherCase`, its access logged.

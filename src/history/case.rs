@@ -210,28 +210,35 @@ pub fn gather_all(
             r.operator = role;
         }
     }
-    let mut lookups: Vec<(LookupRecord, String)> = found.into_values().collect();
-    lookups.sort_by_key(|(r, _)| (r.created_at, r.id));
-    let mut applicant = Applicant::default();
-    let mut seen = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
-    for (r, _) in &lookups {
-        let i = &r.identity;
-        if !i.phone_e164.is_empty() && seen.0.insert(i.phone_e164.clone()) {
-            applicant.phones.push(i.phone_e164.clone());
+    Ok(Case::of_lookups(found.into_values().collect(), truncated))
+}
+
+impl Case {
+    /// A case of these lookups: ordered oldest first, the applicant's phones, ID numbers and
+    /// names in the order first seen (each once).
+    pub fn of_lookups(mut lookups: Vec<(LookupRecord, String)>, truncated: bool) -> Case {
+        lookups.sort_by_key(|(r, _)| (r.created_at, r.id));
+        let mut applicant = Applicant::default();
+        let mut seen = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        for (r, _) in &lookups {
+            let i = &r.identity;
+            if !i.phone_e164.is_empty() && seen.0.insert(i.phone_e164.clone()) {
+                applicant.phones.push(i.phone_e164.clone());
+            }
+            if !i.id_number.is_empty() && seen.1.insert(id_key(&i.id_number)) {
+                applicant.id_numbers.push(i.id_number.clone());
+            }
+            let name = i.name.trim();
+            if !name.is_empty() && seen.2.insert(name.to_string()) {
+                applicant.names.push(name.to_string());
+            }
         }
-        if !i.id_number.is_empty() && seen.1.insert(id_key(&i.id_number)) {
-            applicant.id_numbers.push(i.id_number.clone());
-        }
-        let name = i.name.trim();
-        if !name.is_empty() && seen.2.insert(name.to_string()) {
-            applicant.names.push(name.to_string());
+        Case {
+            applicant,
+            lookups,
+            truncated,
         }
     }
-    Ok(Case {
-        applicant,
-        lookups,
-        truncated,
-    })
 }
 
 /// The distinct phone / ID number pairs whose lookups carry a name matching `name`, most

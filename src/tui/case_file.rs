@@ -4,9 +4,8 @@
 
 use crate::check::{CheckKind, Outcome};
 use crate::history::case::{
-    self, Applicant, Case, changes, headline, report_fields, report_of, words,
+    self, Case, Change, changes_of, headline, report_fields, report_of, words,
 };
-use crate::history::{LookupRecord, id_key};
 use crate::report::Report;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -112,18 +111,21 @@ fn worst_level(report: &Report) -> Option<i64> {
 /// fields marked where they changed since the previous answer of the same check, and the
 /// figures the charts draw.
 pub fn case_file(case: &Case) -> CaseFile {
-    let records: Vec<LookupRecord> = case.lookups.iter().map(|(r, _)| r.clone()).collect();
-    let all = changes(&records);
+    // Each lookup's changes (those that end at it), found once.
+    let mut by_lookup: BTreeMap<i64, Vec<Change>> = BTreeMap::new();
+    for c in changes_of(case) {
+        by_lookup.entry(c.to_lookup).or_default().push(c);
+    }
     let mut last_answer: BTreeMap<&str, (i64, OffsetDateTime)> = BTreeMap::new();
-    let mut entries = Vec::with_capacity(records.len());
-    for rec in &records {
+    let mut entries = Vec::with_capacity(case.lookups.len());
+    for (rec, _) in &case.lookups {
         let answered = matches!(rec.outcome, Outcome::Ok | Outcome::NotHit);
         let compared_with = if answered {
             last_answer.insert(rec.check.cli_name(), (rec.id, rec.created_at))
         } else {
             None
         };
-        let mine: Vec<_> = all.iter().filter(|c| c.to_lookup == rec.id).collect();
+        let mine: &[Change] = by_lookup.get(&rec.id).map_or(&[], Vec::as_slice);
         let report = (rec.outcome == Outcome::Ok)
             .then(|| report_of(rec))
             .flatten();
@@ -212,44 +214,5 @@ pub fn case_file(case: &Case) -> CaseFile {
         names: case.applicant.names.clone(),
         truncated: case.truncated,
         entries,
-    }
-}
-
-/// Several gathered cases of one applicant (by phone, by ID number) as one: each lookup
-/// once, oldest first, the identifiers in the order first seen.
-pub fn merge(cases: Vec<Case>) -> Case {
-    let mut truncated = false;
-    let mut by_id: BTreeMap<i64, (LookupRecord, String)> = BTreeMap::new();
-    for c in cases {
-        truncated |= c.truncated;
-        for (r, uuid) in c.lookups {
-            by_id.entry(r.id).or_insert((r, uuid));
-        }
-    }
-    let mut lookups: Vec<(LookupRecord, String)> = by_id.into_values().collect();
-    lookups.sort_by_key(|(r, _)| (r.created_at, r.id));
-    let mut applicant = Applicant::default();
-    for (r, _) in &lookups {
-        let i = &r.identity;
-        if !i.phone_e164.is_empty() && !applicant.phones.contains(&i.phone_e164) {
-            applicant.phones.push(i.phone_e164.clone());
-        }
-        if !i.id_number.is_empty()
-            && !applicant
-                .id_numbers
-                .iter()
-                .any(|n| id_key(n) == id_key(&i.id_number))
-        {
-            applicant.id_numbers.push(i.id_number.clone());
-        }
-        let name = i.name.trim();
-        if !name.is_empty() && !applicant.names.iter().any(|n| n == name) {
-            applicant.names.push(name.to_string());
-        }
-    }
-    Case {
-        applicant,
-        lookups,
-        truncated,
     }
 }

@@ -506,7 +506,7 @@ impl Live {
             .map_err(|e| e.to_string())
     }
 
-    /// Gathers the case of the applicant `keys` name (each key's case, merged: every lookup
+    /// Gathers the case of the applicant `keys` name (all keys seed one gather: every lookup
     /// sharing the phone or the ID number, oldest first) and, when it holds any lookup,
     /// adds an access-log row (action `case`, every lookup shown, the form's `purpose`). A
     /// log that could not be written is said (`not_logged`); the case is shown all the same.

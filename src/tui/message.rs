@@ -96,7 +96,7 @@ pub enum Command {
     ExportLookup {
         id: i64,
     },
-    /// Gather the case of the applicant these keys name (merged: every lookup sharing the
+    /// Gather the case of the applicant these keys name (together: every lookup sharing the
     /// phone or the ID number) and log the access (action `case`, with the form's Purpose).
     /// Latest wins: the runtime drops an older gather still running.
     GatherCase {
