@@ -1,13 +1,13 @@
 //! One applicant's rows by the keys the store indexes ([`History::ids_by_keys`],
-//! [`History::get_many`]) on SQLite: index-only walks of `lookups_by_phone` and
+//! [`History::get_many_for_case`]) on SQLite: index-only walks of `lookups_by_phone` and
 //! `lookups_by_id_number`, then the few rows wanted read by id.
 //!
 //! [`History::ids_by_keys`]: super::History::ids_by_keys
-//! [`History::get_many`]: super::History::get_many
+//! [`History::get_many_for_case`]: super::History::get_many_for_case
 
 use super::keys::day_start;
-use super::rows::{self, RECORD_COLUMNS, any_text};
-use super::store::Store;
+use super::rows::{self, CASE_COLUMNS, any_text};
+use super::store::{ONE_PASS_CACHE_KIB, Store};
 use super::{HistoryError, KeyQuery, LookupRecord};
 use rusqlite::types::Value;
 
@@ -59,31 +59,65 @@ impl Store {
         Ok((hits.into_iter().map(|(_, id)| id).collect(), more))
     }
 
-    /// [`super::History::get_many`].
-    pub(crate) fn get_many(
+    /// [`super::History::get_many_for_case`].
+    pub(crate) fn get_many_for_case(
         &self,
         ids: &[i64],
     ) -> Result<Vec<(LookupRecord, String)>, HistoryError> {
-        // One read transaction: one shared lock and one snapshot for every row, instead of
-        // taking and dropping the lock (and checking the WAL) per statement.
-        let tx = self.conn.unchecked_transaction()?;
-        let mut st = tx.prepare_cached(&format!(
-            "SELECT {RECORD_COLUMNS} FROM lookups WHERE id = ?1"
-        ))?;
-        let mut out = Vec::with_capacity(ids.len());
-        for &id in ids {
-            let mut q = st.query([id])?;
-            let Some(row) = q.next()? else { continue };
-            match rows::record(row) {
-                Ok(found) => out.push(found),
-                Err(HistoryError::BadRow { message, .. }) => {
-                    tracing::warn!(id, "history row left out of the case: {message}");
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        drop(st);
-        tx.finish()?;
-        Ok(out)
+        self.with_cache(ONE_PASS_CACHE_KIB, |conn| {
+            // JSON is parsed on a second thread while SQLite reads the next rows: the two are
+            // most of a case's work and the machine has more than one core.
+            std::thread::scope(|scope| {
+                let (send, parsed) =
+                    std::sync::mpsc::channel::<(LookupRecord, String, rows::JsonColumns)>();
+                let parser = scope.spawn(move || {
+                    let mut out = Vec::with_capacity(ids.len());
+                    for (mut rec, uuid, json) in parsed {
+                        match rows::parse_json_columns(&mut rec, json) {
+                            Ok(()) => out.push((rec, uuid)),
+                            Err(e) => left_out(rec.id, &e),
+                        }
+                    }
+                    out
+                });
+                read_rows(conn, ids, &mut |found| {
+                    // The parser only stops when this side is done: sending cannot fail.
+                    let _ = send.send(found);
+                })?;
+                drop(send);
+                parser.join().map_err(|_| HistoryError::Backend {
+                    message: "reading the case's rows failed".into(),
+                    busy: false,
+                })
+            })
+        })
     }
+}
+
+/// A row this riskdesk cannot read is left out of the case, and said in the log.
+fn left_out(id: i64, e: &HistoryError) {
+    tracing::warn!(id, "history row left out of the case: {e}");
+}
+
+/// Reads the rows `ids` name, in that order and in one read transaction (one shared lock
+/// and one snapshot for every row), to `found`, their JSON columns not parsed yet.
+fn read_rows(
+    conn: &rusqlite::Connection,
+    ids: &[i64],
+    found: &mut dyn FnMut((LookupRecord, String, rows::JsonColumns)),
+) -> Result<(), HistoryError> {
+    let tx = conn.unchecked_transaction()?;
+    let mut st = tx.prepare_cached(&format!("SELECT {CASE_COLUMNS} FROM lookups WHERE id = ?1"))?;
+    for &id in ids {
+        let mut q = st.query([id])?;
+        let Some(row) = q.next()? else { continue };
+        match rows::record_but_json(row) {
+            Ok(read) => found(read),
+            Err(e @ HistoryError::BadRow { .. }) => left_out(id, &e),
+            Err(e) => return Err(e),
+        }
+    }
+    drop(st);
+    tx.finish()?;
+    Ok(())
 }

@@ -120,7 +120,7 @@ fn keys_of(r: &LookupRecord) -> (String, String) {
 /// → newest, within `since`..=`until` (UTC days).
 ///
 /// Both rounds go through the store's key indexes ([`History::ids_by_keys`]); only rows
-/// not read yet are read ([`History::get_many`]). The second round's keys include the
+/// not read yet are read ([`History::get_many_for_case`]). The second round's keys include the
 /// first's, so its ids are the case (the newest [`CASE_CAP`] when there are more).
 pub fn gather(
     h: &dyn History,
@@ -159,16 +159,13 @@ pub fn gather_all(
     keys.phone_nsns.retain(|k| !k.is_empty());
     keys.id_keys.retain(|k| !k.is_empty());
     let (first, mut truncated) = h.ids_by_keys(&keys)?;
-    let mut found: BTreeMap<i64, (LookupRecord, String)> = h
-        .get_many(&first)?
-        .into_iter()
-        .map(|(r, u)| (r.id, (r, u)))
-        .collect();
+    // The records stay where they were read (they are large): only ids are looked up.
+    let mut found: Vec<(LookupRecord, String)> = h.get_many_for_case(&first)?;
     let mut phones: BTreeSet<String> = keys.phone_nsns.iter().cloned().collect();
     let mut ids: BTreeSet<String> = keys.id_keys.iter().cloned().collect();
     let before = phones.len() + ids.len();
     let mut seen_identity: BTreeSet<(&str, &str, &str)> = BTreeSet::new();
-    for (r, _) in found.values() {
+    for (r, _) in &found {
         let i = &r.identity;
         if !seen_identity.insert((&i.phone_e164, &i.country, &i.id_number)) {
             continue;
@@ -191,26 +188,23 @@ pub fn gather_all(
         // The key cap may have dropped keys already: that stays said.
         truncated |= more;
         let wanted: BTreeSet<i64> = all.iter().copied().collect();
-        found.retain(|id, _| wanted.contains(id));
-        let missing: Vec<i64> = all
-            .into_iter()
-            .filter(|id| !found.contains_key(id))
-            .collect();
-        found.extend(
-            h.get_many(&missing)?
-                .into_iter()
-                .map(|(r, u)| (r.id, (r, u))),
-        );
+        found.retain(|(r, _)| wanted.contains(&r.id));
+        let have: BTreeSet<i64> = found.iter().map(|(r, _)| r.id).collect();
+        let missing: Vec<i64> = all.into_iter().filter(|id| !have.contains(id)).collect();
+        found.extend(h.get_many_for_case(&missing)?);
     }
     // Who ran each lookup is the database's word where it has one (a team history's role,
     // stamped by the server), as `history show` says it.
-    let ids: Vec<i64> = found.keys().copied().collect();
-    for (id, role) in h.operator_roles(&ids)? {
-        if let Some((r, _)) = found.get_mut(&id) {
-            r.operator = role;
+    let ids: Vec<i64> = found.iter().map(|(r, _)| r.id).collect();
+    let roles: BTreeMap<i64, String> = h.operator_roles(&ids)?.into_iter().collect();
+    if !roles.is_empty() {
+        for (r, _) in &mut found {
+            if let Some(role) = roles.get(&r.id) {
+                r.operator = role.clone();
+            }
         }
     }
-    Ok(Case::of_lookups(found.into_values().collect(), truncated))
+    Ok(Case::of_lookups(found, truncated))
 }
 
 impl Case {
@@ -532,14 +526,22 @@ pub fn words(v: &Value) -> String {
     }
 }
 
+/// `YYYY-MM-DD HH:MM` (UTC, as stored).
 fn when(t: OffsetDateTime) -> String {
-    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
-    t.format(f).unwrap_or_else(|_| t.to_string())
+    let (h, m, _) = t.to_hms();
+    format!("{} {h:02}:{m:02}", day(t))
 }
 
+/// `YYYY-MM-DD`: written by hand, a thousand times a case (`time`'s formatter interprets
+/// its description on every call).
 fn day(t: OffsetDateTime) -> String {
-    let f = time::macros::format_description!("[year]-[month]-[day]");
-    t.format(f).unwrap_or_else(|_| t.to_string())
+    let (y, m, d) = t.to_calendar_date();
+    if (0..=9999).contains(&y) {
+        format!("{y:04}-{:02}-{d:02}", m as u8)
+    } else {
+        let f = time::macros::format_description!("[year]-[month]-[day]");
+        t.format(f).unwrap_or_else(|_| t.to_string())
+    }
 }
 
 fn phone_shown(p: &str, reveal: bool) -> String {
@@ -784,6 +786,16 @@ pub fn candidates_json(found: &[Candidate], reveal: bool) -> Value {
 mod tests {
     use super::*;
     use crate::report::parse_report;
+
+    #[test]
+    fn dates_are_written_as_time_writes_them() {
+        use time::macros::datetime;
+        assert_eq!(day(datetime!(2026-03-05 07:08:09 UTC)), "2026-03-05");
+        assert_eq!(when(datetime!(2026-03-05 07:08:09 UTC)), "2026-03-05 07:08");
+        assert_eq!(when(datetime!(0042-12-31 23:59 UTC)), "0042-12-31 23:59");
+        // Before year 0, `time` writes it (with its sign).
+        assert_eq!(day(datetime!(-0001-01-02 00:00 UTC)), "-0001-01-02");
+    }
 
     fn rec(id: i64, day: u8, check: CheckKind, outcome: Outcome, body: &str) -> LookupRecord {
         let report = (outcome == Outcome::Ok)

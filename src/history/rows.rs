@@ -16,6 +16,13 @@ pub(crate) const RECORD_COLUMNS: &str = "id, created_at, check_kind, outcome, ph
      bankcard, email, gaid, request_json, http_status, error_kind, error_message, raw_response, \
      report_json, task_id, uuid, attempts_json, purpose";
 
+/// [`RECORD_COLUMNS`] as a case reads them: the request and the raw body are not read (a
+/// null request, an empty body), every other column where [`record`] expects it.
+pub(crate) const CASE_COLUMNS: &str = "id, created_at, check_kind, outcome, phone_e164, name, \
+     id_number, country, vendor_status, vendor_request_id, sandbox, latency_ms, operator, \
+     bankcard, email, gaid, NULL, http_status, error_kind, error_message, NULL, \
+     report_json, task_id, uuid, attempts_json, purpose";
+
 pub(crate) const TASK_COLUMNS: &str = "task_id, lookup_id, phone_e164, submitted_at, expires_at, \
      state, last_poll_at, attempts, result_json, error, sandbox";
 
@@ -88,12 +95,57 @@ fn summary_of(row: &Row<'_>, id: i64) -> Result<LookupSummary, HistoryError> {
 
 /// A full record and its uuid, from [`RECORD_COLUMNS`].
 pub(crate) fn record(row: &Row<'_>) -> Result<(LookupRecord, String), HistoryError> {
+    let (mut rec, uuid, json) = record_but_json(row)?;
+    parse_json_columns(&mut rec, json)?;
+    Ok((rec, uuid))
+}
+
+/// A record's JSON columns as stored, read by [`record_but_json`] and parsed by
+/// [`parse_json_columns`] — perhaps on another thread, while the next rows are read.
+#[derive(Debug, Default)]
+pub(crate) struct JsonColumns {
+    request: Option<String>,
+    report: Option<String>,
+    attempts: Option<String>,
+}
+
+/// [`record`] without parsing its JSON columns: `request` null, `report` none and
+/// `attempts` empty until [`parse_json_columns`] fills them in.
+pub(crate) fn record_but_json(
+    row: &Row<'_>,
+) -> Result<(LookupRecord, String, JsonColumns), HistoryError> {
     let s = summary(row)?;
     let id = s.id;
     record_of(row, s).map_err(row_err(id))
 }
 
-fn record_of(row: &Row<'_>, s: LookupSummary) -> Result<(LookupRecord, String), HistoryError> {
+/// Parses what [`record_but_json`] left as text into `rec`; unreadable JSON is that row's
+/// [`HistoryError::BadRow`].
+pub(crate) fn parse_json_columns(
+    rec: &mut LookupRecord,
+    json: JsonColumns,
+) -> Result<(), HistoryError> {
+    let id = rec.id;
+    let parse = |s: Option<String>| -> Result<Option<serde_json::Value>, HistoryError> {
+        s.map(|s| serde_json::from_str(&s))
+            .transpose()
+            .map_err(|e| bad(id, format!("unreadable JSON: {e}")))
+    };
+    rec.request = parse(json.request)?.unwrap_or(serde_json::Value::Null);
+    rec.report = parse(json.report)?;
+    rec.attempts = match json.attempts {
+        None => Vec::new(),
+        Some(s) => {
+            serde_json::from_str(&s).map_err(|e| bad(id, format!("unreadable attempts: {e}")))?
+        }
+    };
+    Ok(())
+}
+
+fn record_of(
+    row: &Row<'_>,
+    s: LookupSummary,
+) -> Result<(LookupRecord, String, JsonColumns), HistoryError> {
     let id = s.id;
     let http_status = row
         .get::<_, Option<i64>>(17)?
@@ -114,7 +166,7 @@ fn record_of(row: &Row<'_>, s: LookupSummary) -> Result<(LookupRecord, String), 
             email: text(row, 14)?,
             gaid: text(row, 15)?,
         },
-        request: json_at(row, 16, id)?.unwrap_or(serde_json::Value::Null),
+        request: serde_json::Value::Null,
         http_status,
         vendor_status: s.vendor_status,
         vendor_request_id: s.vendor_request_id,
@@ -123,15 +175,16 @@ fn record_of(row: &Row<'_>, s: LookupSummary) -> Result<(LookupRecord, String), 
         error_message: row.get(19)?,
         latency_ms: s.latency_ms,
         raw_response: row.get::<_, Option<Vec<u8>>>(20)?.unwrap_or_default(),
-        report: json_at(row, 21, id)?,
+        report: None,
         task_id: row.get(22)?,
-        attempts: match row.get::<_, Option<String>>(24)? {
-            None => Vec::new(),
-            Some(s) => serde_json::from_str(&s)
-                .map_err(|e| bad(id, format!("unreadable attempts: {e}")))?,
-        },
+        attempts: Vec::new(),
     };
-    Ok((rec, text(row, 23)?))
+    let json = JsonColumns {
+        request: row.get(16)?,
+        report: row.get(21)?,
+        attempts: row.get(24)?,
+    };
+    Ok((rec, text(row, 23)?, json))
 }
 
 /// A row exactly as stored, in the export's JSON-lines shape: for a row this build cannot
@@ -230,4 +283,22 @@ pub(crate) fn task(row: &Row<'_>) -> Result<PhoneTaskRow, HistoryError> {
         sandbox: row.get::<_, Option<i64>>(10)?.unwrap_or(0) != 0,
         task_id,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CASE_COLUMNS, RECORD_COLUMNS};
+
+    #[test]
+    fn case_columns_are_the_record_columns_but_the_bodies() {
+        let case: Vec<&str> = CASE_COLUMNS.split(", ").collect();
+        let whole: Vec<&str> = RECORD_COLUMNS.split(", ").collect();
+        assert_eq!(case.len(), whole.len());
+        for (i, (c, w)) in case.iter().zip(&whole).enumerate() {
+            match *w {
+                "request_json" | "raw_response" => assert_eq!(*c, "NULL", "column {i}"),
+                _ => assert_eq!(c, w, "column {i}"),
+            }
+        }
+    }
 }

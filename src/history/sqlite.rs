@@ -112,8 +112,8 @@ impl History for SqliteHistory {
         self.lock().ids_by_keys(q)
     }
 
-    fn get_many(&self, ids: &[i64]) -> Result<Vec<(LookupRecord, String)>, HistoryError> {
-        self.lock().get_many(ids)
+    fn get_many_for_case(&self, ids: &[i64]) -> Result<Vec<(LookupRecord, String)>, HistoryError> {
+        self.lock().get_many_for_case(ids)
     }
 
     fn for_each(

@@ -31,6 +31,10 @@ fn wait_for_writer(calls: i32) -> bool {
 
 /// Page cache (negative = KiB): indexes of a million rows stay in memory while searching.
 const CACHE_KIB: i64 = -65_536;
+/// While one applicant's rows are read ([`Store::get_many_for_case`]): each row is on a page
+/// of its own, read once, so a small cache that recycles its pages does the same work
+/// without growing the heap by a page (and a page fault) per row.
+pub(crate) const ONE_PASS_CACHE_KIB: i64 = -2_000;
 /// During one big write (import, bulk load): a transaction larger than the cache spills
 /// pages to the WAL again and again, which made imports I/O-bound.
 const BULK_CACHE_KIB: i64 = -524_288;
@@ -204,6 +208,20 @@ impl Store {
             tx.commit()?;
             Ok(n)
         })
+    }
+
+    /// Runs `f` with a page cache of `kib` (negative = KiB), restoring the normal one after.
+    pub(crate) fn with_cache<T>(
+        &self,
+        kib: i64,
+        f: impl FnOnce(&Connection) -> Result<T, HistoryError>,
+    ) -> Result<T, HistoryError> {
+        self.conn.pragma_update(None, "cache_size", kib)?;
+        let out = f(&self.conn);
+        let restored = self.conn.pragma_update(None, "cache_size", CACHE_KIB);
+        let out = out?;
+        restored?;
+        Ok(out)
     }
 
     /// Runs one large write with a large page cache, restoring the normal one after.

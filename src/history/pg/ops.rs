@@ -8,7 +8,7 @@ use super::super::{
     AccessEntry, AccessQuery, Cursor, ExportStats, Finished, HistoryError, Lease, LookupRecord,
     LookupSummary, MAX_LIMIT, PhoneTaskRow, PollFinish, Purged, SearchPage, SearchQuery, TaskState,
 };
-use super::search::{RECORD_COLUMNS, SUMMARY_COLUMNS, read_page};
+use super::search::{CASE_COLUMNS, RECORD_COLUMNS, SUMMARY_COLUMNS, read_page};
 use super::{PgHistory, pg_err, pool_err};
 use crate::applicant::Identity;
 use crate::check::{CheckKind, Outcome};
@@ -520,13 +520,13 @@ impl History for PgHistory {
         })
     }
 
-    fn get_many(&self, ids: &[i64]) -> Result<Vec<(LookupRecord, String)>, HistoryError> {
+    fn get_many_for_case(&self, ids: &[i64]) -> Result<Vec<(LookupRecord, String)>, HistoryError> {
         let ids = ids.to_vec();
         self.call(move |pool| async move {
             let c = pool.get().await.map_err(pool_err)?;
             let st = c
                 .prepare_cached(&format!(
-                    "SELECT {RECORD_COLUMNS} FROM riskdesk.lookups WHERE id = ANY($1)"
+                    "SELECT {CASE_COLUMNS} FROM riskdesk.lookups WHERE id = ANY($1)"
                 ))
                 .await
                 .map_err(pg_err)?;

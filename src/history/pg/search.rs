@@ -20,6 +20,12 @@ pub(super) const RECORD_COLUMNS: &str = "id, created_at, check_kind, outcome, ph
      bankcard, email, gaid, request, http_status, error_kind, error_message, raw_response, \
      report, task_id, uuid::text, attempts, purpose";
 
+/// [`RECORD_COLUMNS`] as a case reads them: no request (JSON null) and no raw body (empty).
+pub(super) const CASE_COLUMNS: &str = "id, created_at, check_kind, outcome, phone_e164, \
+     name, id_number, country, vendor_status, vendor_request_id, sandbox, latency_ms, os_user, \
+     bankcard, email, gaid, 'null'::jsonb, http_status, error_kind, error_message, ''::bytea, \
+     report, task_id, uuid::text, attempts, purpose";
+
 /// Rows of one page (selected columns), where the next page starts, and whether a bounded
 /// name scan stopped short.
 pub(super) struct RawPage {
