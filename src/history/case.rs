@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
 
 mod markdown;
-pub use markdown::{CaseFileHeader, cell, write_markdown};
+pub use markdown::{CaseFileHeader, cell, write_markdown, write_markdown_from};
 
 /// At most this many lookups make a case (and a name lists candidates from at most this
 /// many rows): a case is always bounded.
@@ -75,6 +75,39 @@ pub struct Change {
     pub at: OffsetDateTime,
     /// What it means for a decision, when it matters ("score fell 161 points").
     pub flag: Option<String>,
+}
+
+/// What changed in a case, as the writers read it: found already, or being found on another
+/// thread while they write the timeline (the writers wait for it only when they reach
+/// "what changed").
+pub enum Changes<'a, 's> {
+    Found(std::borrow::Cow<'a, [Change]>),
+    Finding(Option<std::thread::ScopedJoinHandle<'s, Vec<Change>>>),
+}
+
+impl Changes<'_, '_> {
+    /// The changes, waiting for them if they are still being found (a panic there is
+    /// this thread's).
+    pub fn get(&mut self) -> &[Change] {
+        if let Changes::Finding(handle) = self {
+            let found = match handle.take().map(|h| h.join()) {
+                Some(Ok(found)) => found,
+                Some(Err(panic)) => std::panic::resume_unwind(panic),
+                None => Vec::new(),
+            };
+            *self = Changes::Found(std::borrow::Cow::Owned(found));
+        }
+        match self {
+            Changes::Found(found) => found,
+            Changes::Finding(_) => &[],
+        }
+    }
+}
+
+impl<'a> From<&'a [Change]> for Changes<'a, '_> {
+    fn from(found: &'a [Change]) -> Self {
+        Changes::Found(std::borrow::Cow::Borrowed(found))
+    }
 }
 
 /// Pages through every row `text` finds (within the dates), keeping those `keep` accepts;
@@ -575,6 +608,16 @@ pub fn write_text(
     changes: &[Change],
     reveal: bool,
 ) -> std::io::Result<()> {
+    write_text_from(out, case, &mut changes.into(), reveal)
+}
+
+/// [`write_text`], the changes read from `changes` once the timeline is written.
+pub fn write_text_from(
+    out: &mut dyn std::io::Write,
+    case: &Case,
+    changes: &mut Changes<'_, '_>,
+    reveal: bool,
+) -> std::io::Result<()> {
     let a = &case.applicant;
     let phones: Vec<String> = a.phones.iter().map(|p| phone_shown(p, reveal)).collect();
     let ids: Vec<String> = a.id_numbers.iter().map(|n| id_shown(n, reveal)).collect();
@@ -612,6 +655,7 @@ pub fn write_text(
     }
     writeln!(out)?;
     writeln!(out, "What changed")?;
+    let changes = changes.get();
     if changes.is_empty() {
         writeln!(out, "  nothing between consecutive answers")?;
     }
@@ -680,9 +724,11 @@ struct CaseJson<'a> {
 }
 
 fn case_json<'a>(case: &'a Case, changes: &'a [Change], reveal: bool) -> CaseJson<'a> {
-    let a = &case.applicant;
-    let lookups = case
-        .lookups
+    case_json_with(case, lookups_json(case, reveal), changes, reveal)
+}
+
+fn lookups_json(case: &Case, reveal: bool) -> Vec<LookupJson<'_>> {
+    case.lookups
         .iter()
         .map(|(r, uuid)| LookupJson {
             id: r.id,
@@ -706,7 +752,16 @@ fn case_json<'a>(case: &'a Case, changes: &'a [Change], reveal: bool) -> CaseJso
             error_message: &r.error_message,
             report: &r.report,
         })
-        .collect();
+        .collect()
+}
+
+fn case_json_with<'a>(
+    case: &'a Case,
+    lookups: Vec<LookupJson<'a>>,
+    changes: &'a [Change],
+    reveal: bool,
+) -> CaseJson<'a> {
+    let a = &case.applicant;
     CaseJson {
         applicant: ApplicantJson {
             phones: a.phones.iter().map(|p| phone_shown(p, reveal)).collect(),
@@ -733,7 +788,19 @@ pub fn write_json(
     changes: &[Change],
     reveal: bool,
 ) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &case_json(case, changes, reveal))?;
+    write_json_from(out, case, &mut changes.into(), reveal)
+}
+
+/// [`write_json`], the changes read from `changes` once the lookups are made ready.
+pub fn write_json_from(
+    out: &mut dyn std::io::Write,
+    case: &Case,
+    changes: &mut Changes<'_, '_>,
+    reveal: bool,
+) -> std::io::Result<()> {
+    let lookups = lookups_json(case, reveal);
+    let json = case_json_with(case, lookups, changes.get(), reveal);
+    serde_json::to_writer_pretty(&mut *out, &json)?;
     writeln!(out)
 }
 
@@ -845,6 +912,60 @@ mod tests {
         );
         assert_eq!(flags(&c), ["score fell 161 points", "score rose 1 point"]);
         assert_eq!(c[0].field, "score");
+    }
+
+    /// Changes found on another thread while the timeline is written read exactly as
+    /// changes found before, in every format.
+    #[test]
+    fn changes_being_found_write_as_changes_found() {
+        let m = CheckKind::MultipleOrder;
+        let lookups = vec![
+            rec(
+                1,
+                0,
+                m,
+                Outcome::Ok,
+                r#"{"result":{"target":false,"count":0}}"#,
+            ),
+            rec(2, 1, m, Outcome::NotHit, "{}"),
+            rec(
+                3,
+                2,
+                m,
+                Outcome::Ok,
+                r#"{"result":{"target":true,"count":2,"data":[{"level":5}]}}"#,
+            ),
+        ];
+        let case = Case::of_lookups(
+            lookups
+                .into_iter()
+                .map(|r| (r, "uuid".to_string()))
+                .collect(),
+            false,
+        );
+        let found = changes_of(&case);
+        assert!(!found.is_empty());
+        let header = CaseFileHeader {
+            generated_at: time::macros::datetime!(2026-03-09 10:00 UTC),
+            generated_by: "ana".into(),
+            purpose: None,
+        };
+        type Writer = fn(&mut Vec<u8>, &Case, &mut Changes<'_, '_>, &CaseFileHeader);
+        let writers: [Writer; 3] = [
+            |o, c, ch, _| write_text_from(o, c, ch, false).unwrap(),
+            |o, c, ch, _| write_json_from(o, c, ch, false).unwrap(),
+            |o, c, ch, h| write_markdown_from(o, c, ch, h, false).unwrap(),
+        ];
+        for write in writers {
+            let mut before = Vec::new();
+            write(&mut before, &case, &mut found.as_slice().into(), &header);
+            let mut during = Vec::new();
+            std::thread::scope(|s| {
+                let mut ch = Changes::Finding(Some(s.spawn(|| changes_of(&case))));
+                write(&mut during, &case, &mut ch, &header);
+            });
+            assert_eq!(String::from_utf8(during), String::from_utf8(before));
+        }
     }
 
     #[test]

@@ -870,31 +870,37 @@ fn run_case(
     // Viewing a case is recorded before anything is shown, as `history show` is.
     let ids = found.lookups.iter().map(|(r, _)| r.id).collect();
     let entry = AccessEntry::now(os_user, "case", ids, view.purpose.clone());
-    // The access log's commit (a durable write) and finding the changes (pure) overlap;
-    // nothing is rendered until the view is logged.
-    let (logged, changes) = std::thread::scope(|s| {
-        let changes = s.spawn(|| case::changes_of(&found));
-        let logged = store.log_access(&entry);
-        (logged, changes.join())
-    });
-    let logged = logged.context("recording this view in the access log")?;
-    let changes = changes.map_err(|_| anyhow::anyhow!("finding what changed failed"))?;
+    // Finding the changes (pure) overlaps the access log's commit (a durable write) and the
+    // timeline's writing; nothing is written out until the view is logged.
     let mut body = Vec::with_capacity(256 * found.lookups.len() + 4096);
-    match view.format {
-        CaseFormat::Json => case::write_json(&mut body, &found, &changes, view.reveal)?,
-        CaseFormat::Text => case::write_text(&mut body, &found, &changes, view.reveal)?,
-        CaseFormat::Md => {
-            let header = case::CaseFileHeader {
-                generated_at: entry.at,
-                generated_by: viewer(store, first_id, logged, os_user),
-                purpose: view.purpose.clone(),
-            };
-            case::write_markdown(&mut body, &found, &changes, &header, view.reveal)?;
+    std::thread::scope(|s| -> anyhow::Result<()> {
+        let mut changes = case::Changes::Finding(Some(s.spawn(|| case::changes_of(&found))));
+        let logged = store
+            .log_access(&entry)
+            .context("recording this view in the access log")?;
+        match view.format {
+            CaseFormat::Json => {
+                case::write_json_from(&mut body, &found, &mut changes, view.reveal)?
+            }
+            CaseFormat::Text => {
+                case::write_text_from(&mut body, &found, &mut changes, view.reveal)?
+            }
+            CaseFormat::Md => {
+                let header = case::CaseFileHeader {
+                    generated_at: entry.at,
+                    generated_by: viewer(store, first_id, logged, os_user),
+                    purpose: view.purpose.clone(),
+                };
+                case::write_markdown_from(&mut body, &found, &mut changes, &header, view.reveal)?;
+            }
         }
-    }
+        // The process ends here: freeing thousands of changes one by one would only delay it.
+        std::mem::forget(changes);
+        Ok(())
+    })?;
     deliver(&body, output, out)?;
     // The process ends here: freeing a thousand records one by one would only delay it.
-    std::mem::forget((found, changes, body));
+    std::mem::forget((found, body));
     Ok(ExitCode::SUCCESS)
 }
 

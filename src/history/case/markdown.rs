@@ -2,7 +2,7 @@
 //! who, when and by whom it was made, the timeline, what changed, and where each lookup's
 //! stored vendor response is.
 
-use super::{Case, Change, headline, id_shown, phone_shown, words};
+use super::{Case, Change, Changes, headline, id_shown, phone_shown, words};
 use crate::check::CheckKind;
 use std::io::Write;
 use time::OffsetDateTime;
@@ -87,6 +87,17 @@ pub fn write_markdown(
     out: &mut dyn Write,
     case: &Case,
     changes: &[Change],
+    header: &CaseFileHeader,
+    reveal: bool,
+) -> std::io::Result<()> {
+    write_markdown_from(out, case, &mut changes.into(), header, reveal)
+}
+
+/// [`write_markdown`], the changes read from `changes` once the timeline is written.
+pub fn write_markdown_from(
+    out: &mut dyn Write,
+    case: &Case,
+    changes: &mut Changes<'_, '_>,
     header: &CaseFileHeader,
     reveal: bool,
 ) -> std::io::Result<()> {
@@ -182,6 +193,7 @@ pub fn write_markdown(
         "Between consecutive answers (ok or not hit) of each check; errors and pending \
          lookups are in the timeline only."
     )?;
+    let changes = changes.get();
     writeln!(out)?;
     if changes.is_empty() {
         writeln!(out, "Nothing changed between consecutive answers.")?;
