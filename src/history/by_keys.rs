@@ -7,7 +7,7 @@
 
 use super::keys::day_start;
 use super::rows::{self, CASE_COLUMNS, any_text};
-use super::store::{ONE_PASS_CACHE_KIB, Store};
+use super::store::{CACHE_KIB, ONE_PASS_CACHE_KIB, Store};
 use super::{HistoryError, KeyQuery, LookupRecord};
 use rusqlite::types::Value;
 
@@ -64,7 +64,12 @@ impl Store {
         &self,
         ids: &[i64],
     ) -> Result<Vec<(LookupRecord, String)>, HistoryError> {
-        self.with_cache(ONE_PASS_CACHE_KIB, |conn| {
+        let first = !ids.is_empty() && !self.read_a_case.get();
+        if !ids.is_empty() {
+            self.read_a_case.set(true);
+        }
+        let cache = if first { ONE_PASS_CACHE_KIB } else { CACHE_KIB };
+        self.with_cache(cache, |conn| {
             // JSON is parsed on a second thread while SQLite reads the next rows: the two are
             // most of a case's work and the machine has more than one core.
             std::thread::scope(|scope| {

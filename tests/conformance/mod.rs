@@ -966,6 +966,8 @@ pub fn get_many_for_case_reads_records_but_bodies_in_order(open: &dyn Fn() -> Sh
     assert_eq!(got[0].0, without_bodies(stored(b, &lookup(2))));
     assert_eq!(got[1].1, h.uuid_of(a).expect("uuid").expect("stored"));
     assert!(h.get_many_for_case(&[]).expect("none").is_empty());
+    // A second case read on the same history (the console's) reads the same.
+    assert_eq!(h.get_many_for_case(&[b, 999_999, a]).expect("again"), got);
     // The bodies are still there for `get`.
     assert_eq!(h.get(a).expect("get").expect("stored"), stored(a, &rich));
 }
