@@ -89,9 +89,9 @@ pub trait History: Send + Sync {
     fn ids_by_keys(&self, q: &KeyQuery) -> Result<(Vec<i64>, bool), HistoryError>;
     /// These lookups as a case reads them, with their uuids, in the order given: whole but
     /// for the request sent and the vendor's raw response body, which are left empty
-    /// (`request` null, `raw_response` empty; [`History::get`] has them) — a case never
-    /// shows them, and reading them is most of a case's cost. Ids not stored and rows this
-    /// riskdesk cannot read are left out.
+    /// (`request` null, `raw_response` empty; [`History::get`] has them): a case never
+    /// shows them, and a thousand of them cost time and memory to read. Ids not stored and
+    /// rows this riskdesk cannot read are left out.
     fn get_many_for_case(&self, ids: &[i64]) -> Result<Vec<(LookupRecord, String)>, HistoryError>;
     /// Every lookup matching `q` (its limit and cursor ignored), newest first, to `f`; an
     /// unreadable row is an [`ExportItem::Unreadable`] and the walk goes on.

@@ -894,7 +894,7 @@ fn run_case(
                 case::write_markdown_from(&mut body, &found, &mut changes, &header, view.reveal)?;
             }
         }
-        // The process ends here: freeing thousands of changes one by one would only delay it.
+        // Not freed, as the case below is not.
         std::mem::forget(changes);
         Ok(())
     })?;

@@ -34,7 +34,7 @@ pub(crate) const CACHE_KIB: i64 = -65_536;
 /// While the first case a connection reads is read ([`Store::get_many_for_case`]; a
 /// command's only one): each row is on a page of its own, read once, so a small cache that
 /// recycles its pages does the same work without growing the heap by a page (and a page
-/// fault) per row — a third of a cold `history applicant`. A connection that reads cases
+/// fault) per row — a quarter of a cold `history applicant`. A connection that reads cases
 /// again (the console) keeps them in the normal cache.
 pub(crate) const ONE_PASS_CACHE_KIB: i64 = -2_000;
 /// During one big write (import, bulk load): a transaction larger than the cache spills
