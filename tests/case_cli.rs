@@ -2,6 +2,9 @@
 //! changing rows advance from one run to the next), then `history applicant` as text, JSON
 //! and a Markdown case file.
 
+mod process_output;
+
+use process_output::{code, explain, json_lines, stdout};
 use riskdesk::sandbox::{
     self, SEQUENCE_ID_NUMBER, SEQUENCE_PHONE_ID, SEQUENCE_PHONE_IN, SEQUENCE_PHONE_MX,
 };
@@ -48,30 +51,6 @@ impl Env {
     fn run_config(&self, config: &Path, args: &[&str]) -> Output {
         self.command(config, args).output().unwrap()
     }
-}
-
-fn explain(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exited normally")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn json_lines(out: &Output) -> Vec<Value> {
-    stdout(out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-        .collect()
 }
 
 /// `check all` for the Indonesian sequence applicant: debts-report and credit-willingness.

@@ -1,6 +1,9 @@
 //! The real binary on the built-in sandbox: `check`, `history`, `tasks`, exit codes, and the
 //! secret canary.
 
+mod process_output;
+
+use process_output::{code, explain, json_lines};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -48,26 +51,6 @@ impl Env {
             .envs(vars.iter().copied());
         cmd.output().unwrap()
     }
-}
-
-fn json_lines(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-        .collect()
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exited normally")
-}
-
-fn explain(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 #[test]

@@ -5,11 +5,13 @@
 //! Skips without PostgreSQL, except under `CI=true`.
 
 mod pg_cluster;
+mod process_output;
 
 use pg_cluster::Cluster;
+use process_output::{explain, json_lines};
 use riskdesk::history::pg::PgEnv;
 use riskdesk::history::{History, PgHistory, SearchQuery, TaskState};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wiremock::matchers::{method, path};
@@ -89,22 +91,6 @@ impl Desk {
             .env_remove("RISKDESK_ACCUAUTH_API_SECRET");
         cmd
     }
-}
-
-fn explain(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn json_lines(out: &Output) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

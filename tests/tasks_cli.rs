@@ -3,6 +3,9 @@
 //! a task, listed with the reason, and a resume after the config is fixed finishes it; a
 //! resume of many tasks keeps at most four polls in flight.
 
+mod process_output;
+
+use process_output::{code, explain, json_lines};
 use riskdesk::history::{PhoneTaskRow, Store, TaskState};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -117,26 +120,6 @@ fn task(id: &str, submitted: time::OffsetDateTime, sandbox: bool) -> PhoneTaskRo
 
 fn now() -> time::OffsetDateTime {
     time::OffsetDateTime::now_utc()
-}
-
-fn json_lines(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-        .collect()
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exited normally")
-}
-
-fn explain(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 #[test]
