@@ -7,7 +7,7 @@
 
 use super::keys::day_start;
 use super::rows::{self, CASE_COLUMNS, any_text};
-use super::store::{CACHE_KIB, ONE_PASS_CACHE_KIB, Store};
+use super::store::{ONE_PASS_CACHE_KIB, Store};
 use super::{HistoryError, KeyQuery, LookupRecord};
 use rusqlite::types::Value;
 
@@ -64,12 +64,10 @@ impl Store {
         &self,
         ids: &[i64],
     ) -> Result<Vec<(LookupRecord, String)>, HistoryError> {
-        let first = !ids.is_empty() && !self.read_a_case.get();
-        if !ids.is_empty() {
-            self.read_a_case.set(true);
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        let cache = if first { ONE_PASS_CACHE_KIB } else { CACHE_KIB };
-        self.with_cache(cache, |conn| {
+        let read = |conn: &rusqlite::Connection| {
             // JSON is parsed on a second thread while SQLite reads the next rows: the two are
             // most of a case's work and the machine has more than one core.
             std::thread::scope(|scope| {
@@ -95,7 +93,12 @@ impl Store {
                     busy: false,
                 })
             })
-        })
+        };
+        if self.read_a_case.replace(true) {
+            read(&self.conn)
+        } else {
+            self.with_cache(ONE_PASS_CACHE_KIB, read)
+        }
     }
 }
 

@@ -102,7 +102,7 @@ pub(crate) fn record(row: &Row<'_>) -> Result<(LookupRecord, String), HistoryErr
 
 /// A record's JSON columns as stored, read by [`record_but_json`] and parsed by
 /// [`parse_json_columns`] — perhaps on another thread, while the next rows are read.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct JsonColumns {
     request: Option<String>,
     report: Option<String>,

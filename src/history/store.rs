@@ -30,7 +30,7 @@ fn wait_for_writer(calls: i32) -> bool {
 }
 
 /// Page cache (negative = KiB): indexes of a million rows stay in memory while searching.
-pub(crate) const CACHE_KIB: i64 = -65_536;
+const CACHE_KIB: i64 = -65_536;
 /// While the first case a connection reads is read ([`Store::get_many_for_case`]; a
 /// command's only one): each row is on a page of its own, read once, so a small cache that
 /// recycles its pages does the same work without growing the heap by a page (and a page
